@@ -1,0 +1,34 @@
+# Finds chat's dependencies and defines chat::asio and chat::websocketpp, both for chat's own
+# build and for chatConfig.cmake in an install tree.
+include(CMakeFindDependencyMacro)
+
+find_dependency(Threads)
+find_dependency(nlohmann_json 3.9)
+
+if(NOT TARGET chat::asio)
+  find_path(CHAT_ASIO_INCLUDE_DIR NAMES asio.hpp asio/version.hpp)
+  if(NOT CHAT_ASIO_INCLUDE_DIR)
+    message(FATAL_ERROR "chat: standalone Asio not found (Debian: apt-get install libasio-dev)")
+  endif()
+  file(STRINGS "${CHAT_ASIO_INCLUDE_DIR}/asio/version.hpp" chat_asio_version_line REGEX "#define ASIO_VERSION [0-9]+")
+  string(REGEX MATCH "[0-9]+" chat_asio_version "${chat_asio_version_line}")
+  # websocketpp 0.8.2 uses io_service, which Asio 1.33 removed (zaphoyd/websocketpp#1170).
+  if(chat_asio_version GREATER_EQUAL 103300)
+    message(FATAL_ERROR "chat: Asio ${chat_asio_version} is too new for websocketpp 0.8.2; use Asio below 1.33")
+  endif()
+  add_library(chat::asio INTERFACE IMPORTED)
+  set_target_properties(chat::asio PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${CHAT_ASIO_INCLUDE_DIR}"
+    INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE")
+endif()
+
+if(NOT TARGET chat::websocketpp)
+  find_path(CHAT_WEBSOCKETPP_INCLUDE_DIR NAMES websocketpp/version.hpp)
+  if(NOT CHAT_WEBSOCKETPP_INCLUDE_DIR)
+    message(FATAL_ERROR "chat: websocketpp not found (Debian: apt-get install libwebsocketpp-dev)")
+  endif()
+  add_library(chat::websocketpp INTERFACE IMPORTED)
+  set_target_properties(chat::websocketpp PROPERTIES
+    INTERFACE_INCLUDE_DIRECTORIES "${CHAT_WEBSOCKETPP_INCLUDE_DIR}"
+    INTERFACE_COMPILE_DEFINITIONS "_WEBSOCKETPP_CPP11_STL_")
+endif()

@@ -1,0 +1,101 @@
+// chat::BroadcastOperator: an emit to a selection of sockets (rooms, exceptions) of a namespace.
+#ifndef CHAT_BROADCAST_HPP
+#define CHAT_BROADCAST_HPP
+
+// The outermost chat header included brings in the bodies (impl/core.hpp) once every
+// declaration they use is complete; headers it includes on the way leave them out.
+#ifndef CHAT_DECLARATIONS_OPEN
+#define CHAT_DECLARATIONS_OPEN
+#define CHAT_BROADCAST_HPP_OUTERMOST
+#endif
+
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // forward, move
+#include <vector>       // vector
+
+#include "adapter.hpp"
+#include "args.hpp"
+
+namespace chat {
+
+class Namespace;
+
+/// Selects sockets of one namespace, then emits to them, makes them join or leave rooms, or
+/// disconnects them: Node's `io.to(room).except(other).emit(...)`.
+///
+/// The selection is a value: `to` and `except` return new operators and never change this one.
+/// A broadcast is encoded once, on the calling thread, and delivered on the io thread, with one
+/// prepared WebSocket frame shared by every WebSocket recipient.
+///
+/// @par Thread Safety
+/// Every member may be called from any thread (work is posted to the io thread), except
+/// `socket_ids`, which must run on the io thread.
+class BroadcastOperator {
+ public:
+  BroadcastOperator(Namespace& nsp, BroadcastOptions options) : nsp_(&nsp), options_(std::move(options)) {}
+
+  /// Adds a room (or a socket id: each socket is in the room named by its id) to the targets.
+  BroadcastOperator to(Room room) const {
+    BroadcastOperator next = *this;
+    next.options_.rooms.insert(std::move(room));
+    return next;
+  }
+  /// Adds several rooms to the targets.
+  BroadcastOperator to(const std::vector<Room>& rooms) const {
+    BroadcastOperator next = *this;
+    next.options_.rooms.insert(rooms.begin(), rooms.end());
+    return next;
+  }
+  /// Same as `to` (Node's `in`).
+  BroadcastOperator in(Room room) const { return to(std::move(room)); }
+  /// Leaves out the sockets in a room (or the socket with that id).
+  BroadcastOperator except(Room room) const {
+    BroadcastOperator next = *this;
+    next.options_.except.insert(std::move(room));
+    return next;
+  }
+  /// Leaves out the sockets in several rooms.
+  BroadcastOperator except(const std::vector<Room>& rooms) const {
+    BroadcastOperator next = *this;
+    next.options_.except.insert(rooms.begin(), rooms.end());
+    return next;
+  }
+
+  /// Emits an event to every selected socket. Arguments are anything convertible to JSON
+  /// (binary values included); an `Args` is spread.
+  template <class... Values>
+  void emit(std::string_view event, Values&&... values) const {
+    Args args = Args::of(std::string(event), std::forward<Values>(values)...);
+    emit_array(std::move(args).array());
+  }
+
+  /// Emits an event given as one JSON array: the event name followed by its arguments.
+  void emit_array(json event_and_args) const;
+
+  /// Makes every selected socket join a room (Node's socketsJoin).
+  void sockets_join(Room room) const;
+  /// Makes every selected socket leave a room (Node's socketsLeave).
+  void sockets_leave(Room room) const;
+  /// Disconnects every selected socket; with `close`, their whole connections.
+  void disconnect_sockets(bool close = false) const;
+
+  /// The ids of the selected sockets. Io thread only.
+  std::vector<SocketId> socket_ids() const;
+
+  const BroadcastOptions& options() const { return options_; }
+
+ private:
+  Namespace* nsp_;
+  BroadcastOptions options_;
+};
+
+}  // namespace chat
+
+#ifdef CHAT_BROADCAST_HPP_OUTERMOST
+#undef CHAT_BROADCAST_HPP_OUTERMOST
+#undef CHAT_DECLARATIONS_OPEN
+#include "impl/core.hpp"
+#endif
+
+#endif  // CHAT_BROADCAST_HPP

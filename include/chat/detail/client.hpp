@@ -1,0 +1,71 @@
+// The Socket.IO side of one Engine.IO connection: decoding, namespaces joined, connect timeout.
+// The transport derives from it and supplies `write` and `close_transport`.
+#ifndef CHAT_DETAIL_CLIENT_HPP
+#define CHAT_DETAIL_CLIENT_HPP
+
+#include <memory>         // shared_ptr, enable_shared_from_this
+#include <string>         // string
+#include <string_view>    // string_view
+#include <unordered_map>  // unordered_map
+
+#include <asio/steady_timer.hpp>
+
+#include "../adapter.hpp"
+#include "../handshake.hpp"
+#include "../socketio/packet.hpp"
+
+namespace chat {
+class Socket;
+namespace detail {
+
+class Core;
+
+class Client : public std::enable_shared_from_this<Client> {
+ public:
+  virtual ~Client() = default;
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const Handshake& handshake() const { return handshake_; }
+  Core& core() const { return core_; }
+
+  /// The Engine.IO connection is open: start waiting for a CONNECT.
+  void on_open();
+  /// One Engine.IO message arrived (text without its `4`, or binary bytes).
+  void on_message(std::string_view data, bool binary);
+  /// The transport is gone: every socket disconnects with `reason`.
+  void on_transport_closed(std::string_view reason);
+
+  /// Closes the connection from the server side: sockets disconnect with `reason`, then the
+  /// transport closes.
+  void close(std::string_view reason);
+  /// Forgets the socket of a namespace (it disconnected on its own).
+  void remove_socket(const std::string& nsp);
+  bool closed() const { return closed_; }
+
+  /// Sends an encoded packet (its text, then its attachments) over the transport.
+  virtual void write(const std::shared_ptr<const EncodedPacket>& packet) = 0;
+
+ protected:
+  Client(Core& core, Handshake handshake);
+  /// Closes the transport; it must not call back into this object synchronously.
+  virtual void close_transport() = 0;
+
+ private:
+  void handle(socketio::Packet& packet);
+  void on_connect_packet(socketio::Packet& packet);
+  std::shared_ptr<Socket> find(const std::string& nsp) const;
+
+  Core& core_;
+  Handshake handshake_;
+  socketio::Decoder decoder_;
+  std::unordered_map<std::string, std::shared_ptr<Socket>> sockets_;
+  asio::steady_timer connect_timer_;
+  bool joined_any_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace detail
+}  // namespace chat
+
+#endif  // CHAT_DETAIL_CLIENT_HPP

@@ -1,0 +1,117 @@
+// Engine.IO request validation: which HTTP or WebSocket request opens, reaches or is refused a
+// session, and the error JSON Node's engine.io answers with. Sans-I/O.
+#ifndef CHAT_ENGINEIO_REQUEST_HPP
+#define CHAT_ENGINEIO_REQUEST_HPP
+
+#include <chrono>       // milliseconds
+#include <cstddef>      // size_t
+#include <string>       // string, to_string
+#include <string_view>  // string_view
+#include <variant>      // variant
+
+#include "../detail/url.hpp"
+
+namespace chat::engineio {
+
+/// Engine.IO's error codes, with Node's numbering.
+enum class Error {
+  unknown_transport = 0,
+  unknown_sid = 1,
+  bad_handshake_method = 2,
+  bad_request = 3,
+  forbidden = 4,
+  unsupported_protocol_version = 5,
+};
+
+inline std::string_view error_message(Error error) {
+  switch (error) {
+    case Error::unknown_transport: return "Transport unknown";
+    case Error::unknown_sid: return "Session ID unknown";
+    case Error::bad_handshake_method: return "Bad handshake method";
+    case Error::bad_request: return "Bad request";
+    case Error::forbidden: return "Forbidden";
+    case Error::unsupported_protocol_version: return "Unsupported protocol version";
+  }
+  return "Bad request";
+}
+
+/// The HTTP status Node answers each error with: 403 for Forbidden, 400 for the rest.
+inline int error_status(Error error) { return error == Error::forbidden ? 403 : 400; }
+
+/// The body of an error response: {"code":N,"message":"..."}.
+inline std::string error_body(Error error) {
+  std::string body = "{\"code\":";
+  body += std::to_string(int(error));
+  body += ",\"message\":\"";
+  body += error_message(error);
+  body += "\"}";
+  return body;
+}
+
+enum class Transport { polling, websocket };
+
+/// What the server knows of the session a request names.
+enum class SessionState {
+  absent,     ///< no session with that sid
+  polling,    ///< polling, no upgrade under way
+  upgrading,  ///< polling, a WebSocket probe attached
+  websocket,  ///< upgraded to (or opened over) WebSocket
+};
+
+/// What a valid request asks for.
+enum class Intent {
+  open_session,  ///< a handshake: create a session on the request's transport
+  poll,          ///< GET on a polling session
+  post,          ///< POST on a polling session
+  upgrade,       ///< a WebSocket request carrying the sid of a polling session
+};
+
+/// The verdict on a request: an intent, or an error to answer with.
+using Verdict = std::variant<Intent, Error>;
+
+/// Validates a request against Engine.IO v4's rules, in Node's order (transport, then sid,
+/// then method). `websocket_upgrade` is whether the request is a WebSocket handshake;
+/// `state` is the state of the session its sid names (absent when it carries no sid).
+inline Verdict classify_request(std::string_view method, const detail::Target& target,
+                                bool websocket_upgrade, SessionState state) {
+  const auto transport = target.param("transport");
+  if (!transport || (*transport != "polling" && *transport != "websocket"))
+    return Error::unknown_transport;
+  const auto protocol = target.param("EIO");
+  if (!protocol || *protocol != "4") return Error::unsupported_protocol_version;
+  const bool wants_websocket = *transport == "websocket";
+  if (wants_websocket != websocket_upgrade) return Error::bad_request;
+
+  const auto sid = target.param("sid");
+  if (!sid) {
+    if (method != "GET") return Error::bad_handshake_method;
+    return Intent::open_session;
+  }
+  if (state == SessionState::absent) return Error::unknown_sid;
+  if (websocket_upgrade) {
+    // Only a polling session with no probe under way may upgrade, and only once.
+    if (state != SessionState::polling) return Error::bad_request;
+    return Intent::upgrade;
+  }
+  if (state == SessionState::websocket) return Error::bad_request;
+  if (method == "GET") return Intent::poll;
+  if (method == "POST") return Intent::post;
+  return Error::bad_request;
+}
+
+/// The open packet's JSON: exactly the five fields the protocol test-suite requires.
+inline std::string open_packet_data(std::string_view sid, bool can_upgrade,
+                                    std::chrono::milliseconds ping_interval,
+                                    std::chrono::milliseconds ping_timeout, std::size_t max_payload) {
+  std::string data = "{\"sid\":\"";
+  data += sid;
+  data += can_upgrade ? "\",\"upgrades\":[\"websocket\"]" : "\",\"upgrades\":[]";
+  data += ",\"pingInterval\":" + std::to_string(ping_interval.count());
+  data += ",\"pingTimeout\":" + std::to_string(ping_timeout.count());
+  data += ",\"maxPayload\":" + std::to_string(max_payload) + "}";
+  return data;
+}
+
+}  // namespace chat::engineio
+
+#endif  // CHAT_ENGINEIO_REQUEST_HPP

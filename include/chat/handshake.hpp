@@ -1,0 +1,48 @@
+// chat::Handshake: what a client's first request told the server.
+#ifndef CHAT_HANDSHAKE_HPP
+#define CHAT_HANDSHAKE_HPP
+
+#include <cstdint>      // int64_t
+#include <optional>     // optional
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // pair
+#include <vector>       // vector
+
+namespace chat {
+
+/// The request that opened an Engine.IO connection: shared by every socket (namespace) of that
+/// connection. Node's `socket.handshake` without `auth`, which is per socket (`Socket::auth`).
+///
+/// @par Thread Safety
+/// Immutable once the connection is open.
+struct Handshake {
+  std::vector<std::pair<std::string, std::string>> headers;  ///< request headers, in order
+  std::vector<std::pair<std::string, std::string>> query;    ///< decoded query parameters, in order
+  std::string url;                                           ///< the request target, as sent
+  std::string address;                                       ///< the peer's IP address
+  std::int64_t issued_ms = 0;                                ///< when it connected (ms since the epoch)
+
+  /// The first value of a header, matched without regard to case; nullopt when absent.
+  std::optional<std::string_view> header(std::string_view name) const {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    for (const auto& [key, value] : headers) {
+      if (key.size() != name.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < key.size() && same; ++i) same = lower(key[i]) == lower(name[i]);
+      if (same) return std::string_view(value);
+    }
+    return std::nullopt;
+  }
+
+  /// The first value of a query parameter; nullopt when absent.
+  std::optional<std::string_view> query_param(std::string_view name) const {
+    for (const auto& [key, value] : query)
+      if (key == name) return std::string_view(value);
+    return std::nullopt;
+  }
+};
+
+}  // namespace chat
+
+#endif  // CHAT_HANDSHAKE_HPP

@@ -1,0 +1,156 @@
+// chat::Server: a Socket.IO v5 server (Engine.IO v4 over WebSocket and HTTP long-polling).
+#ifndef CHAT_SERVER_HPP
+#define CHAT_SERVER_HPP
+
+#include <atomic>       // atomic
+#include <cstdint>      // uint16_t
+#include <functional>   // function
+#include <memory>       // unique_ptr
+#include <string>       // string
+#include <string_view>  // string_view
+#include <thread>       // this_thread
+#include <utility>      // forward, move
+
+#include "adapter.hpp"
+#include "broadcast.hpp"
+#include "detail/core.hpp"
+#include "http.hpp"
+#include "namespace.hpp"
+#include "options.hpp"
+#include "socket.hpp"
+#include "transport/websocketpp.hpp"
+
+namespace chat {
+
+/// A Socket.IO server: the stock clients (socket.io-client, python-socketio, ...) connect to it
+/// unchanged, over WebSocket, long-polling, or polling upgraded to WebSocket.
+///
+/// ```cpp
+/// chat::Server<> io(chat::Options{}.cors_allowed_origins({"*"}));
+/// io.on("message", [&](chat::Socket&, chat::Event& event) { io.emit("message", event.args()); });
+/// io.listen("127.0.0.1", 5000);
+/// io.run();
+/// ```
+///
+/// @tparam Config the websocketpp configuration of the transport (plain TCP by default).
+///
+/// @par Thread Safety
+/// One io thread (the one calling `run()`) owns every session, socket, room and timer; hooks run
+/// on it and must not block. `emit`, `to`, `except`, `post` and `stop` may be called from any
+/// thread. Register hooks, `listen` and set options before `run()`.
+template <class Config = transport::PlainConfig>
+class Server {
+ public:
+  explicit Server(Options options = Options()) : core_(std::move(options)), transport_(core_) {}
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// The namespace with this name ("/chat"), created if needed.
+  Namespace& of(std::string name) { return core_.of(std::move(name)); }
+
+  /// Handles an event of the main namespace "/" (see Namespace::on).
+  Server& on(std::string event, EventHandler handler) {
+    of("/").on(std::move(event), std::move(handler));
+    return *this;
+  }
+  /// Catch-all for events of "/" without their own handler.
+  Server& on_any(EventHandler handler) {
+    of("/").on_any(std::move(handler));
+    return *this;
+  }
+  /// Decides on clients joining "/" (see Namespace::on_connect).
+  Server& on_connect(ConnectHandler handler) {
+    of("/").on_connect(std::move(handler));
+    return *this;
+  }
+  /// Learns of sockets leaving "/" (see Namespace::on_disconnect).
+  Server& on_disconnect(DisconnectHandler handler) {
+    of("/").on_disconnect(std::move(handler));
+    return *this;
+  }
+  /// Receives exceptions thrown by hooks; without one they are written to stderr. The server
+  /// goes on either way.
+  Server& on_error(ErrorHandler handler) {
+    core_.set_error_handler(std::move(handler));
+    return *this;
+  }
+  /// Answers HTTP requests outside the Socket.IO path that no static file matched.
+  Server& on_http(HttpHandler handler) {
+    transport_.set_http_handler(std::move(handler));
+    return *this;
+  }
+  /// Serves the files under `directory` at "/" (index.html for directories, MIME types by
+  /// extension; ".." and paths leaving the directory are refused with 403).
+  Server& serve_static(std::string directory) {
+    transport_.set_static_root(std::move(directory));
+    return *this;
+  }
+  /// Makes each namespace's adapter (rooms and broadcasts); the in-memory adapter by default.
+  /// Set it before `run()`: namespaces that exist already get a new adapter from it.
+  Server& set_adapter_factory(AdapterFactory factory) {
+    core_.set_adapter_factory(std::move(factory));
+    return *this;
+  }
+
+  /// Emits to every socket of "/". Any thread.
+  template <class... Values>
+  void emit(std::string_view event, Values&&... values) {
+    of("/").emit(event, std::forward<Values>(values)...);
+  }
+  /// Selects the sockets of "/" in a room (or the socket with that id). Any thread.
+  BroadcastOperator to(Room room) { return of("/").to(std::move(room)); }
+  BroadcastOperator in(Room room) { return to(std::move(room)); }
+  /// Selects the sockets of "/" not in a room. Any thread.
+  BroadcastOperator except(Room room) { return of("/").except(std::move(room)); }
+
+  /// Binds `host:port` (port 0: any free port) and starts accepting. Returns the bound port.
+  /// @throws std::system_error when the address cannot be bound.
+  std::uint16_t listen(const std::string& host, std::uint16_t port) { return transport_.listen(host, port); }
+
+  /// Runs the io loop on the calling thread until `stop()`.
+  void run() {
+    if (stopped_.load()) return;
+    core_.set_io_thread(std::this_thread::get_id());
+    auto guard = asio::make_work_guard(core_.io());
+    work_guard_ = &guard;
+    core_.io().run();
+    work_guard_ = nullptr;
+    core_.set_io_thread(std::thread::id());
+  }
+
+  /// Stops accepting, disconnects every client ("server shutting down") and makes `run()`
+  /// return. Any thread; idempotent; returns at once (the io thread does the closing).
+  void stop() {
+    if (stopped_.exchange(true)) return;
+    asio::post(core_.io(), [this] {
+      transport_.stop();
+      if (work_guard_) work_guard_->reset();
+      // Clients get about a second to acknowledge the WebSocket close; then the loop ends
+      // whatever is left.
+      auto deadline = std::make_shared<asio::steady_timer>(core_.io(), std::chrono::milliseconds(1500));
+      deadline->async_wait([this, deadline](const std::error_code& ec) {
+        if (!ec) core_.io().stop();
+      });
+      stop_timer_ = deadline;
+    });
+  }
+
+  /// Runs `work` on the io thread (now, if called there). Any thread.
+  void post(std::function<void()> work) { core_.dispatch(std::move(work)); }
+
+  const Options& options() const { return core_.options(); }
+  asio::io_context& io_context() { return core_.io(); }
+  /// Open Engine.IO sessions. Io thread only.
+  std::size_t session_count() const { return transport_.session_count(); }
+
+ private:
+  detail::Core core_;
+  transport::Transport<Config> transport_;
+  std::atomic<bool> stopped_{false};
+  asio::executor_work_guard<asio::io_context::executor_type>* work_guard_ = nullptr;
+  std::shared_ptr<asio::steady_timer> stop_timer_;
+};
+
+}  // namespace chat
+
+#endif  // CHAT_SERVER_HPP

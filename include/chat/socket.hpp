@@ -1,0 +1,221 @@
+// chat::Socket: one client in one namespace. chat::Event: one event it sent.
+#ifndef CHAT_SOCKET_HPP
+#define CHAT_SOCKET_HPP
+
+// The outermost chat header included brings in the bodies (impl/core.hpp) once every
+// declaration they use is complete; headers it includes on the way leave them out.
+#ifndef CHAT_DECLARATIONS_OPEN
+#define CHAT_DECLARATIONS_OPEN
+#define CHAT_SOCKET_HPP_OUTERMOST
+#endif
+
+#include <chrono>         // milliseconds
+#include <cstdint>        // uint64_t
+#include <functional>     // function
+#include <memory>         // shared_ptr, enable_shared_from_this
+#include <optional>       // optional
+#include <string>         // string
+#include <string_view>    // string_view
+#include <system_error>   // error_code
+#include <unordered_map>  // unordered_map
+#include <utility>        // forward, move
+#include <vector>         // vector
+
+#include <asio/steady_timer.hpp>
+
+#include "adapter.hpp"
+#include "args.hpp"
+#include "broadcast.hpp"
+#include "errors.hpp"
+#include "handshake.hpp"
+
+namespace chat {
+
+class Namespace;
+class Socket;
+namespace detail {
+class Client;
+}
+
+/// Called with the client's acknowledgement, or with an error (errc::ack_timeout,
+/// errc::socket_disconnected) and empty arguments.
+using AckCallback = std::function<void(std::error_code, Args)>;
+
+/// The outcome of a connect hook: accept, reject with a message and data (sent as
+/// CONNECT_ERROR {"message","data"}), or decide later with `Socket::accept` / `Socket::reject`.
+class ConnectResult {
+ public:
+  /// `true` accepts; `false` rejects with "Connection rejected by server".
+  ConnectResult(bool accept) : kind_(accept ? Kind::accept : Kind::reject) {}  // NOLINT: implicit by design
+
+  static ConnectResult reject(std::string message, json data = json()) {
+    ConnectResult result(false);
+    result.message_ = std::move(message);
+    result.data_ = std::move(data);
+    return result;
+  }
+  /// The hook will call `Socket::accept()` or `Socket::reject()` later, on the io thread.
+  static ConnectResult defer() {
+    ConnectResult result(false);
+    result.kind_ = Kind::defer;
+    return result;
+  }
+
+  enum class Kind { accept, reject, defer };
+  Kind kind() const { return kind_; }
+  const std::string& message() const { return message_; }
+  const json& data() const { return data_; }
+
+ private:
+  Kind kind_;
+  std::string message_ = "Connection rejected by server";
+  json data_;
+};
+
+/// One event a client sent: its name, arguments, and the means to acknowledge it.
+class Event {
+ public:
+  Event(Socket& socket, std::string name, Args args, std::optional<std::uint64_t> ack_id)
+      : socket_(socket), name_(std::move(name)), args_(std::move(args)), ack_id_(ack_id) {}
+
+  const std::string& name() const { return name_; }
+  const Args& args() const { return args_; }
+  Args& args() { return args_; }
+
+  /// Whether the client asked for an acknowledgement (and none has been sent yet).
+  bool wants_ack() const { return ack_id_.has_value(); }
+  /// The client's ack id, for acknowledging later through `Socket::send_ack`.
+  std::optional<std::uint64_t> ack_id() const { return ack_id_; }
+
+  /// Acknowledges the event with these arguments (an Args is spread). Only the first call
+  /// sends; later calls, or calls when no ack was asked for, do nothing.
+  template <class... Values>
+  void ack(Values&&... values);
+
+ private:
+  Socket& socket_;
+  std::string name_;
+  Args args_;
+  std::optional<std::uint64_t> ack_id_;
+};
+
+/// One client's membership of one namespace (Node's `Socket`). Each has a fresh id, never the
+/// Engine.IO session id, and is in the room named by that id.
+///
+/// @par Thread Safety
+/// Use a Socket only on the server's io thread: inside hooks, or in work given to
+/// `Server::post`. From other threads, address sockets by id through the namespace's
+/// broadcast operators (`io.of(nsp).to(id).emit(...)`).
+class Socket : public std::enable_shared_from_this<Socket> {
+ public:
+  Socket(Namespace& nsp, detail::Client& client, std::string id, json auth);
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+  ~Socket();
+
+  /// The socket id (also the name of its own room).
+  const std::string& id() const { return id_; }
+  /// The namespace it joined.
+  Namespace& nsp() const { return nsp_; }
+  /// The request that opened the connection.
+  const Handshake& handshake() const;
+  /// The CONNECT packet's auth object ({} when the client sent none).
+  const json& auth() const { return auth_; }
+  /// Free storage for the application (Node's `socket.data`).
+  json& data() { return data_; }
+  /// Whether the socket is connected: accepted and not yet disconnected.
+  bool connected() const { return state_ == State::connected; }
+
+  /// Joins a room. Does nothing once disconnected.
+  void join(const Room& room);
+  /// Leaves a room.
+  void leave(const Room& room);
+  /// The rooms this socket is in, its own id included.
+  std::vector<Room> rooms() const;
+
+  /// Sends an event to this client. Arguments are anything convertible to JSON (binary values
+  /// included); an `Args` is spread.
+  template <class... Values>
+  void emit(std::string_view event, Values&&... values) {
+    emit_array(std::move(Args::of(std::string(event), std::forward<Values>(values)...)).array());
+  }
+  /// Sends an event given as one JSON array: its name followed by its arguments.
+  void emit_array(json event_and_args);
+
+  /// Sends an event and asks for an acknowledgement. `callback` runs on the io thread with the
+  /// client's arguments, or with errc::ack_timeout once `timeout` has passed (zero: wait
+  /// forever), or with errc::socket_disconnected if the socket goes first. Exactly once.
+  void emit_with_ack(std::string_view event, Args args, AckCallback callback,
+                     std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
+  /// Acknowledges the client's event `ack_id` (see Event::ack_id).
+  void send_ack(std::uint64_t ack_id, Args args);
+
+  /// Every socket in `room` except this one (Node's `socket.to(room)`).
+  BroadcastOperator to(Room room) const;
+  /// Every socket of the namespace except those in `room` and this one.
+  BroadcastOperator except(Room room) const;
+  /// Every socket of the namespace except this one (Node's `socket.broadcast`).
+  BroadcastOperator broadcast() const;
+
+  /// Disconnects this socket from its namespace (the client sees "io server disconnect"); with
+  /// `close`, closes the whole connection, every namespace of it.
+  void disconnect(bool close = false);
+
+  /// Completes a connect hook that returned ConnectResult::defer(): sends CONNECT, then the
+  /// packets emitted meanwhile.
+  void accept();
+  /// Completes a deferred connect hook by refusing (CONNECT_ERROR with message and data).
+  void reject(const std::string& message, const json& data = json());
+
+  /// Internal (called by the namespace and the client): writes an encoded packet, or holds
+  /// it until the connect hook accepts.
+  void write(const std::shared_ptr<const EncodedPacket>& packet);
+  /// Internal: the client acknowledged `ack_id`.
+  void on_ack(std::uint64_t ack_id, Args args);
+  /// Internal: the socket is gone (client disconnect, transport closed, ...). Runs the
+  /// disconnect hook once.
+  void on_close(std::string_view reason);
+
+ private:
+  enum class State { connecting, connected, closed };
+  struct PendingAck {
+    AckCallback callback;
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+
+  void write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data);
+  void fail_ack(std::uint64_t ack_id, errc error);
+
+  Namespace& nsp_;
+  detail::Client& client_;
+  std::string id_;
+  json auth_;
+  json data_;
+  State state_ = State::connecting;
+  std::uint64_t next_ack_id_ = 0;
+  std::unordered_map<std::uint64_t, PendingAck> pending_acks_;
+  std::vector<std::shared_ptr<const EncodedPacket>> held_;  // emitted before accept()
+};
+
+using EventHandler = std::function<void(Socket&, Event&)>;
+using ConnectHandler = std::function<ConnectResult(Socket&, const json& auth)>;
+using DisconnectHandler = std::function<void(Socket&, std::string_view reason)>;
+
+template <class... Values>
+void Event::ack(Values&&... values) {
+  if (!ack_id_) return;
+  const std::uint64_t id = *ack_id_;
+  ack_id_.reset();
+  socket_.send_ack(id, Args::of(std::forward<Values>(values)...));
+}
+
+}  // namespace chat
+
+#ifdef CHAT_SOCKET_HPP_OUTERMOST
+#undef CHAT_SOCKET_HPP_OUTERMOST
+#undef CHAT_DECLARATIONS_OPEN
+#include "impl/core.hpp"
+#endif
+
+#endif  // CHAT_SOCKET_HPP

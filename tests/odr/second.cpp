@@ -1,0 +1,7 @@
+#include <chat/chat.hpp>
+
+int second_unit() {
+  chat::Server<> server;
+  const auto packet = chat::socketio::encode(chat::socketio::PacketType::event, "/", std::nullopt, chat::json::array({"a"}));
+  return static_cast<int>(packet.text.size());  // "42[\"a\"]"
+}

@@ -1,0 +1,162 @@
+// The server the integration tests drive; its behaviour is specified in TEST_SERVER.md.
+#include <chat/chat.hpp>
+
+#include <asio/signal_set.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Settings {
+  chat::Options options;
+  unsigned short port = 0;
+  std::string static_dir;
+};
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::string::size_type start = 0;
+  for (;;) {
+    const auto end = text.find(separator, start);
+    parts.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) return parts;
+    start = end + 1;
+  }
+}
+
+Settings parse(int argc, char** argv) {
+  Settings settings;
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (i + 1 >= argc) {
+      std::cerr << "missing value for " << flag << '\n';
+      std::exit(2);
+    }
+    const std::string value = argv[++i];
+    const auto ms = [&] { return std::chrono::milliseconds(std::stoll(value)); };
+    if (flag == "--port") settings.port = static_cast<unsigned short>(std::stoi(value));
+    else if (flag == "--ping-interval") settings.options.ping_interval(ms());
+    else if (flag == "--ping-timeout") settings.options.ping_timeout(ms());
+    else if (flag == "--connect-timeout") settings.options.connect_timeout(ms());
+    else if (flag == "--max-payload") settings.options.max_payload(std::stoull(value));
+    else if (flag == "--cors") settings.options.cors_allowed_origins(split(value, ','));
+    else if (flag == "--static") settings.static_dir = value;
+    else if (flag == "--client-dir") settings.options.client_bundle_dir(value);
+    else {
+      std::cerr << "unknown flag " << flag << '\n';
+      std::exit(2);
+    }
+  }
+  return settings;
+}
+
+/// What the tests read back through `disconnect-reasons` and `errors` (io thread only).
+struct Journal {
+  std::vector<std::string> disconnects;
+  std::vector<std::string> errors;
+};
+
+template <class Server>
+void install_handlers(Server& io, chat::Namespace& nsp, Journal& journal) {
+  nsp.on_connect([](chat::Socket& socket, const chat::json& auth) {
+    socket.emit("auth", auth);
+    return true;
+  });
+  nsp.on_disconnect([&journal, &nsp](chat::Socket&, std::string_view reason) {
+    journal.disconnects.push_back(nsp.name() + " " + std::string(reason));
+  });
+  nsp.on("message", [](chat::Socket& socket, chat::Event& event) { socket.emit("message-back", event.args()); });
+  nsp.on("message-with-ack", [](chat::Socket&, chat::Event& event) { event.ack(event.args()); });
+  nsp.on("join", [](chat::Socket& socket, chat::Event& event) {
+    socket.join(event.args()[0].get<std::string>());
+    event.ack(socket.rooms());
+  });
+  nsp.on("leave", [](chat::Socket& socket, chat::Event& event) {
+    socket.leave(event.args()[0].get<std::string>());
+    event.ack(socket.rooms());
+  });
+  nsp.on("to-room", [&nsp](chat::Socket&, chat::Event& event) {
+    nsp.to(event.args()[0].get<std::string>()).emit("room-message", event.args()[1]);
+    event.ack();
+  });
+  nsp.on("to-room-except-me", [](chat::Socket& socket, chat::Event& event) {
+    socket.to(event.args()[0].get<std::string>()).emit("room-message", event.args()[1]);
+    event.ack();
+  });
+  nsp.on("except-room", [&nsp](chat::Socket&, chat::Event& event) {
+    nsp.except(event.args()[0].get<std::string>()).emit("except-message", event.args()[1]);
+    event.ack();
+  });
+  nsp.on("broadcast", [](chat::Socket& socket, chat::Event& event) {
+    socket.broadcast().emit("broadcast", event.args()[0]);
+    event.ack();
+  });
+  nsp.on("broadcast-all", [&nsp](chat::Socket&, chat::Event& event) {
+    nsp.emit("broadcast", event.args()[0]);
+    event.ack();
+  });
+  nsp.on("to-socket", [&nsp](chat::Socket&, chat::Event& event) {
+    nsp.to(event.args()[0].get<std::string>()).emit("direct", event.args()[1]);
+    event.ack();
+  });
+  nsp.on("ask", [](chat::Socket& socket, chat::Event& event) {
+    chat::Args args = event.args();
+    const auto timeout = std::chrono::milliseconds(args[0].get<long long>());
+    chat::Args question;
+    for (std::size_t i = 1; i < args.size(); ++i) question.append(args[i]);
+    socket.emit_with_ack("question", question,
+        [weak = socket.weak_from_this()](std::error_code error, chat::Args reply) {
+          auto self = weak.lock();
+          if (!self || !self->connected()) return;
+          if (error) self->emit("answer-timeout");
+          else self->emit("answer", reply);
+        },
+        timeout);
+  });
+  nsp.on("disconnect-me", [](chat::Socket& socket, chat::Event&) { socket.disconnect(); });
+  nsp.on("close-me", [](chat::Socket& socket, chat::Event&) { socket.disconnect(true); });
+  nsp.on("disconnect-reasons", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.disconnects); });
+  nsp.on("throw", [](chat::Socket&, chat::Event&) -> void { throw std::runtime_error("boom"); });
+  nsp.on("errors", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.errors); });
+  nsp.on_any([](chat::Socket& socket, chat::Event& event) { socket.emit("catch-all", event.name(), event.args()); });
+  (void)io;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings = parse(argc, argv);
+  chat::Server<> io(settings.options);
+  Journal journal;
+  io.on_error([&journal](chat::Socket*, std::string_view message) { journal.errors.emplace_back(message); });
+  install_handlers(io, io.of("/"), journal);
+  install_handlers(io, io.of("/custom"), journal);
+  install_handlers(io, io.of("/private"), journal);
+  io.of("/private").on_connect([](chat::Socket& socket, const chat::json& auth) -> chat::ConnectResult {
+    if (auth.value("token", "") != "secret")
+      return chat::ConnectResult::reject("Not authorized", {{"reason", "bad token"}});
+    socket.emit("auth", auth);
+    return true;
+  });
+  if (!settings.static_dir.empty()) io.serve_static(settings.static_dir);
+  io.on_http([](const chat::HttpRequest& request, chat::HttpResponder responder) {
+    if (request.path != "/hello") return false;
+    responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello"});
+    return true;
+  });
+
+  const auto port = io.listen("127.0.0.1", settings.port);
+  asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
+  signals.async_wait([&io](const std::error_code& ec, int) {
+    if (!ec) io.stop();
+  });
+  std::cout << "LISTENING " << port << std::endl;
+  io.run();
+  return 0;
+}
