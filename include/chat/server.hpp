@@ -119,19 +119,14 @@ class Server {
   }
 
   /// Stops accepting, disconnects every client ("server shutting down") and makes `run()`
-  /// return. Any thread; idempotent; returns at once (the io thread does the closing).
+  /// return once their connections have closed (WebSocket clients get up to two seconds to
+  /// complete the closing handshake). Any thread; idempotent; returns at once.
   void stop() {
     if (stopped_.exchange(true)) return;
     asio::post(core_.io(), [this] {
       transport_.stop();
       if (work_guard_) work_guard_->reset();
-      // Clients get about a second to acknowledge the WebSocket close; then the loop ends
-      // whatever is left.
-      auto deadline = std::make_shared<asio::steady_timer>(core_.io(), std::chrono::milliseconds(1500));
-      deadline->async_wait([this, deadline](const std::error_code& ec) {
-        if (!ec) core_.io().stop();
-      });
-      stop_timer_ = deadline;
+      drain(std::chrono::steady_clock::now() + std::chrono::seconds(2));
     });
   }
 
@@ -144,11 +139,25 @@ class Server {
   std::size_t session_count() const { return transport_.session_count(); }
 
  private:
+  /// Waits for the connections to finish closing, then ends the loop at the deadline at the
+  /// latest (a peer that never answers must not hold the process).
+  void drain(std::chrono::steady_clock::time_point deadline) {
+    if (transport_.live_connections() == 0) return;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      core_.io().stop();
+      return;
+    }
+    drain_timer_.expires_after(std::chrono::milliseconds(10));
+    drain_timer_.async_wait([this, deadline](const std::error_code& ec) {
+      if (!ec) drain(deadline);
+    });
+  }
+
   detail::Core core_;
   transport::Transport<Config> transport_;
+  asio::steady_timer drain_timer_{core_.io()};
   std::atomic<bool> stopped_{false};
   asio::executor_work_guard<asio::io_context::executor_type>* work_guard_ = nullptr;
-  std::shared_ptr<asio::steady_timer> stop_timer_;
 };
 
 }  // namespace chat

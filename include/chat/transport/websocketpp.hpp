@@ -4,6 +4,7 @@
 #ifndef CHAT_TRANSPORT_WEBSOCKETPP_HPP
 #define CHAT_TRANSPORT_WEBSOCKETPP_HPP
 
+#include <atomic>         // atomic
 #include <chrono>         // system_clock, steady_clock
 #include <cstdint>        // uint16_t
 #include <filesystem>     // path
@@ -41,8 +42,18 @@ namespace chat::transport {
 /// Links a websocketpp connection to its Engine.IO session (websocketpp's connection_base hook:
 /// every connection object carries one, so no lookup table is needed per message).
 struct ConnectionData {
+  ConnectionData() = default;
+  ConnectionData(const ConnectionData&) = delete;
+  ConnectionData& operator=(const ConnectionData&) = delete;
+  ~ConnectionData() {
+    if (live_connections) --*live_connections;
+  }
+
   std::weak_ptr<detail::Client> session;
   bool probe = false;  ///< a WebSocket probing to upgrade a polling session
+  /// The transport's count of connection objects alive, so that stop() can tell when every
+  /// connection has finished closing.
+  std::shared_ptr<std::atomic<std::size_t>> live_connections;
 };
 
 /// websocketpp configuration for plain (non-TLS) servers: one io thread, so no locks and no
@@ -409,9 +420,13 @@ class Transport {
     // bounds what one request can make the server buffer.
     endpoint_.set_max_http_body_size(2 * core_.options().max_payload());
     endpoint_.set_close_handshake_timeout(1000);
-    endpoint_.set_socket_init_handler([](Hdl, asio::ip::tcp::socket& socket) {
+    endpoint_.set_socket_init_handler([this](Hdl hdl, asio::ip::tcp::socket& socket) {
       std::error_code ec;
       socket.set_option(asio::ip::tcp::no_delay(true), ec);
+      auto con = endpoint_.get_con_from_hdl(hdl, ec);
+      if (ec) return;
+      con->live_connections = live_connections_;
+      ++*live_connections_;
     });
     endpoint_.set_http_handler([this](Hdl hdl) { on_http(hdl); });
     endpoint_.set_validate_handler([this](Hdl hdl) { return on_validate(hdl); });
@@ -448,6 +463,8 @@ class Transport {
   void set_static_root(std::filesystem::path root) { static_root_ = std::move(root); }
 
   std::size_t session_count() const { return sessions_.size(); }
+  /// Connections (WebSocket or HTTP) not yet fully closed. Any thread.
+  std::size_t live_connections() const { return live_connections_->load(); }
 
  private:
   friend class Session<Config>;
@@ -762,6 +779,7 @@ class Transport {
   }
 
   detail::Core& core_;
+  std::shared_ptr<std::atomic<std::size_t>> live_connections_ = std::make_shared<std::atomic<std::size_t>>(0);
   Endpoint endpoint_;
   std::unordered_map<std::string, std::shared_ptr<Session<Config>>> sessions_;
   MessagePtr control_frames_[7];
