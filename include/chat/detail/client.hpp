@@ -39,9 +39,14 @@ class Client : public std::enable_shared_from_this<Client> {
   /// Closes the connection from the server side: sockets disconnect with `reason`, then the
   /// transport closes.
   void close(std::string_view reason);
+  /// Disconnects every socket (each client socket sees "io server disconnect"), then closes.
+  void disconnect_all();
   /// Forgets the socket of a namespace (it disconnected on its own).
   void remove_socket(const std::string& nsp);
   bool closed() const { return closed_; }
+  /// Whether the server chose to close (disconnect_all): queued packets should still be
+  /// delivered, where a dead or misbehaving peer's are dropped.
+  bool closing_gracefully() const { return closing_gracefully_; }
 
   /// Sends an encoded packet (its text, then its attachments) over the transport.
   virtual void write(const std::shared_ptr<const EncodedPacket>& packet) = 0;
@@ -63,6 +68,7 @@ class Client : public std::enable_shared_from_this<Client> {
   asio::steady_timer connect_timer_;
   bool joined_any_ = false;
   bool closed_ = false;
+  bool closing_gracefully_ = false;
 };
 
 }  // namespace detail

@@ -69,31 +69,32 @@ enum class Intent {
 /// The verdict on a request: an intent, or an error to answer with.
 using Verdict = std::variant<Intent, Error>;
 
-/// Validates a request against Engine.IO v4's rules, in Node's order (transport, then sid,
-/// then method). `websocket_upgrade` is whether the request is a WebSocket handshake;
-/// `state` is the state of the session its sid names (absent when it carries no sid).
+/// Validates a request against Engine.IO v4's rules in Node's order: the transport, then the sid
+/// (or, for a handshake, the method, the transport matching the request kind, and the protocol
+/// version, which only a handshake is asked for). `websocket_upgrade` is whether the request is
+/// a WebSocket handshake; `state` is the state of the session its sid names (absent when it
+/// carries no sid).
 inline Verdict classify_request(std::string_view method, const detail::Target& target,
                                 bool websocket_upgrade, SessionState state) {
   const auto transport = target.param("transport");
   if (!transport || (*transport != "polling" && *transport != "websocket"))
     return Error::unknown_transport;
-  const auto protocol = target.param("EIO");
-  if (!protocol || *protocol != "4") return Error::unsupported_protocol_version;
   const bool wants_websocket = *transport == "websocket";
-  if (wants_websocket != websocket_upgrade) return Error::bad_request;
 
-  const auto sid = target.param("sid");
-  if (!sid) {
+  if (!target.param("sid")) {
     if (method != "GET") return Error::bad_handshake_method;
+    if (wants_websocket != websocket_upgrade) return Error::bad_request;
+    const auto protocol = target.param("EIO");
+    if (!protocol || *protocol != "4") return Error::unsupported_protocol_version;
     return Intent::open_session;
   }
   if (state == SessionState::absent) return Error::unknown_sid;
   if (websocket_upgrade) {
     // Only a polling session with no probe under way may upgrade, and only once.
-    if (state != SessionState::polling) return Error::bad_request;
+    if (!wants_websocket || state != SessionState::polling) return Error::bad_request;
     return Intent::upgrade;
   }
-  if (state == SessionState::websocket) return Error::bad_request;
+  if (wants_websocket || state == SessionState::websocket) return Error::bad_request;
   if (method == "GET") return Intent::poll;
   if (method == "POST") return Intent::post;
   return Error::bad_request;

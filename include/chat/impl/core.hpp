@@ -8,6 +8,7 @@
 #include <chrono>     // system_clock
 #include <exception>  // exception
 #include <iostream>   // cerr
+#include <vector>     // vector
 
 #include "../adapter.hpp"
 #include "../broadcast.hpp"
@@ -253,12 +254,15 @@ inline void Socket::reject(const std::string& message, const json& data) {
 }
 
 inline void Socket::disconnect(bool close) {
+  if (close) {
+    client_.disconnect_all();  // as Node's client._disconnect(): every namespace, then the connection
+    return;
+  }
   if (state_ == State::closed) return;
   auto self = shared_from_this();
   if (state_ == State::connected) write_packet(socketio::PacketType::disconnect, std::nullopt, json(json::value_t::discarded));
   client_.remove_socket(nsp_.name());
   on_close("server namespace disconnect");
-  if (close) client_.close("forced server close");
 }
 
 inline void Socket::on_close(std::string_view reason) {
@@ -480,6 +484,15 @@ inline void Client::on_transport_closed(std::string_view reason) {
   auto sockets = std::move(sockets_);
   sockets_.clear();
   for (auto& entry : sockets) entry.second->on_close(reason);
+}
+
+inline void Client::disconnect_all() {
+  auto self = shared_from_this();
+  std::vector<std::shared_ptr<Socket>> sockets;
+  for (const auto& entry : sockets_) sockets.push_back(entry.second);
+  for (const auto& socket : sockets) socket->disconnect(false);
+  closing_gracefully_ = true;
+  close("forced server close");
 }
 
 inline void Client::close(std::string_view reason) {

@@ -176,6 +176,8 @@ class Decoder {
 
   /// Node's socket.io-parser refuses more attachments than this per packet.
   static constexpr std::uint64_t max_attachments = 10;
+  /// The largest integer a JavaScript number holds exactly (ack ids, attachment counts).
+  static constexpr std::uint64_t max_safe_integer = (std::uint64_t(1) << 53) - 1;
 
   /// Feeds the text of an Engine.IO message (without the leading `4`).
   Status feed_text(std::string_view text) {
@@ -247,13 +249,13 @@ class Decoder {
 
  private:
   static bool parse_number(std::string_view digits, std::uint64_t& out) {
-    if (digits.empty() || digits.size() > 15) return false;  // beyond 2^53 is not a JS integer
+    if (digits.empty() || digits.size() > 16) return false;
     out = 0;
     for (char c : digits) {
       if (c < '0' || c > '9') return false;
       out = out * 10 + std::uint64_t(c - '0');
     }
-    return true;
+    return out <= max_safe_integer;  // beyond 2^53-1 a JavaScript peer cannot hold the number
   }
 
   Status finish_binary() {

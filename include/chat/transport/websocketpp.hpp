@@ -6,6 +6,7 @@
 
 #include <atomic>         // atomic
 #include <chrono>         // system_clock, steady_clock
+#include <deque>          // deque
 #include <cstdint>        // uint16_t
 #include <filesystem>     // path
 #include <memory>         // shared_ptr, weak_ptr
@@ -123,8 +124,7 @@ class Session final : public detail::Client {
       send_over_websocket(packet);
       return;
     }
-    outbox_bytes_ += packet->encoded.text.size();
-    for (const auto& attachment : packet->encoded.attachments) outbox_bytes_ += attachment.size() * 4 / 3;
+    outbox_bytes_ += queued_bytes(*packet);
     outbox_.push_back(Outgoing{packet, 0});
     if (outbox_bytes_ > transport_.core_.options().max_buffered_bytes()) {
       close_later("transport error");
@@ -155,11 +155,6 @@ class Session final : public detail::Client {
   }
 
   void on_post(const ConnectionPtr& con) {
-    if (con->get_request_body().size() > transport_.core_.options().max_payload()) {
-      transport_.respond(con, 413, "{\"code\":3,\"message\":\"Payload too large\"}", "application/json");
-      close("transport error");
-      return;
-    }
     if (con->get_request_header("Content-Type").find("application/octet-stream") != std::string::npos) {
       transport_.respond_error(con, engineio::Error::bad_request);
       return;
@@ -300,9 +295,20 @@ class Session final : public detail::Client {
     });
   }
 
+  /// Engine.IO packets per polling response at most. python-engineio's client refuses a payload
+  /// of more than 16 packets and drops the connection; the rest goes with the next GET, which
+  /// every client sends at once.
+  static constexpr std::size_t max_packets_per_poll = 16;
+
   void respond_payload(const ConnectionPtr& con, bool deferred) {
     std::string payload;
-    for (const auto& entry : outbox_) {
+    std::size_t packets = 0;
+    std::size_t taken = 0;
+    for (; taken < outbox_.size(); ++taken) {
+      const Outgoing& entry = outbox_[taken];
+      const std::size_t count = entry.packet ? 1 + entry.packet->encoded.attachments.size() : 1;
+      if (taken > 0 && packets + count > max_packets_per_poll) break;
+      packets += count;
       if (!entry.packet) {
         if (!payload.empty()) payload += engineio::record_separator;
         payload += entry.control;
@@ -311,11 +317,18 @@ class Session final : public detail::Client {
       engineio::append_to_payload(payload, entry.packet->encoded.text, false);
       for (const auto& attachment : entry.packet->encoded.attachments)
         engineio::append_to_payload(payload, attachment, true);
+      outbox_bytes_ -= std::min(outbox_bytes_, queued_bytes(*entry.packet));
     }
-    outbox_.clear();
-    outbox_bytes_ = 0;
+    outbox_.erase(outbox_.begin(), outbox_.begin() + std::ptrdiff_t(taken));
+    if (outbox_.empty()) outbox_bytes_ = 0;
     if (deferred) transport_.respond_deferred(con, 200, std::move(payload), "text/plain; charset=UTF-8");
     else transport_.respond(con, 200, std::move(payload), "text/plain; charset=UTF-8");
+  }
+
+  static std::size_t queued_bytes(const EncodedPacket& packet) {
+    std::size_t bytes = packet.encoded.text.size();
+    for (const auto& attachment : packet.encoded.attachments) bytes += attachment.size() * 4 / 3;
+    return bytes;
   }
 
   void complete_upgrade() {
@@ -369,17 +382,50 @@ class Session final : public detail::Client {
     });
   }
 
+  /// Ends the session. When the server chose to close, packets still queued for a polling client
+  /// are delivered first, and the close packet in the response after them (the client handles a
+  /// close at once but packets a tick later, so one response holding both would lose them), as
+  /// Node's engine.io drains before closing. Until that last GET, or ping_timeout, the session
+  /// lingers, unusable. A dead or misbehaving peer's session goes at once.
   void shutdown() {
     if (shut_) return;
     shut_ = true;
     auto self = shared_from_this();
     timer_.cancel();
     if (upgrade_timer_) upgrade_timer_->cancel();
-    if (poll_) transport_.respond_deferred(std::exchange(poll_, nullptr), 200, "1", "text/plain; charset=UTF-8");
     std::error_code ec;
     if (ws_) std::exchange(ws_, nullptr)->close(websocketpp::close::status::normal, "", ec);
     if (probe_) std::exchange(probe_, nullptr)->close(websocketpp::close::status::normal, "", ec);
+    if (kind_ == engineio::Transport::polling && closing_gracefully() && (!poll_ || !outbox_.empty())) {
+      if (poll_) respond_payload(std::exchange(poll_, nullptr), true);
+      timer_.expires_after(transport_.core_.options().ping_timeout());
+      timer_.async_wait([self = weak_from_this()](const std::error_code& error) {
+        auto session = std::static_pointer_cast<Session>(self.lock());
+        if (!error && session) session->transport_.sessions_.erase(session->sid_);
+      });
+      return;
+    }
+    if (poll_) transport_.respond_deferred(std::exchange(poll_, nullptr), 200, "1", "text/plain; charset=UTF-8");
     outbox_.clear();
+    transport_.sessions_.erase(sid_);
+  }
+
+  /// Drops a lingering session without waiting for its last GET.
+  void forget() {
+    auto self = shared_from_this();
+    timer_.cancel();
+    transport_.sessions_.erase(sid_);
+  }
+
+  /// A GET on a lingering session: what was still queued, then the close packet.
+  void on_last_poll(const ConnectionPtr& con) {
+    if (!outbox_.empty()) {
+      respond_payload(con, false);
+      return;
+    }
+    auto self = shared_from_this();
+    timer_.cancel();
+    transport_.respond(con, 200, "1", "text/plain; charset=UTF-8");
     transport_.sessions_.erase(sid_);
   }
 
@@ -392,7 +438,7 @@ class Session final : public detail::Client {
   ConnectionPtr ws_;
   ConnectionPtr probe_;
   ConnectionPtr poll_;
-  std::vector<Outgoing> outbox_;
+  std::deque<Outgoing> outbox_;
   std::size_t outbox_bytes_ = 0;
   bool upgrading_ = false;
   bool flush_scheduled_ = false;
@@ -415,18 +461,28 @@ class Transport {
     endpoint_.set_reuse_addr(true);
     endpoint_.set_user_agent("chat");
     endpoint_.set_max_message_size(core_.options().max_payload());
-    // Bodies up to twice max_payload are read so that an oversized POST gets Engine.IO's 413 with
-    // `Connection: close` from us; beyond that websocketpp refuses it unread (a bare 413), which
-    // bounds what one request can make the server buffer.
-    endpoint_.set_max_http_body_size(2 * core_.options().max_payload());
+    // websocketpp refuses a larger body from its Content-Length, unread (413).
+    endpoint_.set_max_http_body_size(core_.options().max_payload());
     endpoint_.set_close_handshake_timeout(1000);
-    endpoint_.set_socket_init_handler([this](Hdl hdl, asio::ip::tcp::socket& socket) {
+    // Runs once the connection is accepted, before its request is read. (The socket init
+    // handler runs too early: before the handle is known, on a socket not yet open.)
+    endpoint_.set_tcp_pre_init_handler([this](Hdl hdl) {
       std::error_code ec;
-      socket.set_option(asio::ip::tcp::no_delay(true), ec);
       auto con = endpoint_.get_con_from_hdl(hdl, ec);
       if (ec) return;
+      con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ec);
       con->live_connections = live_connections_;
       ++*live_connections_;
+      // websocketpp answers what its own parser refuses (a body over max_payload: 413; a
+      // malformed request: 400) from this response object and closes the connection, with no
+      // hook to shape the answer. Its API refuses header changes before a request is read, so
+      // the defaults go in through the object itself: `Connection: close` (zaphoyd/websocketpp
+      // #890) and the Engine.IO error JSON. Every response we make replaces the body, and a
+      // WebSocket handshake takes both out (on_validate).
+      auto& response = const_cast<typename Config::response_type&>(con->get_response());
+      response.replace_header("Connection", "close");
+      response.replace_header("Content-Type", "application/json");
+      response.set_body(engineio::error_body(engineio::Error::bad_request));
     });
     endpoint_.set_http_handler([this](Hdl hdl) { on_http(hdl); });
     endpoint_.set_validate_handler([this](Hdl hdl) { return on_validate(hdl); });
@@ -456,7 +512,10 @@ class Transport {
     if (endpoint_.is_listening()) endpoint_.stop_listening(ec);
     std::vector<std::shared_ptr<Session<Config>>> sessions;
     for (auto& entry : sessions_) sessions.push_back(entry.second);
-    for (auto& session : sessions) session->close("server shutting down");
+    for (auto& session : sessions) {
+      if (session->shut_) session->forget();  // lingering for a last GET: stop waiting
+      else session->close("server shutting down");
+    }
   }
 
   void set_http_handler(HttpHandler handler) { http_handler_ = std::move(handler); }
@@ -695,10 +754,12 @@ class Transport {
         break;
       }
       case engineio::Intent::poll:
-        session->on_poll(con);
+        if (session->shut_) session->on_last_poll(con);
+        else session->on_poll(con);
         break;
       case engineio::Intent::post:
-        session->on_post(con);
+        if (session->shut_) respond_error(con, engineio::Error::unknown_sid);
+        else session->on_post(con);
         break;
       case engineio::Intent::upgrade:
         respond_error(con, engineio::Error::bad_request);
@@ -712,7 +773,11 @@ class Transport {
     std::error_code ec;
     auto con = endpoint_.get_con_from_hdl(hdl, ec);
     if (ec) return false;
-    con->remove_header("Connection");  // the 101 response carries "Connection: Upgrade"
+    // The 101 response carries "Connection: Upgrade" and no body (see the socket init handler).
+    con->remove_header("Connection");
+    con->remove_header("Content-Type");
+    con->set_body(std::string());
+    con->remove_header("Content-Length");
     auto refuse = [&](int status, std::string body) {
       con->set_status(websocketpp::http::status_code::value(status));
       con->replace_header("Connection", "close");
