@@ -8,6 +8,7 @@
 #include "errors.hpp"     // IWYU pragma: export
 #include "handshake.hpp"  // IWYU pragma: export
 #include "http.hpp"       // IWYU pragma: export
+#include "local_client.hpp"  // IWYU pragma: export
 #include "namespace.hpp"  // IWYU pragma: export
 #include "options.hpp"    // IWYU pragma: export
 #include "server.hpp"     // IWYU pragma: export

@@ -15,6 +15,7 @@
 #include "broadcast.hpp"
 #include "detail/core.hpp"
 #include "http.hpp"
+#include "local_client.hpp"
 #include "namespace.hpp"
 #include "options.hpp"
 #include "socket.hpp"
@@ -128,6 +129,13 @@ class Server {
       if (work_guard_) work_guard_->reset();
       drain(std::chrono::steady_clock::now() + std::chrono::seconds(2));
     });
+  }
+
+  /// Opens an in-process client connection (see LocalClient), for tests. Io thread only.
+  std::shared_ptr<LocalClient> connect_local(Handshake handshake = Handshake()) {
+    auto client = std::make_shared<LocalClient>(core_, std::move(handshake));
+    client->on_open();
+    return client;
   }
 
   /// Runs `work` on the io thread (now, if called there). Any thread.

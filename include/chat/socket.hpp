@@ -108,6 +108,8 @@ class Event {
 /// broadcast operators (`io.of(nsp).to(id).emit(...)`).
 class Socket : public std::enable_shared_from_this<Socket> {
  public:
+  /// Made by the connection when a client joins a namespace; `auth` is null when the CONNECT
+  /// packet carried none.
   Socket(Namespace& nsp, detail::Client& client, std::string id, json auth);
   Socket(const Socket&) = delete;
   Socket& operator=(const Socket&) = delete;
@@ -121,6 +123,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   const Handshake& handshake() const;
   /// The CONNECT packet's auth object ({} when the client sent none).
   const json& auth() const { return auth_; }
+  /// Whether the CONNECT packet carried an auth object at all.
+  bool auth_sent() const { return auth_sent_; }
   /// Free storage for the application (Node's `socket.data`).
   json& data() { return data_; }
   /// Whether the socket is connected: accepted and not yet disconnected.
@@ -188,9 +192,10 @@ class Socket : public std::enable_shared_from_this<Socket> {
   void fail_ack(std::uint64_t ack_id, errc error);
 
   Namespace& nsp_;
-  detail::Client& client_;
+  std::shared_ptr<detail::Client> client_;  // a socket keeps its connection's object alive
   std::string id_;
   json auth_;
+  bool auth_sent_;
   json data_;
   State state_ = State::connecting;
   std::uint64_t next_ack_id_ = 0;

@@ -83,6 +83,16 @@ def test_hello_with_static(static_port):
     assert _mime(r) == "text/plain", r
 
 
+def test_hook_answering_later_from_another_thread(static_port):
+    """A fallback hook that answers after returning (the WSGI gateway's case): the deferred
+    response still arrives, whole, with `Connection: close`."""
+    for _ in range(5):
+        r = wire.http_request(static_port, "GET", "/async-hello")
+        assert r.status == 200, r
+        assert r.body == b"hello later", r
+        assert r.headers.get("connection", "").lower() == "close", r
+
+
 def test_socketio_path_still_works_with_static(static_port):
     sid, _, _ = wire.polling_handshake(static_port)
     assert sid

@@ -146,9 +146,18 @@ int main(int argc, char** argv) {
   });
   if (!settings.static_dir.empty()) io.serve_static(settings.static_dir);
   io.on_http([](const chat::HttpRequest& request, chat::HttpResponder responder) {
-    if (request.path != "/hello") return false;
-    responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello"});
-    return true;
+    if (request.path == "/hello") {
+      responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello"});
+      return true;
+    }
+    if (request.path == "/async-hello") {  // answered later, from another thread
+      std::thread([responder] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello later"});
+      }).detach();
+      return true;
+    }
+    return false;
   });
 
   const auto port = io.listen("127.0.0.1", settings.port);

@@ -142,11 +142,13 @@ inline void BroadcastOperator::disconnect_sockets(bool close) const {
 // ---- Socket -------------------------------------------------------------------------------
 
 inline Socket::Socket(Namespace& nsp, detail::Client& client, std::string id, json auth)
-    : nsp_(nsp), client_(client), id_(std::move(id)), auth_(std::move(auth)) {}
+    : nsp_(nsp), client_(client.shared_from_this()), id_(std::move(id)), auth_sent_(!auth.is_null()) {
+  auth_ = auth_sent_ ? std::move(auth) : json::object();
+}
 
 inline Socket::~Socket() = default;
 
-inline const Handshake& Socket::handshake() const { return client_.handshake(); }
+inline const Handshake& Socket::handshake() const { return client_->handshake(); }
 
 inline void Socket::join(const Room& room) {
   if (state_ == State::closed) return;
@@ -221,7 +223,7 @@ inline BroadcastOperator Socket::broadcast() const { return nsp_.all().except(id
 
 inline void Socket::write(const std::shared_ptr<const EncodedPacket>& packet) {
   switch (state_) {
-    case State::connected: client_.write(packet); break;
+    case State::connected: client_->write(packet); break;
     case State::connecting: held_.push_back(packet); break;
     case State::closed: break;
   }
@@ -232,10 +234,10 @@ inline void Socket::accept() {
   state_ = State::connected;
   auto packet = std::make_shared<EncodedPacket>();
   packet->encoded = socketio::encode(socketio::PacketType::connect, nsp_.name(), std::nullopt, json{{"sid", id_}});
-  client_.write(packet);
+  client_->write(packet);
   auto held = std::move(held_);
   held_.clear();
-  for (const auto& pending : held) client_.write(pending);
+  for (const auto& pending : held) client_->write(pending);
 }
 
 inline void Socket::reject(const std::string& message, const json& data) {
@@ -245,23 +247,23 @@ inline void Socket::reject(const std::string& message, const json& data) {
   if (!data.is_null()) payload["data"] = data;
   auto packet = std::make_shared<EncodedPacket>();
   packet->encoded = socketio::encode(socketio::PacketType::connect_error, nsp_.name(), std::nullopt, std::move(payload));
-  client_.write(packet);
+  client_->write(packet);
   held_.clear();
   auto self = shared_from_this();  // the maps below hold the last references
   nsp_.adapter().del_all(id_);
   nsp_.remove(*this);
-  client_.remove_socket(nsp_.name());
+  client_->remove_socket(nsp_.name());
 }
 
 inline void Socket::disconnect(bool close) {
   if (close) {
-    client_.disconnect_all();  // as Node's client._disconnect(): every namespace, then the connection
+    client_->disconnect_all();  // as Node's client._disconnect(): every namespace, then the connection
     return;
   }
   if (state_ == State::closed) return;
   auto self = shared_from_this();
   if (state_ == State::connected) write_packet(socketio::PacketType::disconnect, std::nullopt, json(json::value_t::discarded));
-  client_.remove_socket(nsp_.name());
+  client_->remove_socket(nsp_.name());
   on_close("server namespace disconnect");
 }
 
@@ -471,7 +473,7 @@ inline void Client::on_connect_packet(socketio::Packet& packet) {
     joined_any_ = true;
     connect_timer_.cancel();
   }
-  json auth = packet.has_data() ? std::move(packet.data) : json::object();
+  json auth = packet.has_data() ? std::move(packet.data) : json();
   auto socket = std::make_shared<Socket>(*nsp, *this, random_id(), std::move(auth));
   sockets_[packet.nsp] = socket;
   nsp->add(socket);

@@ -682,11 +682,11 @@ class Transport {
     con->defer_http_response();
     detail::Core* core = &core_;
     auto declined = std::make_shared<bool>(false);
-    HttpResponder responder([core, declined, weak = std::weak_ptr<typename ConnectionPtr::element_type>(con), this](HttpResponse response) {
+    // The responder holds the connection: a deferred response has no read or write pending,
+    // so nothing else keeps websocketpp's connection object alive until it is sent.
+    HttpResponder responder([core, declined, con, this](HttpResponse response) {
       if (*declined) return;
-      core->dispatch([weak, this, response = std::move(response)]() mutable {
-        auto con = weak.lock();
-        if (!con) return;
+      core->dispatch([con, this, response = std::move(response)]() mutable {
         for (const auto& header : response.headers) con->replace_header(header.first, header.second);
         std::string content_type = con->get_response().get_header("Content-Type");
         respond_deferred(con, response.status, std::move(response.body), content_type.empty() ? "text/plain" : content_type);

@@ -1,0 +1,767 @@
+"""The benchmark runner (started by bench/run, which builds first): starts each server under test
+pinned to one core, drives it with chat_loadgen pinned to another, repeats each case, and writes
+docs/benchmarks.md (a table of medians, ratios to Node socket.io from the same run, server CPU per
+delivery/ack) and docs/benchmarks.png.
+
+Run with Debian's /usr/bin/python3 (matplotlib, Flask-SocketIO and gevent come from Debian).
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+MARK_BEGIN = "<!-- bench/run: results begin (generated; text outside these markers is kept) -->"
+MARK_END = "<!-- bench/run: results end -->"
+
+
+def rel(path):
+    return os.path.relpath(path, ROOT)
+
+
+# ---- the servers under test -------------------------------------------------------------------
+
+
+class ServerSpec:
+    def __init__(self, key, label, command, available, note=""):
+        self.key = key
+        self.label = label
+        self.command = command  # list, without taskset
+        self.available = available
+        self.note = note
+
+
+def server_specs(bin_dir):
+    specs = []
+    chat_bin = os.path.join(bin_dir, "chat_bench_server")
+    specs.append(ServerSpec("chat", "chat (C++)", [chat_bin], os.access(chat_bin, os.X_OK),
+                            "" if os.access(chat_bin, os.X_OK) else "not built"))
+
+    # SLOT: chat hosted from Python (handlers in Python). It does not exist yet. When it does, put
+    # the server in bench/servers/chat_python_server.py: the same two jobs as the others
+    # ('message' broadcast to everyone, 'echo' acked with its arguments), WebSocket, ping 25/20 s,
+    # logging off, "READY <port>" on stdout, --host/--port flags. It runs with the interpreter of
+    # $CHAT_BENCH_PYTHON, else the repository's .venv, else Debian's /usr/bin/python3.
+    chat_py = os.path.join(BENCH, "servers", "chat_python_server.py")
+    python = os.environ.get("CHAT_BENCH_PYTHON") or (
+        os.path.join(ROOT, ".venv", "bin", "python") if os.access(os.path.join(ROOT, ".venv", "bin", "python"), os.X_OK)
+        else "/usr/bin/python3")
+    if os.path.exists(chat_py):
+        specs.append(ServerSpec("chat-python", "chat (Python handlers)", [python, chat_py], True))
+    else:
+        specs.append(ServerSpec("chat-python", "chat (Python handlers)", None, False,
+                                "not available yet: bench/servers/chat_python_server.py does not exist"))
+
+    relay_bin = os.path.join(bin_dir, "chat_bench_relay")
+    specs.append(ServerSpec("relay", "websocketpp relay (ceiling)", [relay_bin], os.access(relay_bin, os.X_OK),
+                            "" if os.access(relay_bin, os.X_OK) else "not built"))
+
+    node = shutil.which("node")
+    node_ok = node is not None and os.path.isdir(os.path.join(BENCH, "node_modules", "socket.io"))
+    specs.append(ServerSpec("node", "Node socket.io 4.8", [node or "node", os.path.join(BENCH, "servers", "node_server.mjs")],
+                            node_ok, "" if node_ok else "node or bench/node_modules/socket.io missing"))
+
+    flask_ok = subprocess.run(["/usr/bin/python3", "-c", "import flask_socketio, gevent, geventwebsocket"],
+                              capture_output=True).returncode == 0
+    specs.append(ServerSpec("flask", "Flask-SocketIO 5.3 (gevent)",
+                            ["/usr/bin/python3", os.path.join(BENCH, "servers", "flask_server.py")], flask_ok,
+                            "" if flask_ok else "python3-flask-socketio, python3-gevent or python3-gevent-websocket missing"))
+    return specs
+
+
+class RunningServer:
+    def __init__(self, spec, core):
+        self.spec = spec
+        cmd = ["taskset", "-c", str(core)] + spec.command + ["--host", "127.0.0.1", "--port", "0"]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     start_new_session=True)
+        self.port = None
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            m = re.match(r"READY (\d+)", line.strip())
+            if m:
+                self.port = int(m.group(1))
+                break
+        if self.port is None:
+            self.stop()
+            raise RuntimeError("%s did not start: %s" % (spec.key, self.stderr_tail()))
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stderr_tail(self):
+        try:
+            return (self.proc.stderr.read() or "")[-2000:]
+        except Exception:  # noqa: BLE001
+            return ""
+
+    def stop(self):
+        """Stops the server; returns (exit code, crashed?) where crashed means it had died before."""
+        crashed = self.proc.poll() is not None
+        if not crashed:
+            try:
+                os.kill(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(timeout=8)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        return self.proc.returncode, crashed
+
+
+# ---- one measurement --------------------------------------------------------------------------
+
+
+def run_loadgen(loadgen, core, port, server_pid, args, timeout):
+    cmd = ["taskset", "-c", str(core), loadgen, "--port", str(port), "--server-pid", str(server_pid)] + args
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": "load generator timed out after %ds" % timeout}
+    line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    try:
+        return json.loads(line)
+    except ValueError:
+        return {"error": "no result (exit %d): %s" % (out.returncode, out.stderr.strip()[-500:])}
+
+
+def case_args(case, cfg, rate=None):
+    common = ["--warmup", str(cfg.warmup), "--duration", str(cfg.duration), "--payload", str(cfg.payload)]
+    if case == "fanout":
+        return ["--mode", "fanout", "--clients", str(cfg.fanout_clients), "--inflight", str(cfg.inflight)] + common
+    if case == "echo":
+        return ["--mode", "echo", "--clients", str(cfg.echo_clients), "--inflight", "1"] + common
+    if case in ("rate", "rate-own"):
+        return ["--mode", "rate", "--clients", str(cfg.rate_clients), "--rate", str(rate)] + common
+    if case == "idle":
+        return ["--mode", "idle", "--clients", str(cfg.idle_clients), "--warmup", str(cfg.idle_settle),
+                "--duration", str(cfg.idle_hold), "--source-addrs", "auto",
+                "--connect-timeout", str(max(120, cfg.idle_clients / 100))]
+    raise ValueError(case)
+
+
+def measure(spec, case, cfg, loadgen, rate=None):
+    """Starts a fresh server, runs one case against it, stops it. Returns the result dict."""
+    try:
+        server = RunningServer(spec, cfg.server_core)
+    except RuntimeError as e:
+        return {"error": str(e)}
+    time.sleep(1.0 if case == "idle" else 0.3)  # let the runtime settle before the RSS baseline
+    budget = 60 + cfg.warmup + cfg.duration + 30
+    if case == "idle":
+        budget = 60 + cfg.idle_settle + cfg.idle_hold + max(120, cfg.idle_clients / 100)
+    result = run_loadgen(loadgen, cfg.gen_core, server.port, server.pid, case_args(case, cfg, rate), budget)
+    code, crashed = server.stop()
+    if crashed:
+        result["server_crashed"] = "exit code %s: %s" % (code, server.stderr_tail()[-500:])
+    return result
+
+
+# ---- aggregation ------------------------------------------------------------------------------
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def summarize(results):
+    """Medians over the repeats of one (case, server)."""
+    ok = [r for r in results if not r.get("error") and not r.get("server_crashed")]
+    s = {"runs": len(results), "ok_runs": len(ok),
+         "errors": sorted({r.get("error") or r.get("server_crashed") for r in results
+                           if r.get("error") or r.get("server_crashed")})}
+    if not ok:
+        return s
+    s["ops_per_s"] = median([r.get("ops_per_s") for r in ok])
+    s["cpu_us"] = median([r.get("server_cpu_us_per_op") for r in ok])
+    s["server_cpu_pct"] = median([r.get("server_cpu_pct") for r in ok])
+    s["gen_cpu_pct"] = median([r.get("gen_cpu_pct") for r in ok])
+    s["p50_us"] = median([r.get("latency_us", {}).get("p50") for r in ok])
+    s["p99_us"] = median([r.get("latency_us", {}).get("p99") for r in ok])
+    s["lost"] = sum(r.get("lost", 0) for r in ok)
+    s["disconnects"] = sum(r.get("disconnects", 0) for r in ok)
+    s["rate_target"] = median([r.get("rate_target") for r in ok])
+    s["connected"] = median([r.get("connected") for r in ok])
+    s["clients"] = ok[0].get("clients")
+    s["still_connected"] = median([r.get("still_connected") for r in ok])
+    s["pings_answered"] = median([r.get("pings_answered") for r in ok])
+    s["rss_per_conn"] = median([r.get("rss_per_conn_bytes") for r in ok])
+    pss = []
+    for r in ok:
+        if r.get("pss_end_kb", -1) > 0 and r.get("pss_baseline_kb", -1) > 0 and r.get("connected"):
+            pss.append((r["pss_end_kb"] - r["pss_baseline_kb"]) * 1024.0 / r["connected"])
+    s["pss_per_conn"] = median(pss)
+    growth = [r["rss_end_kb"] - r["rss_connected_kb"] for r in ok
+              if r.get("rss_end_kb", -1) > 0 and r.get("rss_connected_kb", -1) > 0]
+    s["rss_growth_kb"] = median(growth)
+    s["connects_per_s"] = median([r.get("connects_per_s") for r in ok])
+    s["send_lateness_us"] = median([r.get("max_send_lateness_us") for r in ok])
+    # A throughput figure counts only when the server, not the generator, was the bottleneck.
+    s["saturated"] = (s["server_cpu_pct"] or 0) >= 90 and (s["gen_cpu_pct"] or 0) < 80
+    return s
+
+
+# ---- report -----------------------------------------------------------------------------------
+
+
+def fmt_int(v):
+    return "–" if v is None else "{:,.0f}".format(v)
+
+
+def fmt_us(v):
+    if v is None:
+        return "–"
+    return "{:,.0f} µs".format(v) if v < 1000 else "{:,.1f} ms".format(v / 1000)
+
+
+def fmt_f(v, digits=1):
+    return "–" if v is None else ("{:,.%df}" % digits).format(v)
+
+
+def fmt_ratio(v, base):
+    if v is None or not base:
+        return "–"
+    return "{:.2f}×".format(v / base)
+
+
+def tool_versions():
+    versions = {}
+
+    def cmd(args):
+        try:
+            return subprocess.run(args, capture_output=True, text=True, timeout=20).stdout.strip()
+        except Exception:  # noqa: BLE001
+            return ""
+
+    versions["node"] = cmd(["node", "--version"])
+    try:
+        with open(os.path.join(BENCH, "node_modules", "socket.io", "package.json")) as f:
+            versions["socket.io"] = json.load(f)["version"]
+    except (OSError, ValueError, KeyError):
+        pass
+    for pkg in ("python3-flask-socketio", "python3-socketio", "python3-engineio", "python3-gevent",
+                "python3-gevent-websocket", "libwebsocketpp-dev", "libasio-dev"):
+        v = cmd(["dpkg-query", "-W", "-f=${Version}", pkg])
+        if v:
+            versions[pkg] = v
+    versions["chat commit"] = cmd(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"])
+    if cmd(["git", "-C", ROOT, "status", "--porcelain", "--", "include"]):
+        versions["chat commit"] += " (include/ modified)"
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    versions["cpu"] = "%s, %d cores" % (cpu, os.cpu_count() or 0)
+    versions["kernel"] = platform.release()
+    return versions
+
+
+CASE_TITLES = {
+    "fanout": "Fan-out",
+    "echo": "Echo",
+    "rate": "Fixed rate",
+    "rate-own": "Fixed rate at a share of each server's own fan-out maximum",
+    "idle": "Idle connections",
+}
+
+
+def write_report(cfg, specs, summaries, raw, notes, md_path, png_path, started, elapsed):
+    keys = [s.key for s in specs]
+    labels = {s.key: s.label for s in specs}
+    lines = []
+    lines.append(MARK_BEGIN)
+    lines.append("")
+    lines.append("Generated by `bench/run%s` on %s in %.0f s. %s" % (
+        " " + " ".join(cfg.argv) if cfg.argv else "", started.strftime("%Y-%m-%d %H:%M UTC"), elapsed,
+        "**Quick smoke run: small sizes, short windows, one repeat — not a measurement.**" if cfg.quick else
+        "Medians of %d repeats (servers interleaved)." % cfg.repeats))
+    lines.append("")
+    v = tool_versions()
+    lines.append("Machine: %s; Linux %s. Server on core %d, load generator on core %d." % (
+        v.pop("cpu"), v.pop("kernel"), cfg.server_core, cfg.gen_core))
+    lines.append("Versions: " + "; ".join("%s %s" % kv for kv in v.items()) + ".")
+    lines.append("")
+    lines.append("CPU µs/op is the server's own CPU time (utime+stime from /proc, all threads) over the measured "
+                 "window divided by the deliveries (or acks) in it; on loopback it includes the kernel's work "
+                 "for the receiving side. A figure marked † was not server-bound (server CPU below 90% or "
+                 "load generator above 80%): its throughput says less than its CPU µs/op.")
+    lines.append("")
+
+    skipped = [s for s in specs if not s.available]
+    for s in skipped:
+        lines.append("- **%s** skipped: %s." % (s.label, s.note))
+    for n in notes:
+        lines.append("- " + n)
+    if skipped or notes:
+        lines.append("")
+
+    def s_of(case, key):
+        return summaries.get(case, {}).get(key)
+
+    def errors_cell(s):
+        if s is None:
+            return "not run"
+        if s.get("ok_runs", 0) == 0:
+            return "failed: " + "; ".join(e[:120] for e in s["errors"])
+        return ""
+
+    def mark(s):
+        return "" if s.get("saturated") else " †"
+
+    # fan-out
+    if "fanout" in summaries:
+        node = s_of("fanout", "node")
+        base = node.get("ops_per_s") if node else None
+        lines.append("### Fan-out: %s clients, %d-byte messages, %d broadcasts in flight" % (
+            fmt_int(cfg.fanout_clients), cfg.payload, cfg.inflight))
+        lines.append("")
+        lines.append("| server | deliveries/s | vs Node | CPU µs/delivery | p50 | p99 | server CPU | generator CPU | lost |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for key in keys:
+            s = s_of("fanout", key)
+            if s is None or errors_cell(s):
+                if s is not None:
+                    lines.append("| %s | %s |||||||" % (labels[key], errors_cell(s)))
+                continue
+            lines.append("| %s | %s%s | %s | %s | %s | %s | %s%% | %s%% | %s |" % (
+                labels[key], fmt_int(s["ops_per_s"]), mark(s), fmt_ratio(s["ops_per_s"], base), fmt_f(s["cpu_us"], 2),
+                fmt_us(s["p50_us"]), fmt_us(s["p99_us"]), fmt_f(s["server_cpu_pct"], 0), fmt_f(s["gen_cpu_pct"], 0),
+                fmt_int(s["lost"])))
+        lines.append("")
+
+    if "echo" in summaries:
+        node = s_of("echo", "node")
+        base = node.get("ops_per_s") if node else None
+        lines.append("### Echo: %s clients, each one emit with ack outstanding (closed loop)" % fmt_int(cfg.echo_clients))
+        lines.append("")
+        lines.append("| server | acks/s | vs Node | CPU µs/ack | p50 | p99 | server CPU | generator CPU | lost |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for key in keys:
+            s = s_of("echo", key)
+            if s is None or errors_cell(s):
+                if s is not None:
+                    lines.append("| %s | %s |||||||" % (labels[key], errors_cell(s)))
+                continue
+            lines.append("| %s | %s%s | %s | %s | %s | %s | %s%% | %s%% | %s |" % (
+                labels[key], fmt_int(s["ops_per_s"]), mark(s), fmt_ratio(s["ops_per_s"], base), fmt_f(s["cpu_us"], 2),
+                fmt_us(s["p50_us"]), fmt_us(s["p99_us"]), fmt_f(s["server_cpu_pct"], 0), fmt_f(s["gen_cpu_pct"], 0),
+                fmt_int(s["lost"])))
+        lines.append("")
+
+    for case in ("rate", "rate-own"):
+        if case not in summaries:
+            continue
+        if case == "rate":
+            lines.append("### Fixed rate: %s deliveries/s to %s clients (open loop)" % (
+                fmt_int(cfg.rate), fmt_int(cfg.rate_clients)))
+        else:
+            lines.append("### Fixed rate at %d%% of each server's own fan-out maximum, %s clients (open loop)" % (
+                round(cfg.rate_fraction * 100), fmt_int(cfg.rate_clients)))
+        lines.append("")
+        lines.append("| server | target/s | delivered/s | p50 | p99 | server CPU | CPU µs/delivery | lost | latest send |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for key in keys:
+            s = s_of(case, key)
+            if s is None:
+                continue
+            if s.get("skipped"):
+                lines.append("| %s | %s |||||||" % (labels[key], s["skipped"]))
+                continue
+            if errors_cell(s):
+                lines.append("| %s | %s |||||||" % (labels[key], errors_cell(s)))
+                continue
+            lines.append("| %s | %s | %s | %s | %s | %s%% | %s | %s | %s |" % (
+                labels[key], fmt_int(s["rate_target"]), fmt_int(s["ops_per_s"]), fmt_us(s["p50_us"]),
+                fmt_us(s["p99_us"]), fmt_f(s["server_cpu_pct"], 0), fmt_f(s["cpu_us"], 2), fmt_int(s["lost"]),
+                fmt_us(s["send_lateness_us"])))
+        lines.append("")
+        lines.append("Latency counts from each broadcast's scheduled time; \"latest send\" is how late the "
+                     "generator's own timer sent a broadcast at worst (generator-side delay, included in the latency).")
+        lines.append("")
+
+    if "idle" in summaries:
+        node = s_of("idle", "node")
+        lines.append("### Idle: %s WebSocket connections held %s s (ping every 25 s)" % (
+            fmt_int(cfg.idle_clients), fmt_f(cfg.idle_hold, 0)))
+        lines.append("")
+        lines.append("| server | connected | still connected | pings answered | RSS/connection | vs Node | PSS/connection | connects/s | server CPU |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for key in keys:
+            s = s_of("idle", key)
+            if s is None or errors_cell(s):
+                if s is not None:
+                    lines.append("| %s | %s ||||||||" % (labels[key], errors_cell(s)))
+                continue
+            base = node.get("rss_per_conn") if node else None
+            lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s%% |" % (
+                labels[key], fmt_int(s["connected"]), fmt_int(s["still_connected"]), fmt_int(s["pings_answered"]),
+                "–" if s["rss_per_conn"] is None else "{:.1f} KB".format(s["rss_per_conn"] / 1024),
+                fmt_ratio(s["rss_per_conn"], base),
+                "–" if s["pss_per_conn"] is None else "{:.1f} KB".format(s["pss_per_conn"] / 1024),
+                fmt_int(s["connects_per_s"]), fmt_f(s["server_cpu_pct"], 1)))
+        lines.append("")
+        lines.append("RSS/connection is (VmRSS after the hold − VmRSS before any connection) / connections; "
+                     "KB = 1024 bytes.")
+        lines.append("")
+
+    # targets of the issue, for chat (C++) against the peers of this run
+    t = []
+
+    def get(case, key, field):
+        s = s_of(case, key)
+        return s.get(field) if s else None
+
+    c_f, n_f, r_cpu_f, c_cpu_f = (get("fanout", "chat", "ops_per_s"), get("fanout", "node", "ops_per_s"),
+                                  get("fanout", "relay", "cpu_us"), get("fanout", "chat", "cpu_us"))
+    if c_f and n_f:
+        t.append(("fan-out ≥ 6× Node socket.io", "%.2f×" % (c_f / n_f), c_f / n_f >= 6))
+    if c_cpu_f and r_cpu_f:
+        t.append(("fan-out CPU/delivery ≤ 1.25× relay", "%.2f×" % (c_cpu_f / r_cpu_f), c_cpu_f / r_cpu_f <= 1.25))
+    c_e, n_e, r_cpu_e, c_cpu_e = (get("echo", "chat", "ops_per_s"), get("echo", "node", "ops_per_s"),
+                                  get("echo", "relay", "cpu_us"), get("echo", "chat", "cpu_us"))
+    if c_e and n_e:
+        t.append(("echo ≥ 2× Node socket.io", "%.2f×" % (c_e / n_e), c_e / n_e >= 2))
+    if c_cpu_e and r_cpu_e:
+        t.append(("echo CPU/ack ≤ 1.25× relay", "%.2f×" % (c_cpu_e / r_cpu_e), c_cpu_e / r_cpu_e <= 1.25))
+    p_f, p_e, f_e = get("fanout", "chat-python", "ops_per_s"), get("echo", "chat-python", "ops_per_s"), get("echo", "flask", "ops_per_s")
+    if p_f and n_f:
+        t.append(("Python-hosted fan-out ≥ 5× Node socket.io", "%.2f×" % (p_f / n_f), p_f / n_f >= 5))
+    if p_e and f_e:
+        t.append(("Python-hosted echo ≥ 5× Flask-SocketIO", "%.2f×" % (p_e / f_e), p_e / f_e >= 5))
+    p99 = get("rate", "chat", "p99_us")
+    if p99 is not None:
+        t.append(("p99 < 5 ms at %s deliveries/s to %s clients" % (fmt_int(cfg.rate), fmt_int(cfg.rate_clients)),
+                  fmt_us(p99), p99 < 5000))
+    rss = get("idle", "chat", "rss_per_conn")
+    if rss is not None:
+        t.append(("≤ 8 KB per idle connection", "{:.1f} KB".format(rss / 1024), rss <= 8 * 1024))
+        held, n, pings = get("idle", "chat", "still_connected"), get("idle", "chat", "connected"), get("idle", "chat", "pings_answered")
+        clients = get("idle", "chat", "clients")
+        if cfg.idle_hold >= 25:
+            every = "yes" if held == clients and n == clients and pings is not None and pings >= clients else "**no**"
+        else:
+            every = "n/a (held under 25 s: no ping due)"
+        t.append(("%s connections held, every ping answered" % fmt_int(clients),
+                  "%s held, %s pings answered" % (fmt_int(held), fmt_int(pings)), every))
+    if t:
+        lines.append("### The issue's targets for chat (C++), from this run")
+        lines.append("")
+        lines.append("| target | this run | met |")
+        lines.append("|---|---:|:---:|")
+        for name, value, met in t:
+            lines.append("| %s | %s | %s |" % (name, value, met if isinstance(met, str) else "yes" if met else "**no**"))
+        lines.append("")
+        if cfg.quick:
+            lines.append("A quick run's sizes differ from the targets' (fewer clients, shorter windows): indicative only.")
+            lines.append("")
+
+    if png_path:
+        lines.append("![benchmark chart](%s)" % os.path.relpath(png_path, os.path.dirname(md_path)))
+        lines.append("")
+    lines.append("Raw results of every run (JSON lines): `%s`." % rel(cfg.raw_path))
+    lines.append("")
+    lines.append(MARK_END)
+    generated = "\n".join(lines)
+
+    head = DEFAULT_HEAD
+    tail = DEFAULT_TAIL
+    if os.path.exists(md_path):
+        with open(md_path) as f:
+            old = f.read()
+        if MARK_BEGIN in old and MARK_END in old:
+            head = old[: old.index(MARK_BEGIN)]
+            tail = old[old.index(MARK_END) + len(MARK_END):]
+    os.makedirs(os.path.dirname(md_path), exist_ok=True)
+    with open(md_path, "w") as f:
+        f.write(head + generated + tail)
+
+
+DEFAULT_HEAD = """# Benchmarks
+
+chat against its peers, each server doing the same two jobs — on `message`, broadcast `message`
+with the same arguments to everyone (the sender included); on `echo`, acknowledge with the same
+arguments — over WebSocket, without compression, pinging every 25 s (timeout 20 s), logging off:
+
+- **chat (C++)**: `bench/servers/chat_bench_server.cpp`, handlers in C++;
+- **chat (Python handlers)**: chat hosted from Python — a slot in the runner, run once
+  `bench/servers/chat_python_server.py` exists;
+- **websocketpp relay**: `bench/servers/relay.cpp`, bare websocketpp 0.8.2 with chat's single-thread
+  config, answering the Engine.IO/Socket.IO handshake minimally and forwarding each broadcast as one
+  prepared frame shared by all connections: the ceiling of chat's stack;
+- **Node socket.io 4.8**: `bench/servers/node_server.mjs` (npm, installed into `bench/node_modules`);
+- **Flask-SocketIO 5.3** on gevent with gevent-websocket: `bench/servers/flask_server.py` (Debian).
+
+## How it is measured
+
+`bench/run` builds the load generator and the C++ servers (Release, into `build/bench-release/`),
+installs socket.io into `bench/node_modules` (`npm ci --prefix bench`), then, for each case,
+repeat and server (interleaved: A B C A B C …), starts a fresh server pinned to core 0
+(`taskset -c 0`) and runs `chat_loadgen` pinned to core 1.
+
+`chat_loadgen` (`bench/loadgen.cpp`) is a single-threaded Asio program that speaks Engine.IO v4 /
+Socket.IO v5 over WebSocket by hand (masked client frames, `2` answered with `3`). Each run connects
+every client first, warms up, then measures a window; after the window it stops sending and waits
+for everything in flight, so `lost` is exact. It reads the server's CPU time (utime+stime of
+`/proc/PID/stat`) and its own at the window's edges, and the server's VmRSS/PSS.
+
+- **Fan-out**: one client emits `42["message","<timestamp><padding>"]`, keeping K broadcasts in
+  flight (it sends a new one each time it receives one of its own back); deliveries per second
+  across all clients; latency of every delivery from its timestamp.
+- **Echo**: every client emits `42<id>["echo","<timestamp><padding>"]` and waits for `43<id>[...]`
+  (closed loop); acks per second, round-trip latency.
+- **Fixed rate**: fan-out at a set delivery rate, open loop (each broadcast is stamped with its
+  scheduled send time, so a late send counts as latency); a server whose fan-out maximum in this
+  run is below the rate is not run at it. A second table runs each server at a share of its own
+  maximum.
+- **Idle**: N connections held with every ping answered; server memory per connection and how many
+  are still connected at the end.
+
+A throughput only counts when the server is the bottleneck: server CPU near 100%, generator below
+80%. CPU µs per delivery stays honest when it is not.
+
+`bench/run --help` lists the knobs (clients, payload, in-flight, durations, repeats, servers, cases);
+`bench/run --quick` is a smoke run of about two minutes.
+
+## Results
+
+"""
+
+DEFAULT_TAIL = "\n"
+
+
+def write_chart(cfg, specs, summaries, png_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = [s.key for s in specs]
+    labels = {s.key: s.label for s in specs}
+    colors = {"chat": "#1f77b4", "chat-python": "#17becf", "relay": "#7f7f7f", "node": "#2ca02c", "flask": "#d62728"}
+    panels = [
+        ("fanout", "ops_per_s", "Fan-out deliveries/s\n(%s clients, K=%d)" % (fmt_int(cfg.fanout_clients), cfg.inflight), 1, True),
+        ("echo", "ops_per_s", "Echo acks/s\n(%s clients)" % fmt_int(cfg.echo_clients), 1, True),
+        ("fanout", "cpu_us", "Server CPU µs per fan-out delivery\n(lower is better)", 1, True),
+        ("echo", "cpu_us", "Server CPU µs per echo ack\n(lower is better)", 1, True),
+        ("rate", "p99_us", "p99 latency, ms, at %s deliveries/s\n(lower is better)" % fmt_int(cfg.rate), 1000, True),
+        ("idle", "rss_per_conn", "RSS per idle connection, KB\n(%s connections; lower is better)" % fmt_int(cfg.idle_clients), 1024, False),
+    ]
+    panels = [p for p in panels if p[0] in summaries]
+    if not panels:
+        return False
+    cols_n = min(3, len(panels))
+    rows_n = (len(panels) + cols_n - 1) // cols_n
+    fig, axes = plt.subplots(rows_n, cols_n, figsize=(4.3 * cols_n, 4.0 * rows_n), squeeze=False)
+    axes = [ax for row in axes for ax in row]
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    for ax, (case, field, title, scale, log) in zip(axes, panels):
+        names, values, cols = [], [], []
+        for key in keys:
+            s = summaries[case].get(key)
+            if not s or s.get(field) is None:
+                continue
+            names.append(labels[key].replace(" (", "\n("))
+            values.append(s[field] / scale)
+            cols.append(colors.get(key, "#999999"))
+        if not values:
+            ax.set_visible(False)
+            continue
+        bars = ax.bar(range(len(values)), values, color=cols)
+        if log and min(values) > 0 and max(values) / min(values) > 20:
+            ax.set_yscale("log")
+        ax.set_xticks(range(len(values)))
+        ax.set_xticklabels(names, fontsize=7, rotation=30, ha="right")
+        ax.set_title(title, fontsize=9)
+        for b, v in zip(bars, values):
+            txt = "{:,.0f}".format(v) if v >= 100 else "{:.2g}".format(v) if v < 10 else "{:.0f}".format(v)
+            ax.annotate(txt, (b.get_x() + b.get_width() / 2, b.get_height()), ha="center", va="bottom", fontsize=7)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle("chat vs peers, one server core (medians%s)" % (" — quick smoke run" if cfg.quick else ""), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+# ---- main -------------------------------------------------------------------------------------
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="bench/run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: small sizes, short windows, one repeat (about two minutes)")
+    p.add_argument("--servers", default="chat,chat-python,relay,node,flask",
+                   help="comma-separated subset of chat,chat-python,relay,node,flask")
+    p.add_argument("--cases", default="fanout,echo,rate,idle", help="comma-separated subset of fanout,echo,rate,idle")
+    p.add_argument("--repeats", type=int, help="repeats of each case and server (default 3; quick 1)")
+    p.add_argument("--warmup", type=float, help="warm-up seconds before each window (default 5; quick 1)")
+    p.add_argument("--duration", type=float, help="measured seconds (default 10; quick 2)")
+    p.add_argument("--payload", type=int, default=32, help="bytes of each message's string (default 32)")
+    p.add_argument("--inflight", type=int, default=16, help="fan-out broadcasts in flight (default 16)")
+    p.add_argument("--fanout-clients", type=int, help="default 1000; quick 200")
+    p.add_argument("--echo-clients", type=int, help="default 50; quick 20")
+    p.add_argument("--rate", type=float, help="fixed-rate deliveries/s (default 100000; quick 20000)")
+    p.add_argument("--rate-clients", type=int, help="default 1000; quick 200")
+    p.add_argument("--rate-fraction", type=float, default=0.5,
+                   help="also run each server at this share of its own fan-out maximum (default 0.5; 0: off)")
+    p.add_argument("--idle-clients", type=int, help="default 20000 (capped by the open-file limit); quick 2000")
+    p.add_argument("--idle-hold", type=float, help="seconds the idle connections are held (default 30; quick 3)")
+    p.add_argument("--idle-settle", type=float, help="seconds after connecting before measuring (default 3; quick 1)")
+    p.add_argument("--server-core", type=int, default=0)
+    p.add_argument("--gen-core", type=int, default=1)
+    p.add_argument("--bin-dir", default=os.path.join(ROOT, "build", "bench-release", "bench"),
+                   help="where chat_loadgen and the C++ servers are (bench/run builds them there)")
+    p.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks.md"))
+    p.add_argument("--chart", default=os.path.join(ROOT, "docs", "benchmarks.png"))
+    p.add_argument("--raw", default=None, help="JSON lines of every run (default: <bin-dir>/../results.jsonl)")
+    cfg = p.parse_args(argv)
+    q = cfg.quick
+    defaults = dict(repeats=(1, 3), warmup=(1, 5), duration=(2, 10), fanout_clients=(200, 1000), echo_clients=(20, 50),
+                    rate=(20000, 100000), rate_clients=(200, 1000), idle_clients=(2000, 20000), idle_hold=(3, 30),
+                    idle_settle=(1, 3))
+    for name, (quick, full) in defaults.items():
+        if getattr(cfg, name) is None:
+            setattr(cfg, name, quick if q else full)
+    cfg.raw_path = cfg.raw or os.path.join(os.path.dirname(cfg.bin_dir), "results.jsonl")
+    cfg.argv = argv
+    return cfg
+
+
+def main(argv):
+    cfg = parse_args(argv)
+    started = datetime.datetime.utcnow()
+    t0 = time.time()
+    loadgen = os.path.join(cfg.bin_dir, "chat_loadgen")
+    if not os.access(loadgen, os.X_OK):
+        sys.exit("bench/run: %s is not built (run bench/run, which builds it)" % rel(loadgen))
+    if os.cpu_count() and max(cfg.server_core, cfg.gen_core) >= os.cpu_count():
+        sys.exit("bench/run: cores %d and %d do not exist here" % (cfg.server_core, cfg.gen_core))
+
+    notes = []
+    # Open files: the server and the generator each hold one per connection.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = cfg.idle_clients + 200
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY else max(soft, want), hard))
+    except (ValueError, OSError):
+        pass
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if "idle" in cfg.cases and soft != resource.RLIM_INFINITY and soft < want:
+        capped = max(100, soft - 200)
+        notes.append("Idle: %s connections asked for, but the open-file limit here is %d (ulimit -n, hard), so %s were "
+                     "used. Raise the hard limit (as root with CAP_SYS_RESOURCE, or in limits.conf) for the full count."
+                     % (fmt_int(cfg.idle_clients), soft, fmt_int(capped)))
+        cfg.idle_clients = capped
+
+    specs_all = server_specs(cfg.bin_dir)
+    wanted = [k.strip() for k in cfg.servers.split(",") if k.strip()]
+    specs = [s for s in specs_all if s.key in wanted]
+    runnable = [s for s in specs if s.available]
+    for s in specs:
+        if not s.available:
+            print("bench/run: skipping %s: %s" % (s.label, s.note), flush=True)
+    cases = [c.strip() for c in cfg.cases.split(",") if c.strip()]
+
+    os.makedirs(os.path.dirname(cfg.raw_path), exist_ok=True)
+    raw_file = open(cfg.raw_path, "w")
+    results = {}  # case -> key -> [result]
+
+    def record(case, spec, result, rep):
+        result["server"] = spec.key
+        result["case"] = case
+        result["repeat"] = rep
+        raw_file.write(json.dumps(result) + "\n")
+        raw_file.flush()
+        results.setdefault(case, {}).setdefault(spec.key, []).append(result)
+        lat = result.get("latency_us", {})
+        print("  %-11s %-8s #%d  %s/s  cpu %s µs/op  p50 %s  p99 %s  server %s%%  gen %s%%  lost %s%s" % (
+            spec.key, case, rep + 1, fmt_int(result.get("ops_per_s")), fmt_f(result.get("server_cpu_us_per_op"), 2),
+            fmt_us(lat.get("p50")), fmt_us(lat.get("p99")), fmt_f(result.get("server_cpu_pct"), 0),
+            fmt_f(result.get("gen_cpu_pct"), 0), result.get("lost", "–"),
+            ("  idle: %s/%s held, %s B/conn, pings %s" % (result.get("still_connected"), result.get("connected"),
+                                                          fmt_int(result.get("rss_per_conn_bytes")),
+                                                          result.get("pings_answered")) if case == "idle" else "")
+            + ("  ERROR: " + str(result.get("error")) if result.get("error") else "")
+            + ("  SERVER CRASHED: " + result["server_crashed"] if result.get("server_crashed") else "")), flush=True)
+
+    summaries = {}
+    for case in cases:
+        if case == "rate":
+            sub_cases = [("rate", None)]
+            if cfg.rate_fraction > 0:
+                sub_cases.append(("rate-own", cfg.rate_fraction))
+        else:
+            sub_cases = [(case, None)]
+        for sub, fraction in sub_cases:
+            print("== %s" % CASE_TITLES[sub], flush=True)
+            repeats = 1 if sub == "idle" and not cfg.quick and cfg.repeats > 1 and cfg.idle_hold >= 25 else cfg.repeats
+            summaries[sub] = {}
+            rates = {}
+            for spec in runnable:
+                fan = summaries.get("fanout", {}).get(spec.key)
+                fan_max = fan.get("ops_per_s") if fan else None
+                if sub == "rate":
+                    if fan_max is not None and fan_max < cfg.rate * 1.1 and cfg.fanout_clients == cfg.rate_clients:
+                        summaries[sub][spec.key] = {"skipped": "not run: its fan-out maximum here, %s/s, is below "
+                                                               "this rate" % fmt_int(fan_max)}
+                        continue
+                    rates[spec.key] = cfg.rate
+                else:
+                    if sub == "rate-own":
+                        if fan_max is None:
+                            summaries[sub][spec.key] = {"skipped": "not run: no fan-out maximum measured"}
+                            continue
+                        rates[spec.key] = round(fan_max * fraction)
+            for rep in range(repeats):
+                for spec in runnable:
+                    if sub in ("rate", "rate-own") and spec.key not in rates:
+                        continue
+                    result = measure(spec, sub, cfg, loadgen, rates.get(spec.key))
+                    record(sub, spec, result, rep)
+            for spec in runnable:
+                if spec.key in results.get(sub, {}):
+                    summaries[sub][spec.key] = summarize(results[sub][spec.key])
+    raw_file.close()
+
+    elapsed = time.time() - t0
+    png = cfg.chart
+    try:
+        if not write_chart(cfg, specs, summaries, png):
+            png = None
+    except ImportError:
+        notes.append("No chart: matplotlib is missing (Debian: python3-matplotlib).")
+        png = None
+    write_report(cfg, specs, summaries, None, notes, cfg.out, png, started, elapsed)
+    print("bench/run: wrote %s%s and %s in %.0f s" % (rel(cfg.out), (" and " + rel(png)) if png else "",
+                                                       rel(cfg.raw_path), elapsed), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

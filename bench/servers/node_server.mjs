@@ -1,0 +1,51 @@
+// Node peer: socket.io 4.8 (bench/node_modules, installed by bench/run with npm ci --prefix bench).
+// On 'message' it broadcasts 'message' with the same arguments to everyone (the sender included);
+// on 'echo' it acknowledges with the same arguments. WebSocket only, no compression, ping 25 s /
+// 20 s, no logging.
+//
+//   node node_server.mjs [--host 127.0.0.1] [--port 0]
+// Prints "READY <port>" once listening; SIGINT/SIGTERM stop it.
+import { createServer } from "node:http";
+import { Server } from "socket.io";
+
+let host = "127.0.0.1";
+let port = 0;
+for (let i = 2; i + 1 < process.argv.length; i += 2) {
+  if (process.argv[i] === "--host") host = process.argv[i + 1];
+  else if (process.argv[i] === "--port") port = Number(process.argv[i + 1]);
+  else {
+    console.error("usage: node node_server.mjs [--host H] [--port P]");
+    process.exit(2);
+  }
+}
+
+const httpServer = createServer();
+const io = new Server(httpServer, {
+  transports: ["websocket"],
+  perMessageDeflate: false,
+  httpCompression: false,
+  pingInterval: 25000,
+  pingTimeout: 20000,
+  serveClient: false,
+});
+
+io.on("connection", (socket) => {
+  socket.on("message", (...args) => {
+    io.emit("message", ...args);
+  });
+  socket.on("echo", (...args) => {
+    const ack = typeof args[args.length - 1] === "function" ? args.pop() : null;
+    if (ack) ack(...args);
+  });
+});
+
+httpServer.listen(port, host, () => {
+  console.log(`READY ${httpServer.address().port}`);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.on(signal, () => {
+    io.close();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,218 @@
+// socket.io-client (Node) scenarios against the chat app of realtime_app.py, for
+// tests/python/test_real_sockets.py.
+//
+//   node node_client.mjs <scenario> <url> <transport: polling|websocket|default>
+//
+// Prints one line of JSON (the scenario's observations; bytes as {"$bytes": "<hex>"}) and exits
+// 0, or prints {"error": "..."} and exits 1. Every wait is bounded, so a broken server fails the
+// scenario instead of hanging it.
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(path.resolve(here, "..", "..", "..", "package.json"));
+const { io } = require("socket.io-client");
+
+const WAIT_MS = 10000;
+const [scenario, url, transport] = process.argv.slice(2);
+const transportOpts =
+  transport === "polling" ? { transports: ["polling"] }
+  : transport === "websocket" ? { transports: ["websocket"] }
+  : {};
+
+function encode(value) {
+  if (Buffer.isBuffer(value)) return { $bytes: value.toString("hex") };
+  if (value instanceof ArrayBuffer) return { $bytes: Buffer.from(value).toString("hex") };
+  if (ArrayBuffer.isView(value)) {
+    return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex") };
+  }
+  if (Array.isArray(value)) return value.map(encode);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
+  }
+  return value;
+}
+
+function timeout(promise, what) {
+  let timer;
+  const limit = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${WAIT_MS} ms: ${what}`)), WAIT_MS);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
+function connect(nsp = "/", opts = {}) {
+  return io(url + (nsp === "/" ? "" : nsp), {
+    forceNew: true, reconnection: false, timeout: WAIT_MS, ...transportOpts, ...opts,
+  });
+}
+
+// Resolves with the arguments of the next `event` on `socket`.
+function next(socket, event) {
+  return timeout(new Promise((resolve) => socket.once(event, (...args) => resolve(args))),
+    `event ${event}`);
+}
+
+function connected(socket) {
+  return timeout(new Promise((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("connect_error", (err) => reject(new Error("connect_error: " + err.message)));
+  }), "connect");
+}
+
+function ack(socket, event, ...args) {
+  return timeout(new Promise((resolve) => socket.emit(event, ...args, (...reply) => resolve(reply))),
+    `ack of ${event}`);
+}
+
+const scenarios = {
+  // events, acks both ways, binary, send/message, transport
+  async basic() {
+    const out = {};
+    const socket = connect("/", { auth: { token: "good" }, query: { q: "from-node" } });
+    const welcome = next(socket, "welcome");
+    await connected(socket);
+    out.sid = socket.id;
+    out.welcome = (await welcome)[0];
+
+    const echoed = next(socket, "echo");
+    out.echo_ack = await ack(socket, "echo", 1, "two", { three: [3, null, true] });
+    out.echo_event = await echoed;
+
+    const echoedOne = next(socket, "echo");
+    out.echo_one_ack = await ack(socket, "echo", "single");
+    out.echo_one_event = await echoedOne;
+
+    const message = next(socket, "message");
+    out.send_ack = await ack(socket, "message", "hello there");
+    out.message = await message;
+
+    out.no_ack_value = await ack(socket, "no ack value", 1);
+
+    const binaryEvent = next(socket, "binary");
+    out.binary_ack = await ack(socket, "binary",
+      { a: Buffer.from([0, 1, 2, 255]), list: [Buffer.from("xyz"), { deep: Buffer.from([7]) }], text: "plain" });
+    out.binary_event = await binaryEvent;
+
+    // server -> client acks: emit(callback=) and call()
+    socket.on("question", (data, reply) => reply("node answer", data));
+    const answered = next(socket, "client answered");
+    socket.emit("ask client", { n: 1 });
+    out.client_answered = (await answered)[0];
+
+    const callAnswered = next(socket, "call answered");
+    out.call_ack = await ack(socket, "call client", { n: 2 });
+    out.call_answered = (await callAnswered)[0];
+
+    // no handler for 'ignored question' here, so no ack: the server's call() times out
+    out.call_timeout_ack = await ack(socket, "call client timeout", { n: 3 });
+
+    out.error_ack = await ack(socket, "boom", 5);
+
+    out.transport = socket.io.engine.transport.name;
+    socket.disconnect();
+    return out;
+  },
+
+  async rejected() {
+    const out = {};
+    for (const [name, auth] of [["bad", { token: "bad" }], ["false", { token: "false" }]]) {
+      const socket = connect("/", { auth });
+      const err = await timeout(new Promise((resolve, reject) => {
+        socket.once("connect_error", resolve);
+        socket.once("connect", () => reject(new Error("connected although rejected")));
+      }), "connect_error");
+      out[name] = { message: err.message, data: err.data === undefined ? null : err.data,
+                    connected: socket.connected };
+      socket.close();
+    }
+    return out;
+  },
+
+  async rooms() {
+    const out = {};
+    const a = connect();
+    const b = connect();
+    const c = connect();
+    await Promise.all([connected(a), connected(b), connected(c)]);
+    out.a_rooms = await ack(a, "join", "lobby");
+    out.b_rooms = await ack(b, "join", "lobby");
+    out.ids = { a: a.id, b: b.id, c: c.id };
+    const got = { a: [], b: [], c: [] };
+    for (const [name, s] of Object.entries({ a, b, c })) s.on("room message", (m) => got[name].push(m));
+    // A marker emitted to each socket after the room messages: Node handles events in order,
+    // so once it arrives every earlier room message has been handled.
+    const sync = async () => {
+      for (const s of [a, b, c]) await ack(s, "echo", "sync");
+    };
+    a.emit("to room", { room: "lobby", msg: "with self", include_self: true });
+    a.emit("to room", { room: "lobby", msg: "without self", include_self: false });
+    a.emit("to room skip", { room: "lobby", msg: "skip b", skip: b.id });
+    await sync();
+    out.after_emits = JSON.parse(JSON.stringify(got));
+    out.a_rooms_after_leave = await ack(a, "leave", "lobby");
+    c.emit("to room", { room: "lobby", msg: "after leave", include_self: true });
+    await sync();
+    out.after_leave = JSON.parse(JSON.stringify(got));
+    for (const s of [a, b, c]) s.disconnect();
+    return out;
+  },
+
+  async namespaces() {
+    const out = {};
+    const root = connect("/");
+    const other = connect("/other");
+    const cls = connect("/class", { auth: { who: "node" } });
+    const clsWelcome = next(cls, "welcome");
+    await Promise.all([connected(root), connected(other), connected(cls)]);
+    out.class_welcome = (await clsWelcome)[0];
+    const otherEcho = next(other, "echo");
+    out.other_ack = await ack(other, "echo", "hi other");
+    out.other_echo = await otherEcho;
+    const classEcho = next(cls, "echo");
+    out.class_ack = await ack(cls, "echo", "hi class");
+    out.class_echo = await classEcho;
+    const bad = connect("/nope");
+    const err = await timeout(new Promise((resolve, reject) => {
+      bad.once("connect_error", resolve);
+      bad.once("connect", () => reject(new Error("connected to /nope")));
+    }), "connect_error on /nope");
+    out.unknown_namespace_error = err.message;
+    for (const s of [root, other, cls, bad]) s.disconnect();
+    return out;
+  },
+
+  // a handler that sleeps 2 s for one client does not delay another client
+  async blocking() {
+    const out = { order: [] };
+    const a = connect();
+    const b = connect();
+    await Promise.all([connected(a), connected(b)]);
+    const aSid = a.id;
+    let aDisconnected = null;
+    a.on("disconnect", (reason) => { aDisconnected = reason; });
+    const slept = next(a, "slept").then(() => out.order.push("a slept"));
+    a.emit("sleep", 2);
+    out.b_echo = await ack(b, "echo", "fast");
+    out.order.push("b echoed");
+    await slept;
+    out.a_connected_after = a.connected;
+    out.a_disconnect_reason = aDisconnected;
+    out.a_same_sid = a.id === aSid;
+    out.a_echo_after = await ack(a, "echo", "still here");
+    a.disconnect();
+    b.disconnect();
+    return out;
+  },
+};
+
+try {
+  if (!scenarios[scenario]) throw new Error("unknown scenario " + scenario);
+  const result = await scenarios[scenario]();
+  process.stdout.write(JSON.stringify(encode(result)) + "\n");
+  process.exit(0);
+} catch (err) {
+  process.stdout.write(JSON.stringify({ error: String(err && err.stack || err) }) + "\n");
+  process.exit(1);
+}
