@@ -149,10 +149,34 @@ class SocketIO:
             core["allow_upgrades"] = bool(options["allow_upgrades"])
         if "workers" in options:
             core["workers"] = int(options["workers"])
-        if "client_bundle_dir" in options:
-            core["client_bundle_dir"] = str(options["client_bundle_dir"])
+        bundle = self._client_bundle_dir()
+        if bundle:
+            core["client_bundle_dir"] = bundle
         core["namespaces"] = self._namespace_names()
         return core
+
+    def _client_bundle_dir(self) -> Optional[str]:
+        """Where socket.io-client's dist/ is, to serve /socket.io/socket.io.js: the
+        ``client_bundle_dir`` option, else $CHAT_CLIENT_BUNDLE_DIR, else a node_modules found
+        from the working directory or the app's root upwards."""
+        explicit = self.server_options.get("client_bundle_dir") or os.environ.get("CHAT_CLIENT_BUNDLE_DIR")
+        if explicit:
+            return str(explicit)
+        starts = [os.getcwd()]
+        root = getattr(self.app, "root_path", None)
+        if root:
+            starts.append(root)
+        for start in starts:
+            directory = os.path.abspath(start)
+            while True:
+                candidate = os.path.join(directory, "node_modules", "socket.io-client", "dist")
+                if os.path.isfile(os.path.join(candidate, "socket.io.js")):
+                    return candidate
+                parent = os.path.dirname(directory)
+                if parent == directory:
+                    break
+                directory = parent
+        return None
 
     def _namespace_names(self) -> List[str]:
         names = set(self.handlers) | set(self.namespace_handlers) | {"/"}
