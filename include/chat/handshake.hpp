@@ -9,6 +9,8 @@
 #include <utility>      // pair
 #include <vector>       // vector
 
+#include "detail/headers.hpp"
+
 namespace chat {
 
 /// The request that opened an Engine.IO connection: shared by every socket (namespace) of that
@@ -25,14 +27,7 @@ struct Handshake {
 
   /// The first value of a header, matched without regard to case; nullopt when absent.
   std::optional<std::string_view> header(std::string_view name) const {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
-    for (const auto& [key, value] : headers) {
-      if (key.size() != name.size()) continue;
-      bool same = true;
-      for (std::size_t i = 0; i < key.size() && same; ++i) same = lower(key[i]) == lower(name[i]);
-      if (same) return std::string_view(value);
-    }
-    return std::nullopt;
+    return detail::find_header(headers, name);
   }
 
   /// The first value of a query parameter; nullopt when absent.

@@ -351,17 +351,19 @@ class PyServer {
           [result](std::error_code error, chat::Args reply) { result->set_value({error, std::move(reply)}); },
           std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
     });
-    std::pair<std::error_code, chat::Args> outcome;
+    std::pair<std::error_code, chat::Args> outcome{chat::errc::socket_disconnected, chat::Args()};
     {
       py::gil_scoped_release release;
-      outcome = future.get();
+      while (future.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
+        if (!io_running()) break;
+      if (future.wait_for(std::chrono::seconds(0)) == std::future_status::ready) outcome = future.get();
     }
     if (outcome.first == chat::errc::ack_timeout) {
       PyErr_SetString(PyExc_TimeoutError, "the client did not acknowledge in time");
       throw py::error_already_set();
     }
-    if (outcome.first) {
-      PyErr_SetString(PyExc_ConnectionError, "the client disconnected before acknowledging");
+    if (outcome.first) {  // Flask-SocketIO's call() raises TimeoutError here too
+      PyErr_SetString(PyExc_TimeoutError, "the client disconnected before acknowledging");
       throw py::error_already_set();
     }
     return from_json(outcome.second.array());
@@ -428,10 +430,11 @@ class PyServer {
     py::gil_scoped_release release;
     for (int round = 0; round < 3; ++round) {
       pool_->wait_idle();
-      std::promise<void> done;
-      auto future = done.get_future();
-      server_->post([&done] { done.set_value(); });
-      future.get();
+      auto done = std::make_shared<std::promise<void>>();
+      auto future = done->get_future();
+      server_->post([done] { done->set_value(); });
+      while (future.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
+        if (!io_running()) return;
     }
   }
 
@@ -475,13 +478,26 @@ class PyServer {
   }
 
  private:
+  /// Runs `work` on the io thread and waits for its result without the GIL. Raises
+  /// RuntimeError instead of waiting forever when the io thread is not running.
   template <class Result, class Work>
   Result on_io_thread(Work work) {
     auto promise = std::make_shared<std::promise<Result>>();
     auto future = promise->get_future();
     server_->post([promise, work = std::move(work)]() mutable { promise->set_value(work()); });
-    py::gil_scoped_release release;
+    {
+      py::gil_scoped_release release;
+      while (future.wait_for(std::chrono::milliseconds(50)) != std::future_status::ready)
+        if (!io_running()) break;
+    }
+    if (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      throw std::runtime_error("the chat server is not running");
     return future.get();
+  }
+
+  bool io_running() {
+    std::lock_guard<std::mutex> lock(lifecycle_);
+    return io_thread_.joinable() && !finished_;
   }
 
   template <class... Values>

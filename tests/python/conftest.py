@@ -40,6 +40,12 @@ def free_port():
     return pick_free_port()
 
 
+def _default_sigint():
+    # A process started with SIGINT ignored (as a shell's background job is) keeps it ignored
+    # and Python then installs no KeyboardInterrupt handler: restore the default in the child.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class ServerProcess:
     """A chat app running in a subprocess on 127.0.0.1:port."""
 
@@ -52,7 +58,8 @@ class ServerProcess:
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen([VENV_PYTHON, app_file, str(port)], cwd=APPS_DIR, env=env,
                                      stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=_default_sigint)
         _all_servers.append(self)
 
     @property

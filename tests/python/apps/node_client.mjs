@@ -183,6 +183,34 @@ const scenarios = {
     return out;
   },
 
+  // the reason the server's disconnect handler gets
+  async reasons() {
+    const out = {};
+    const observer = connect();
+    const leaver = connect();
+    const kicked = connect();
+    await Promise.all([connected(observer), connected(leaver), connected(kicked)]);
+    out.leaver_sid = leaver.id;
+    out.kicked_sid = kicked.id;
+    const logFor = async (sid) => {
+      const deadline = Date.now() + WAIT_MS;
+      for (;;) {
+        const [log] = await ack(observer, "server log");
+        const mine = log.filter((e) => e[1] === sid);
+        if (mine.length || Date.now() > deadline) return mine;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    leaver.disconnect();
+    out.leaver_log = await logFor(out.leaver_sid);
+    const kickedReason = next(kicked, "disconnect");
+    kicked.emit("kick me");
+    out.kicked_reason = (await kickedReason)[0];
+    out.kicked_log = await logFor(out.kicked_sid);
+    observer.disconnect();
+    return out;
+  },
+
   // a handler that sleeps 2 s for one client does not delay another client
   async blocking() {
     const out = { order: [] };

@@ -9,10 +9,11 @@ import sys
 import threading
 import time
 
-from flask import Flask, jsonify, request as flask_request
+from flask import Flask, jsonify, request
 
+# The only line that differs from the same app on Flask-SocketIO (`from flask_socketio import`):
 from chat import (SocketIO, ConnectionRefusedError, Namespace, call, close_room, disconnect,
-                  emit, join_room, leave_room, request, rooms, send)
+                  emit, join_room, leave_room, rooms, send)
 
 app = Flask(__name__)
 app.config['SECRET_KEY'] = 'secret'
@@ -42,9 +43,8 @@ def data_json():
 
 @app.route('/echo', methods=['POST'])
 def echo_post():
-    body = flask_request.get_json()
-    return jsonify({'got': body, 'query': flask_request.args.get('q'),
-                    'method': flask_request.method})
+    body = request.get_json()
+    return jsonify({'got': body, 'query': request.args.get('q'), 'method': request.method})
 
 
 @app.route('/notify/<sid>')
@@ -104,6 +104,16 @@ def on_sleep(seconds):
     return 'slept %s' % seconds
 
 
+@socketio.on('sync')
+def on_sync(value):
+    return value
+
+
+@socketio.on('sync', namespace='/other')
+def on_other_sync(value):
+    return value
+
+
 @socketio.on('mark')
 def on_mark(value):
     record('mark', request.sid, value)
@@ -152,6 +162,12 @@ def on_broadcast_others(data):
 @socketio.on('to sid')
 def on_to_sid(data):
     emit('direct', {'from': request.sid, 'msg': data['msg']}, to=data['sid'])
+
+
+@socketio.on('to many')
+def on_to_many(data):
+    # `to` as a list of sids and rooms
+    emit('direct', {'from': request.sid, 'msg': data['msg']}, to=data['targets'])
 
 
 @socketio.on('ask client')
@@ -264,6 +280,9 @@ class ClassNamespace(Namespace):
     def on_echo(self, data):
         emit('echo', {'class': True, 'data': data})
         return data
+
+    def on_sync(self, value):
+        return value
 
 
 socketio.on_namespace(ClassNamespace('/class'))
