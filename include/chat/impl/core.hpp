@@ -84,6 +84,12 @@ void InMemoryAdapter::for_each_selected(const BroadcastOptions& options, Visit&&
 
 inline void InMemoryAdapter::broadcast(const std::shared_ptr<const EncodedPacket>& packet,
                                        const BroadcastOptions& options) {
+  if (options.rooms.empty() && options.except.empty()) {
+    // The whole namespace, the commonest broadcast: walk its sockets directly instead of
+    // looking each id up again.
+    nsp_.for_each_socket([&](Socket& socket) { socket.write(packet); });
+    return;
+  }
   for_each_selected(options, [&](const SocketId& id) {
     if (Socket* socket = nsp_.socket(id)) socket->write(packet);
   });

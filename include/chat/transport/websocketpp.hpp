@@ -6,7 +6,6 @@
 
 #include <atomic>         // atomic
 #include <chrono>         // system_clock, steady_clock
-#include <deque>          // deque
 #include <cstdint>        // uint16_t
 #include <filesystem>     // path
 #include <memory>         // shared_ptr, weak_ptr
@@ -78,7 +77,9 @@ struct PlainConfig : public websocketpp::config::asio {
   };
   using transport_type = websocketpp::transport::asio::endpoint<transport_config>;
 
-  static const std::size_t connection_read_buffer_size = 4096;
+  /// Held inline by every connection for its whole life; 1 KiB reads a chat message or an HTTP
+  /// request in a few reads, and idle connections are what dominates memory.
+  static const std::size_t connection_read_buffer_size = 1024;
   static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
   static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
 };
@@ -319,7 +320,7 @@ class Session final : public detail::Client {
         engineio::append_to_payload(payload, attachment, true);
       outbox_bytes_ -= std::min(outbox_bytes_, queued_bytes(*entry.packet));
     }
-    outbox_.erase(outbox_.begin(), outbox_.begin() + std::ptrdiff_t(taken));
+    outbox_.erase(outbox_.begin(), outbox_.begin() + std::ptrdiff_t(taken));  // moves what is left: polling backlogs are short
     if (outbox_.empty()) outbox_bytes_ = 0;
     if (deferred) transport_.respond_deferred(con, 200, std::move(payload), "text/plain; charset=UTF-8");
     else transport_.respond(con, 200, std::move(payload), "text/plain; charset=UTF-8");
@@ -438,7 +439,9 @@ class Session final : public detail::Client {
   ConnectionPtr ws_;
   ConnectionPtr probe_;
   ConnectionPtr poll_;
-  std::deque<Outgoing> outbox_;
+  // A vector, not a deque: an empty libstdc++ deque still holds a 512-byte block, and most
+  // sessions (WebSocket ones) never queue anything here.
+  std::vector<Outgoing> outbox_;
   std::size_t outbox_bytes_ = 0;
   bool upgrading_ = false;
   bool flush_scheduled_ = false;
@@ -803,11 +806,22 @@ class Transport {
     return true;
   }
 
+  /// websocketpp keeps the handshake's request and response (headers and all) for the whole
+  /// life of the connection though nothing reads them once it is open; the session has its own
+  /// copy of what it needs, so they are emptied (there is no API for it; the objects are the
+  /// connection's own, non-const).
+  static void release_handshake(const ConnectionPtr& con) {
+    const_cast<typename Config::request_type&>(con->get_request()) = typename Config::request_type();
+    const_cast<typename Config::response_type&>(con->get_response()) = typename Config::response_type();
+  }
+
   void on_open(Hdl hdl) {
     std::error_code ec;
     auto con = endpoint_.get_con_from_hdl(hdl, ec);
     if (ec) return;
+    const auto target = detail::parse_target(con->get_resource());
     if (con->probe) {
+      release_handshake(con);
       auto session = std::static_pointer_cast<Session<Config>>(con->session.lock());
       if (!session) {
         con->close(websocketpp::close::status::policy_violation, "", ec);
@@ -816,9 +830,9 @@ class Transport {
       session->attach_probe(con);
       return;
     }
-    const auto target = detail::parse_target(con->get_resource());
     const std::string sid = detail::random_id();
     auto session = std::make_shared<Session<Config>>(*this, sid, make_handshake(con, *target), engineio::Transport::websocket);
+    release_handshake(con);
     session->attach_websocket(con);
     con->session = session;
     sessions_.emplace(sid, session);
