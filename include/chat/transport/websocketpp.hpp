@@ -251,7 +251,10 @@ class Session final : public detail::Client {
         on_message(packet.data, packet.binary);
         break;
       case engineio::PacketType::pong:
-        heartbeat_.on_pong(engineio::Heartbeat::Clock::now());
+        if (heartbeat_.awaiting_pong()) {
+          heartbeat_.on_pong(engineio::Heartbeat::Clock::now());
+          arm_timer();  // the next ping is due an interval from now, not at the pong deadline
+        }
         break;
       case engineio::PacketType::close:
         if (poll_) transport_.respond_deferred(std::exchange(poll_, nullptr), 200, "6", "text/plain; charset=UTF-8");
