@@ -416,9 +416,15 @@ class SocketIO:
             request.namespace = namespace
             request.event = event
         else:
-            request = Request(sid=sid, namespace=namespace, event=event,
-                              args=QueryArgs(environ.get("query", [])), headers=Headers(environ.get("headers", [])),
-                              remote_addr=environ.get("remote_address", ""))
+            # Built once per connection; only the event changes from call to call.
+            request = environ.get("request")
+            if request is None:
+                request = Request(sid=sid, namespace=namespace, event=event,
+                                  args=QueryArgs(environ.get("query", [])),
+                                  headers=Headers(environ.get("headers", [])),
+                                  remote_addr=environ.get("remote_address", ""))
+                environ["request"] = request
+            request.event = event
         token = _context._current.set(HandlerContext(self, namespace, sid, request))
         try:
             if is_connect:

@@ -119,6 +119,7 @@ class WorkerPool {
       queue.push_back(std::move(job));
       if (queue.size() == 1 && !running_.count(key)) ready_.push_back(key);
       ++pending_;
+      if (idle_workers_ == 0) return;  // a busy worker takes it when it is done
     }
     work_.notify_one();
   }
@@ -146,33 +147,53 @@ class WorkerPool {
   }
 
  private:
+  /// Each worker keeps one Python thread state for its life and holds the GIL while it runs
+  /// jobs; it lets go only to wait for work. Under load a worker runs the jobs that are ready
+  /// one after another without handing the GIL back and forth (Python's switch interval still
+  /// lets the other workers in, and a handler that blocks releases the GIL as usual).
   void loop() {
+    py::gil_scoped_acquire gil;
     for (;;) {
       std::string key;
       std::function<void()> job;
       {
+        py::gil_scoped_release without_gil;
         std::unique_lock<std::mutex> lock(mutex_);
+        ++idle_workers_;
         work_.wait(lock, [this] { return stopping_ || !ready_.empty(); });
+        --idle_workers_;
         if (ready_.empty()) return;  // stopping, and nothing left
-        key = std::move(ready_.front());
-        ready_.pop_front();
-        auto& queue = queues_[key];
-        job = std::move(queue.front());
-        queue.pop_front();
-        running_.insert(key);
+        take(key, job);
       }
-      job();
-      {
+      for (int batch = 0; job; ++batch) {
+        job();
+        job = nullptr;
         std::lock_guard<std::mutex> lock(mutex_);
-        running_.erase(key);
-        --pending_;
-        const auto queue = queues_.find(key);
-        if (queue->second.empty()) queues_.erase(queue);
-        else ready_.push_back(key);
-        if (pending_ == 0) idle_.notify_all();
+        finish(key);
+        if (batch < 64 && !ready_.empty()) take(key, job);
       }
-      work_.notify_one();
     }
+  }
+
+  /// Takes the next ready job (mutex held).
+  void take(std::string& key, std::function<void()>& job) {
+    key = std::move(ready_.front());
+    ready_.pop_front();
+    auto& queue = queues_[key];
+    job = std::move(queue.front());
+    queue.pop_front();
+    running_.insert(key);
+  }
+
+  /// Books a finished job of `key` (mutex held).
+  void finish(const std::string& key) {
+    running_.erase(key);
+    --pending_;
+    const auto queue = queues_.find(key);
+    if (queue->second.empty()) queues_.erase(queue);
+    else ready_.push_back(key);
+    if (pending_ == 0) idle_.notify_all();
+    if (!ready_.empty() && idle_workers_ > 0) work_.notify_one();
   }
 
   std::mutex mutex_;
@@ -182,6 +203,7 @@ class WorkerPool {
   std::unordered_set<std::string> running_;
   std::deque<std::string> ready_;
   std::size_t pending_ = 0;
+  std::size_t idle_workers_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
