@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
@@ -54,6 +53,9 @@ class ServerProcess:
         self.port = port
         self.log_path = log_path
         self.stopped = False
+        if not os.access(VENV_PYTHON, os.X_OK):
+            pytest.fail("%s is missing: run scripts/setup, then install the package into the venv "
+                        "(pip install --no-build-isolation .)" % VENV_PYTHON, pytrace=False)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self._log = open(log_path, "wb")
         self.proc = subprocess.Popen([VENV_PYTHON, app_file, str(port)], cwd=APPS_DIR, env=env,
@@ -206,7 +208,3 @@ def pytest_sessionfinish(session, exitstatus):
             server.kill()
         server.close_log()
 
-
-def pytest_configure(config):
-    if not os.path.exists(VENV_PYTHON):
-        sys.stderr.write("tests/python: %s is missing (run scripts/setup)\n" % VENV_PYTHON)
