@@ -609,18 +609,29 @@ class Transport {
 
   // ---- handshakes ----
 
-  Handshake make_handshake(const ConnectionPtr& con, const detail::Target& target) {
-    Handshake handshake;
-    for (const auto& header : con->get_request().get_headers()) handshake.headers.emplace_back(header.first, header.second);
-    handshake.query = target.query;
-    handshake.url = con->get_resource();
+  /// The request's headers, in order.
+  static std::vector<std::pair<std::string, std::string>> request_headers(const ConnectionPtr& con) {
+    std::vector<std::pair<std::string, std::string>> headers;
+    for (const auto& header : con->get_request().get_headers()) headers.emplace_back(header.first, header.second);
+    return headers;
+  }
+
+  /// The peer's IP address ("1.2.3.4" rather than "::ffff:1.2.3.4"), or "" if unknown.
+  static std::string remote_address(const ConnectionPtr& con) {
     std::error_code ec;
     const auto remote = con->get_raw_socket().remote_endpoint(ec);
-    if (!ec) {
-      auto address = remote.address();
-      if (address.is_v6() && address.to_v6().is_v4_mapped()) address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-      handshake.address = address.to_string();
-    }
+    if (ec) return {};
+    auto address = remote.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    return address.to_string();
+  }
+
+  Handshake make_handshake(const ConnectionPtr& con, const detail::Target& target) {
+    Handshake handshake;
+    handshake.headers = request_headers(con);
+    handshake.query = target.query;
+    handshake.url = con->get_resource();
+    handshake.address = remote_address(con);
     handshake.issued_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::system_clock::now().time_since_epoch()).count();
     return handshake;
@@ -680,11 +691,9 @@ class Transport {
     request.target = con->get_resource();
     request.path = target.path;
     request.query = target.query;
-    for (const auto& header : con->get_request().get_headers()) request.headers.emplace_back(header.first, header.second);
+    request.headers = request_headers(con);
     request.body = con->get_request_body();
-    std::error_code ec;
-    const auto remote = con->get_raw_socket().remote_endpoint(ec);
-    if (!ec) request.remote_address = remote.address().to_string();
+    request.remote_address = remote_address(con);
     con->defer_http_response();
     detail::Core* core = &core_;
     auto declined = std::make_shared<bool>(false);
