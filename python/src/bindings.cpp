@@ -4,6 +4,8 @@
 // back (emit, join, ack, ...) is posted to the io thread.
 #include <chat/chat.hpp>
 
+#include "store_bindings.hpp"
+
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
@@ -590,6 +592,8 @@ class PyServer {
 PYBIND11_MODULE(_core, module) {
   module.doc() = "The C++ Socket.IO server under the chat package (internal: use chat.SocketIO).";
   module.attr("__version__") = chat::version;
+
+  bind_store(module);
 
   py::class_<LocalConnection>(module, "LocalConnection");
 
