@@ -1,8 +1,8 @@
-// The chat app from pure C++: serves the chat page, and broadcasts each 'message' event to
-// every connected client, the sender included.
+// The chat app from pure C++ (docs/protocol.md): serves the page (examples/chat_page) and the
+// Socket.IO bundle, and keeps users, rooms and history in a SQLite file.
 //
-//   chat_server [--host 127.0.0.1] [--port 5000] [--static DIR] [--client-dir DIR]
-#include <chat/chat.hpp>
+//   chat_server [--host 127.0.0.1] [--port 5000] [--db chat.sqlite3] [--static DIR] [--client-dir DIR]
+#include "chat_app.hpp"
 
 #include <asio/signal_set.hpp>
 
@@ -10,34 +10,62 @@
 #include <iostream>
 #include <string>
 
+namespace {
+
+constexpr const char* usage =
+    "usage: chat_server [--host H] [--port P] [--db FILE] [--static DIR] [--client-dir DIR]\n"
+    "  --host        address to listen on (default 127.0.0.1)\n"
+    "  --port        port (default 5000; 0: any free port)\n"
+    "  --db          the SQLite file of users, rooms and messages (default chat.sqlite3)\n"
+    "  --static      the page's directory (default: the source tree's examples/chat_page)\n"
+    "  --client-dir  the socket.io-client dist directory served at /socket.io/socket.io.js\n";
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned short port = 5000;
+  std::string db = "chat.sqlite3";
   std::string static_dir = CHAT_EXAMPLE_STATIC_DIR;
   std::string client_dir = CHAT_EXAMPLE_CLIENT_DIR;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") {
+      std::cout << usage;
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::cerr << usage;
+      return 2;
+    }
     const std::string value = argv[i + 1];
     if (flag == "--host") host = value;
     else if (flag == "--port") port = static_cast<unsigned short>(std::stoi(value));
+    else if (flag == "--db") db = value;
     else if (flag == "--static") static_dir = value;
     else if (flag == "--client-dir") client_dir = value;
     else {
-      std::cerr << "usage: chat_server [--host H] [--port P] [--static DIR] [--client-dir DIR]\n";
+      std::cerr << usage;
       return 2;
     }
   }
 
-  chat::Server<> io(chat::Options{}.cors_allowed_origins({"*"}).client_bundle_dir(client_dir));
+  chat::Server<> io(chat::Options{}.client_bundle_dir(client_dir));
   io.serve_static(static_dir);
-  io.on("message", [&io](chat::Socket&, chat::Event& event) { io.emit("message", event.args()); });
+  try {
+    chat_app::SqliteStore store(db);
+    chat_app::ChatApp<> app(io, store);
 
-  asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
-  signals.async_wait([&io](const std::error_code& ec, int) {
-    if (!ec) io.stop();
-  });
-  const auto bound = io.listen(host, port);
-  std::cout << "chat server on http://" << host << ":" << bound << std::endl;
-  io.run();
+    asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
+    signals.async_wait([&io](const std::error_code& ec, int) {
+      if (!ec) io.stop();
+    });
+    const auto bound = io.listen(host, port);
+    std::cout << "chat server on http://" << host << ":" << bound << std::endl;
+    io.run();
+  } catch (const chat::store::StoreError& e) {
+    std::cerr << "chat_server: " << e.what() << std::endl;
+    return 1;
+  }
   return 0;
 }

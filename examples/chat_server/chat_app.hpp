@@ -1,0 +1,480 @@
+// The chat app's server side (docs/protocol.md): users with tokens, public rooms, private
+// one-to-one rooms, history in a chat::store::SqliteStore, typing notices and presence.
+//
+// Everything runs on the server's io thread (the hooks), so the app's state needs no lock. The
+// store is called from the hooks too: a SQLite commit in WAL mode without an fsync takes tens of
+// microseconds, cheaper than handing each message to another thread and back.
+#ifndef CHAT_EXAMPLE_CHAT_APP_HPP
+#define CHAT_EXAMPLE_CHAT_APP_HPP
+
+#include <chat/chat.hpp>
+#include <chat/store/sqlite_store.hpp>
+
+#include <websocketpp/sha1/sha1.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace chat_app {
+
+using chat::json;
+using chat::store::Message;
+using chat::store::Room;
+using chat::store::RoomKind;
+using chat::store::SqliteStore;
+using chat::store::StoreErrc;
+using chat::store::StoreError;
+using chat::store::User;
+
+constexpr std::size_t max_name_length = 32;      // code points
+constexpr std::size_t max_message_length = 2000;  // code points
+constexpr int history_page = 50;
+constexpr int max_history_page = 100;
+constexpr int max_fill_in = 100;
+constexpr const char* default_room = "general";
+
+/// A refusal: the ack {"ok": false, "error": code, "message": message}.
+struct Refusal {
+  std::string code;
+  std::string message;
+};
+
+// ---- text rules shared with the Python server ----
+
+inline std::string trim(const std::string& text) {
+  const char* space = " \t\n\r\f\v";
+  const auto first = text.find_first_not_of(space);
+  if (first == std::string::npos) return {};
+  return text.substr(first, text.find_last_not_of(space) - first + 1);
+}
+
+/// Unicode code points in valid UTF-8 (the JSON parser has already rejected invalid UTF-8).
+inline std::size_t code_points(const std::string& text) {
+  return std::size_t(std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+/// C0 controls, DEL and C1 controls (U+0080..U+009F, encoded C2 80..C2 9F).
+inline bool has_control_characters(const std::string& text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f) return true;
+  }
+  return false;
+}
+
+inline std::optional<Refusal> check_user_name(const std::string& name) {
+  if (name.empty() || code_points(name) > max_name_length || has_control_characters(name)) {
+    return Refusal{"bad_name", "A name is 1 to 32 characters, without control characters."};
+  }
+  return std::nullopt;
+}
+
+/// The id of a public room named `name`, or nothing when the name is not 1 to 32 of [A-Za-z0-9_-].
+inline std::optional<std::string> public_room_id(const std::string& name) {
+  if (name.empty() || name.size() > 32) return std::nullopt;
+  std::string id;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) return std::nullopt;
+    id += char(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return id;
+}
+
+inline bool is_private_id(const std::string& room) { return room.rfind("dm:", 0) == 0; }
+
+/// The store keeps a hash of each token, never the token: a copy of the file logs nobody in.
+/// SHA-1 hex, as the Python server computes it, so both servers share one file.
+inline std::string token_hash(const std::string& token) {
+  unsigned char digest[20];
+  websocketpp::sha1::calc(token.data(), token.size(), digest);
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char byte : digest) {
+    out += hex[byte >> 4];
+    out += hex[byte & 15];
+  }
+  return out;
+}
+
+/// 24 random bytes as URL-safe base64 (32 characters), like Python's secrets.token_urlsafe(24).
+inline std::string new_token() {
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::random_device random;  // the kernel's CSPRNG on Linux
+  std::string token;
+  for (int i = 0; i < 32; ++i) token += alphabet[random() % 64];
+  return token;
+}
+
+inline std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// ---- JSON shapes of docs/protocol.md ----
+
+inline json user_json(const User& user) { return {{"id", user.id}, {"name", user.name}}; }
+
+/// A room as `viewer` sees it: a private room is named after its other member.
+inline json room_json(const Room& room, std::int64_t viewer) {
+  json out = {{"id", room.id}, {"name", room.name}, {"kind", room.kind == RoomKind::private_room ? "private" : "public"}};
+  if (room.kind == RoomKind::private_room) {
+    json members = json::array();
+    for (const auto& member : room.members) {
+      members.push_back(user_json(member));
+      if (member.id != viewer) out["name"] = member.name;
+    }
+    out["members"] = std::move(members);
+  }
+  return out;
+}
+
+inline json message_json(const Message& message) {
+  return {{"id", message.id}, {"room", message.room}, {"author", user_json(message.author)},
+          {"text", message.text}, {"time", message.time}};
+}
+
+inline json messages_json(const std::vector<Message>& messages) {
+  json out = json::array();
+  for (const auto& message : messages) out.push_back(message_json(message));
+  return out;
+}
+
+/// The chat app on a server and a store. Construct it before `Server::run()`.
+template <class Config = chat::transport::PlainConfig>
+class ChatApp {
+ public:
+  ChatApp(chat::Server<Config>& io, SqliteStore& store) : io_(io), store_(store) {
+    store_.open_public_room(default_room);
+    handle("login", &ChatApp::login);
+    handle("rename", &ChatApp::rename);
+    handle("join", &ChatApp::join);
+    handle("leave", &ChatApp::leave);
+    handle("history", &ChatApp::history);
+    handle("message", &ChatApp::message);
+    handle("typing", &ChatApp::typing);
+    handle("open_private", &ChatApp::open_private);
+    handle("rooms", &ChatApp::rooms);
+    io_.on_any([](chat::Socket&, chat::Event& event) {
+      event.ack(refusal({"bad_request", "Unknown event \"" + event.name() + "\"."}));
+    });
+    io_.on_disconnect([this](chat::Socket& socket, std::string_view) { disconnected(socket); });
+  }
+
+ private:
+  using Body = json (ChatApp::*)(chat::Socket&, const json& request);
+
+  struct Connection {
+    std::int64_t user = 0;  // 0: not logged in
+    std::set<std::string> open_rooms;
+  };
+
+  static json refusal(const Refusal& r) { return {{"ok", false}, {"error", r.code}, {"message", r.message}}; }
+  static Refusal bad_request(const std::string& why) { return {"bad_request", why}; }
+
+  /// Registers one event: checks that its argument is an object, runs the body, and acks its
+  /// answer; a Refusal thrown by the body becomes an error ack, and so does a store failure.
+  void handle(const std::string& name, Body body) {
+    io_.on(name, [this, name, body](chat::Socket& socket, chat::Event& event) {
+      json answer;
+      try {
+        if (event.args().empty() || !event.args()[0].is_object()) throw bad_request("The argument must be an object.");
+        if (name != "login" && connection(socket).user == 0) throw Refusal{"not_logged_in", "Log in first."};
+        answer = (this->*body)(socket, event.args()[0]);
+        answer["ok"] = true;
+      } catch (const Refusal& r) {
+        answer = refusal(r);
+      } catch (const StoreError& e) {
+        std::cerr << "chat: store: " << e.what() << std::endl;
+        answer = refusal({"unavailable", "The server cannot store this now; try again later."});
+      }
+      event.ack(std::move(answer));
+    });
+  }
+
+  // ---- request fields: a modified client may send any type ----
+
+  static std::string text_field(const json& request, const char* key) {
+    const auto it = request.find(key);
+    if (it == request.end() || !it->is_string()) throw bad_request(std::string("\"") + key + "\" must be a string.");
+    return it->get<std::string>();
+  }
+  static std::optional<std::int64_t> integer_field(const json& request, const char* key, bool required) {
+    const auto it = request.find(key);
+    if (it == request.end() || it->is_null()) {
+      if (required) throw bad_request(std::string("\"") + key + "\" is missing.");
+      return std::nullopt;
+    }
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 0) {
+      throw bad_request(std::string("\"") + key + "\" must be a non-negative integer.");
+    }
+    return it->get<std::int64_t>();
+  }
+
+  Connection& connection(chat::Socket& socket) { return connections_[socket.id()]; }
+  User user_of(const Connection& c) { return User{c.user, names_.at(c.user)}; }
+
+  /// The room `requested` names, if this user may use it. Public names are matched in any case.
+  Room room_for(const std::string& requested, std::int64_t user) {
+    if (is_private_id(requested)) {
+      auto room = store_.find_room(requested);
+      if (!room) throw Refusal{"not_found", "There is no such conversation."};
+      if (!store_.is_member(room->id, user)) throw Refusal{"forbidden", "This conversation is not yours."};
+      return *room;
+    }
+    const auto id = public_room_id(requested);
+    if (!id) throw Refusal{"bad_room_name", "A room name is 1 to 32 letters, digits, - or _."};
+    auto room = store_.find_room(*id);
+    if (!room) throw Refusal{"not_found", "There is no room \"" + *id + "\"."};
+    return *room;
+  }
+
+  std::string open_room_id(const json& request, const Connection& c) {
+    auto requested = text_field(request, "room");
+    if (!is_private_id(requested)) {
+      if (const auto id = public_room_id(requested)) requested = *id;
+    }
+    if (!c.open_rooms.count(requested)) {
+      if (is_private_id(requested) && !store_.is_member(requested, c.user)) {
+        throw Refusal{"forbidden", "This conversation is not yours."};
+      }
+      throw Refusal{"not_joined", "Open the room first."};
+    }
+    return requested;
+  }
+
+  json room_lists(std::int64_t user) {
+    json rooms = json::array();
+    for (const auto& room : store_.public_rooms()) {
+      if (room.id == default_room) rooms.insert(rooms.begin(), room_json(room, user));
+      else rooms.push_back(room_json(room, user));
+    }
+    json conversations = json::array();
+    for (const auto& room : store_.private_rooms_of(user)) conversations.push_back(room_json(room, user));
+    return {{"rooms", std::move(rooms)}, {"conversations", std::move(conversations)}};
+  }
+
+  json online_in(const std::string& room) {
+    std::vector<User> users;
+    for (const auto& [user, count] : presence_[room]) users.push_back(User{user, names_.at(user)});
+    std::sort(users.begin(), users.end(), [](const User& a, const User& b) { return a.name < b.name; });
+    json out = json::array();
+    for (const auto& user : users) out.push_back(user_json(user));
+    return out;
+  }
+
+  // ---- events ----
+
+  json login(chat::Socket& socket, const json& request) {
+    std::optional<User> user;
+    std::string token;
+    if (const auto it = request.find("token"); it != request.end() && !it->is_null()) {
+      if (!it->is_string()) throw bad_request("\"token\" must be a string.");
+      token = it->get<std::string>();
+      if (!token.empty()) user = store_.find_user_by_secret(token_hash(token));
+    }
+    if (!user) {
+      const auto name = trim(text_field(request, "name"));
+      if (auto refused = check_user_name(name)) throw *refused;
+      if (store_.find_user_by_name(name)) throw Refusal{"name_taken", "The name \"" + name + "\" is taken."};
+      token = new_token();
+      try {
+        user = store_.create_user(name, token_hash(token));
+      } catch (const StoreError& e) {
+        if (e.code() == StoreErrc::name_taken) throw Refusal{"name_taken", "The name \"" + name + "\" is taken."};
+        throw;
+      }
+    }
+    auto& c = connection(socket);
+    if (c.user != 0) logout(socket, c);
+    c.user = user->id;
+    names_[user->id] = user->name;
+    socket.join("users");
+    socket.join("user:" + std::to_string(user->id));
+    json answer = room_lists(user->id);
+    answer["user"] = user_json(*user);
+    answer["token"] = token;
+    return answer;
+  }
+
+  json rename(chat::Socket& socket, const json& request) {
+    const auto& c = connection(socket);
+    const auto name = trim(text_field(request, "name"));
+    if (auto refused = check_user_name(name)) throw *refused;
+    const auto old_name = names_.at(c.user);
+    if (name == old_name) return {{"user", user_json(user_of(c))}};
+    const auto holder = store_.find_user_by_name(name);
+    if (holder && holder->id != c.user) throw Refusal{"name_taken", "The name \"" + name + "\" is taken."};
+    try {
+      store_.rename_user(c.user, name);
+    } catch (const StoreError& e) {
+      if (e.code() == StoreErrc::name_taken) throw Refusal{"name_taken", "The name \"" + name + "\" is taken."};
+      throw;
+    }
+    names_[c.user] = name;
+    const auto user = user_json(user_of(c));
+    io_.to("users").emit("user_renamed", json{{"user", user}, {"old_name", old_name}});
+    return {{"user", user}};
+  }
+
+  json join(chat::Socket& socket, const json& request) {
+    auto& c = connection(socket);
+    const auto requested = text_field(request, "room");
+    const auto since = integer_field(request, "since", false);
+    Room room;
+    if (is_private_id(requested)) {
+      room = room_for(requested, c.user);
+    } else {
+      const auto id = public_room_id(requested);
+      if (!id) throw Refusal{"bad_room_name", "A room name is 1 to 32 letters, digits, - or _."};
+      auto [opened, created] = store_.open_public_room(*id);
+      room = std::move(opened);
+      if (created) io_.to("users").emit("room_created", room_json(room, 0));
+    }
+    if (c.open_rooms.insert(room.id).second) {
+      socket.join("room:" + room.id);
+      if (++presence_[room.id][c.user] == 1) {
+        socket.to("room:" + room.id).emit("user_joined", json{{"room", room.id}, {"user", user_json(user_of(c))}});
+      }
+    }
+    const auto page = since ? store_.after(room.id, *since, max_fill_in) : store_.latest(room.id, history_page);
+    return {{"room", room_json(room, c.user)}, {"messages", messages_json(page.messages)},
+            {"has_more", page.has_more}, {"online", online_in(room.id)}};
+  }
+
+  json leave(chat::Socket& socket, const json& request) {
+    auto& c = connection(socket);
+    const auto room = open_room_id(request, c);
+    close_room(socket, c, room);
+    return json::object();
+  }
+
+  json history(chat::Socket& socket, const json& request) {
+    const auto& c = connection(socket);
+    const auto room = room_for(text_field(request, "room"), c.user);
+    const auto before = integer_field(request, "before", true);
+    const auto limit = integer_field(request, "limit", false).value_or(history_page);
+    if (limit < 1 || limit > max_history_page) throw bad_request("\"limit\" is 1 to 100.");
+    const auto page = store_.before(room.id, *before, int(limit));
+    return {{"messages", messages_json(page.messages)}, {"has_more", page.has_more}};
+  }
+
+  json message(chat::Socket& socket, const json& request) {
+    auto& c = connection(socket);
+    const auto room_id = open_room_id(request, c);
+    const auto text = trim(text_field(request, "text"));
+    if (text.empty()) throw Refusal{"empty_message", "The message is empty."};
+    if (code_points(text) > max_message_length) {
+      throw Refusal{"message_too_long", "A message holds at most 2,000 characters."};
+    }
+    const auto author = user_of(c);
+    const auto stored = message_json(store_.append(room_id, author, text, now_ms()));
+    stop_typing(socket, room_id, author);
+    audience(room_id).emit("message", stored);
+    return {{"message", stored}};
+  }
+
+  json typing(chat::Socket& socket, const json& request) {
+    auto& c = connection(socket);
+    const auto room_id = open_room_id(request, c);
+    const auto it = request.find("typing");
+    if (it == request.end() || !it->is_boolean()) throw bad_request("\"typing\" must be true or false.");
+    const auto user = user_of(c);
+    if (it->get<bool>()) {
+      typing_[room_id].insert(user.id);
+      others(socket, room_id, user.id).emit("typing", json{{"room", room_id}, {"user", user_json(user)}, {"typing", true}});
+    } else {
+      stop_typing(socket, room_id, user);
+    }
+    return json::object();
+  }
+
+  json open_private(chat::Socket& socket, const json& request) {
+    const auto& c = connection(socket);
+    const auto name = trim(text_field(request, "user"));
+    const auto other = store_.find_user_by_name(name);
+    if (!other) throw Refusal{"not_found", "There is no user \"" + name + "\"."};
+    if (other->id == c.user) throw bad_request("A private conversation needs someone else.");
+    const auto [room, created] = store_.open_private_room(c.user, other->id);
+    if (created) io_.to("user:" + std::to_string(other->id)).emit("room_created", room_json(room, other->id));
+    return {{"room", room_json(room, c.user)}};
+  }
+
+  json rooms(chat::Socket& socket, const json&) { return room_lists(connection(socket).user); }
+
+  // ---- who receives what ----
+
+  /// Everyone a room's messages go to: its open connections; for a private room, every connection
+  /// of both members (so a member who has not opened it learns of it).
+  chat::BroadcastOperator audience(const std::string& room_id) {
+    if (!is_private_id(room_id)) return io_.to("room:" + room_id);
+    const auto room = store_.find_room(room_id);
+    const auto& members = room->members;  // the two members: the room exists, the sender is one
+    return io_.to("user:" + std::to_string(members.at(0).id)).to("user:" + std::to_string(members.at(1).id));
+  }
+
+  /// The others a typing notice goes to: the room's other connections; for a private room, the
+  /// other member's connections.
+  chat::BroadcastOperator others(chat::Socket& socket, const std::string& room_id, std::int64_t user) {
+    if (!is_private_id(room_id)) return socket.to("room:" + room_id);
+    const auto room = store_.find_room(room_id);
+    for (const auto& member : room->members) {
+      if (member.id != user) return io_.to("user:" + std::to_string(member.id));
+    }
+    return socket.to("room:" + room_id);
+  }
+
+  void stop_typing(chat::Socket& socket, const std::string& room_id, const User& user) {
+    auto it = typing_.find(room_id);
+    if (it == typing_.end() || !it->second.erase(user.id)) return;
+    if (it->second.empty()) typing_.erase(it);
+    others(socket, room_id, user.id).emit("typing", json{{"room", room_id}, {"user", user_json(user)}, {"typing", false}});
+  }
+
+  // ---- leaving ----
+
+  void close_room(chat::Socket& socket, Connection& c, const std::string& room_id) {
+    c.open_rooms.erase(room_id);
+    socket.leave("room:" + room_id);
+    auto& here = presence_[room_id];
+    if (--here[c.user] > 0) return;
+    here.erase(c.user);
+    if (here.empty()) presence_.erase(room_id);
+    if (auto typing = typing_.find(room_id); typing != typing_.end()) typing->second.erase(c.user);
+    io_.to("room:" + room_id).emit("user_left", json{{"room", room_id}, {"user", user_json(user_of(c))}});
+  }
+
+  void logout(chat::Socket& socket, Connection& c) {
+    while (!c.open_rooms.empty()) close_room(socket, c, *c.open_rooms.begin());
+    socket.leave("user:" + std::to_string(c.user));
+    c.user = 0;
+  }
+
+  void disconnected(chat::Socket& socket) {
+    const auto it = connections_.find(socket.id());
+    if (it == connections_.end()) return;
+    if (it->second.user != 0) logout(socket, it->second);
+    connections_.erase(it);
+  }
+
+  chat::Server<Config>& io_;
+  SqliteStore& store_;
+  std::unordered_map<std::string, Connection> connections_;             // by socket id
+  std::unordered_map<std::int64_t, std::string> names_;                  // current names of logged-in users
+  std::map<std::string, std::map<std::int64_t, int>> presence_;         // room -> user -> open connections
+  std::unordered_map<std::string, std::set<std::int64_t>> typing_;       // room -> users typing
+};
+
+}  // namespace chat_app
+
+#endif  // CHAT_EXAMPLE_CHAT_APP_HPP
