@@ -1,4 +1,4 @@
-"""examples/python_chat: the original Flask-SocketIO chat app with only its import changed,
+"""examples/original_app: the original Flask-SocketIO chat app with only its import changed,
 served by chat: its page (a Flask template) and its chat, on one port."""
 import os
 import queue
@@ -11,7 +11,7 @@ import socketio
 
 from conftest import REPO_ROOT, VENV_PYTHON, IO_TIMEOUT, SHUTDOWN_TIMEOUT
 
-EXAMPLE_DIR = os.path.join(REPO_ROOT, "examples", "python_chat")
+EXAMPLE_DIR = os.path.join(REPO_ROOT, "examples", "original_app")
 
 # The app as its README runs it, except on a free port: socketio.run(app, port=0) binds any
 # port, and the banner names it.
