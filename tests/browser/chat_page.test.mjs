@@ -1,158 +1,319 @@
-// The chat page (examples/chat_server/static) in a real Chromium against the C++ chat_server:
-// two people chatting, HTML in a message shown as text, the Socket.IO bundle and the WebSocket
-// upgrade, and a screenshot for the docs.
-import { describe, it, before, after } from "node:test";
+// The chat page (examples/chat_page) in a real Chromium, against each chat server: people
+// chatting, typing notices, private conversations, names, HTML shown as text, errors from the
+// server, and a phone-sized screen. Every test starts its server on a fresh database.
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdir } from "node:fs/promises";
-import path from "node:path";
 import {
-  REPO_ROOT,
-  WAIT_MS,
-  startChatServer,
-  launchBrowser,
-  openChatPage,
-  messageTexts,
+  SERVERS,
+  PHONE,
+  chatFixtures,
+  waitInPage,
+  waitForStatus,
   waitForMessage,
+  waitForLines,
+  waitForText,
+  messageLines,
+  shownMessages,
+  onlineNames,
   sendMessage,
+  say,
+  openRoomInList,
+  joinRoom,
   flush,
+  emitFromPage,
+  assertNoPageErrors,
 } from "./support.mjs";
 
-const SCREENSHOT = path.join(REPO_ROOT, "docs", "screenshot-chat.png");
-
-let server;
-let browser;
-before(async () => {
-  server = await startChatServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await server?.stop();
-  }
-});
-
-/** Opens the page for each named person; every context is closed when the test ends. */
-async function people(t, ...names) {
-  const opened = [];
-  t.after(() => Promise.all(opened.map((p) => p.context.close())));
-  for (const name of names) {
-    const person = await openChatPage(browser, server.url);
-    person.name = name;
-    opened.push(person);
-  }
-  return opened;
+/** Waits until the page's "here now" list holds exactly `names` (in the page's order: by name). */
+function waitForOnline(page, names) {
+  return waitInPage(page,
+    (want) => JSON.stringify([...document.querySelectorAll("#online li")].map((li) => li.textContent)) === JSON.stringify(want),
+    names, `online list ${JSON.stringify(names)}`, () => onlineNames(page));
 }
 
-/** Both pages hold exactly `expected`, once `flush` proved nothing more was on its way. */
-async function assertBothShowExactly(pages, expected) {
-  for (const p of pages) {
-    for (const text of expected) await waitForMessage(p.page, text);
-    await flush(p.page);
-    assert.deepEqual(await messageTexts(p.page), expected, `messages in ${p.name}'s page`);
-  }
+function waitForNotice(page, text) {
+  return waitInPage(page,
+    (want) => [...document.querySelectorAll("#messages li.notice")].some((li) => li.textContent === want),
+    text, `notice ${JSON.stringify(text)}`,
+    () => page.$$eval("#messages li.notice", (items) => items.map((li) => li.textContent)));
 }
 
-function assertNoPageErrors(pages) {
-  for (const p of pages) assert.deepEqual(p.errors, [], `uncaught errors in ${p.name}'s page`);
-}
+for (const server of SERVERS) {
+  describe(`chat page on the ${server.label}`, { skip: server.skip }, () => {
+    const fx = chatFixtures(server);
 
-/** A says hello, B replies; checks both pages after each message. */
-async function exchange(a, b) {
-  for (const p of [a, b]) {
-    assert.equal(await p.page.textContent("#status"), "online", `${p.name}'s status`);
-    assert.deepEqual(await messageTexts(p.page), [], `${p.name}'s page starts empty`);
-  }
-  await sendMessage(a.page, "hello from A");
-  await assertBothShowExactly([a, b], ["hello from A"]);
-  assert.equal(await a.page.inputValue("#text"), "", "the composer is cleared after sending");
+    it("two people exchange messages in real time, each shown once with its author", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      const bob = await fx.person(t, url, "bob");
 
-  await sendMessage(b.page, "hi A, B here");
-  await assertBothShowExactly([a, b], ["hello from A", "hi A, B here"]);
-}
+      for (const p of [alice, bob]) {
+        await waitForOnline(p.page, ["alice", "bob"]);
+        assert.equal(await p.page.$eval("#status", (el) => el.className), "status online", `${p.name}'s badge`);
+        assert.equal(await p.page.$eval("#rooms li.active", (li) => li.dataset.room), "general", `${p.name}'s room`);
+        assert.equal(await p.page.textContent("#room-title"), "#general");
+        assert.equal(await p.page.isVisible("#name-form"), false, `${p.name}'s name form is gone`);
+      }
+      await waitForNotice(alice.page, "bob joined");
 
-describe("chat page in Chromium", () => {
-  it("two people: each message shows up once, in order, in both pages", async (t) => {
-    const [a, b] = await people(t, "A", "B");
-    await exchange(a, b);
-    for (const p of [a, b]) {
-      assert.equal(await p.page.$eval("#status", (el) => el.className), "status online", `${p.name}'s badge class`);
-    }
-    assertNoPageErrors([a, b]);
-  });
+      await sendMessage(alice.page, "hello bob");
+      await waitForLines(bob.page, ["alice: hello bob"]);
+      await waitForLines(alice.page, ["alice: hello bob"]);
+      assert.equal(await alice.page.inputValue("#text"), "", "the composer is cleared after sending");
 
-  it("HTML in a message is shown as literal text, never run or rendered", async (t) => {
-    const [a, b] = await people(t, "A", "B");
-    const hostile = "<script>window.__pwned=1</script><b>bold</b>";
-    await sendMessage(a.page, hostile);
-    await assertBothShowExactly([a, b], [hostile]);
-    for (const p of [a, b]) {
-      const seen = await p.page.evaluate(() => {
-        const item = document.querySelector("#messages li");
-        return {
-          text: item.textContent,
-          children: item.children.length,
-          bold: document.querySelectorAll("#messages b").length,
-          scripts: document.querySelectorAll("#messages script").length,
-          pwned: typeof window.__pwned,
-        };
-      });
-      assert.deepEqual(
-        seen,
-        { text: hostile, children: 0, bold: 0, scripts: 0, pwned: "undefined" },
-        `${p.name}'s page`,
-      );
-    }
-    assertNoPageErrors([a, b]);
-  });
+      await sendMessage(bob.page, "hi alice!");
+      for (const p of [alice, bob]) {
+        await waitForLines(p.page, ["alice: hello bob", "bob: hi alice!"]);
+        await flush(p.page);
+        assert.deepEqual(await messageLines(p.page), ["alice: hello bob", "bob: hi alice!"], `${p.name}'s messages`);
+        const [first, second] = await shownMessages(p.page);
+        assert.ok(second.id > first.id, "message ids grow");
+        assert.match(await p.page.textContent("#messages li.message .time"), /\d/, "a time is shown");
+      }
 
-  it("loads the Socket.IO bundle from the server and ends up on a WebSocket", async (t) => {
-    const [a] = await people(t, "A");
-    const { page } = a;
-
-    const bundle = a.responses.find((r) => new URL(r.url()).pathname === "/socket.io/socket.io.js");
-    assert.ok(bundle, `the page requested /socket.io/socket.io.js; responses: ${a.responses.map((r) => r.url()).join(", ")}`);
-    assert.equal(bundle.status(), 200, "status of /socket.io/socket.io.js");
-    assert.match(bundle.headers()["content-type"] ?? "", /javascript/, "content type of the bundle");
-    assert.equal(await page.evaluate(() => typeof io), "function", "typeof io in the page");
-
-    // chat.js keeps its socket in a top-level const, which scripts evaluated in the page can see.
-    await page.waitForFunction(() => socket.io.engine.transport.name === "websocket", null, { timeout: WAIT_MS })
-      .catch(async (err) => {
-        const now = await page.evaluate(() => socket.io.engine?.transport?.name).catch(() => "?");
-        throw new Error(`transport is still ${JSON.stringify(now)} after ${WAIT_MS} ms: ${err.message}`);
-      });
-    assert.equal(await page.evaluate(() => socket.connected), true, "socket.connected");
-
-    // The browser itself saw the upgrade: an open Engine.IO WebSocket to this server carrying
-    // the message we send now and its broadcast back.
-    const engineSockets = a.websockets.filter((ws) => {
-      const u = new URL(ws.url());
-      return u.host === new URL(server.url).host && u.pathname === "/socket.io/" &&
-        u.searchParams.get("EIO") === "4" && u.searchParams.get("transport") === "websocket";
+      // The page's connection ended up on a WebSocket, not long-polling.
+      await waitInPage(alice.page, () => socket.io.engine.transport.name === "websocket", null,
+        "the WebSocket upgrade", () => alice.page.evaluate(() => socket.io.engine.transport.name));
+      assertNoPageErrors([alice, bob]);
     });
-    assert.equal(engineSockets.length, 1, `Engine.IO WebSockets opened: ${a.websockets.map((ws) => ws.url()).join(", ")}`);
-    const [ws] = engineSockets;
-    assert.equal(ws.isClosed(), false, "the WebSocket is still open");
-    assert.ok(new URL(ws.url()).searchParams.get("sid"), "the WebSocket upgrades an existing session (sid)");
 
-    const packet = '42["message","over the websocket"]';
-    const sent = ws.waitForEvent("framesent", { predicate: (f) => f.payload === packet, timeout: WAIT_MS });
-    const received = ws.waitForEvent("framereceived", { predicate: (f) => f.payload === packet, timeout: WAIT_MS });
-    await sendMessage(page, "over the websocket");
-    await Promise.all([sent, received]);
-    await waitForMessage(page, "over the websocket");
-    assertNoPageErrors([a]);
-  });
+    it("the typing notice shows in the other pages and clears on send and when the text is cleared", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      const bob = await fx.person(t, url, "bob");
+      const carol = await fx.person(t, url, "carol");
+      await waitForOnline(bob.page, ["alice", "bob", "carol"]);
 
-  it("screenshot of A's page after the exchange (docs/screenshot-chat.png)", async (t) => {
-    const [a, b] = await people(t, "A", "B");
-    await exchange(a, b);
-    await mkdir(path.dirname(SCREENSHOT), { recursive: true });
-    await a.page.locator("#text").blur();
-    const png = await a.page.screenshot({ path: SCREENSHOT, timeout: WAIT_MS });
-    assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], "a PNG");
-    assertNoPageErrors([a, b]);
+      await alice.page.locator("#text").pressSequentially("hel");
+      await waitForText(bob.page, "#typing", "alice is typing…");
+      await waitForText(carol.page, "#typing", "alice is typing…");
+      assert.equal(await alice.page.textContent("#typing"), "", "nobody is typing in alice's own page");
+
+      // Sending withdraws the notice.
+      await alice.page.locator("#text").pressSequentially("lo");
+      await alice.page.click("#composer button[type=submit]");
+      await waitForMessage(bob.page, "hello");
+      await waitForText(bob.page, "#typing", "");
+
+      // Two people typing at once, then each clearing the text.
+      await alice.page.locator("#text").pressSequentially("one more");
+      await carol.page.locator("#text").pressSequentially("me too");
+      await waitInPage(bob.page,
+        () => ["alice and carol are typing…", "carol and alice are typing…"].includes(document.getElementById("typing").textContent),
+        null, "two typing", () => bob.page.textContent("#typing"));
+      await alice.page.fill("#text", "");
+      await waitForText(bob.page, "#typing", "carol is typing…");
+      await carol.page.fill("#text", "");
+      await waitForText(bob.page, "#typing", "");
+      assertNoPageErrors([alice, bob, carol]);
+    });
+
+    it("a typing notice never withdrawn disappears after 5 seconds, and at once with the typist's message", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      // bob's page runs on Playwright's clock, so the test can move its time on instead of waiting.
+      const bob = await fx.person(t, url, "bob", { beforeLoad: (page) => page.clock.install() });
+      await waitForOnline(alice.page, ["alice", "bob"]);
+
+      // typing:true straight from alice's connection, with no typing:false ever following.
+      assert.deepEqual(await emitFromPage(alice.page, "typing", { room: "general", typing: true }), { ok: true });
+      await waitForText(bob.page, "#typing", "alice is typing…");
+      await bob.page.clock.fastForward(5000);
+      await waitForText(bob.page, "#typing", "");
+
+      assert.deepEqual(await emitFromPage(alice.page, "typing", { room: "general", typing: true }), { ok: true });
+      await waitForText(bob.page, "#typing", "alice is typing…");
+      await say(alice.page, "done typing");
+      await waitForMessage(bob.page, "done typing");
+      assert.equal(await bob.page.textContent("#typing"), "", "the typist's message ends the notice");
+      assertNoPageErrors([alice, bob]);
+    });
+
+    it("a private conversation reaches its two members and nobody else", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      const bob = await fx.person(t, url, "bob");
+      const carol = await fx.person(t, url, "carol");
+      // Everything carol's connection receives from now on.
+      await carol.page.evaluate(() => {
+        window.received = [];
+        socket.onAny((event, ...args) => window.received.push(JSON.stringify([event, ...args])));
+      });
+      await waitForOnline(alice.page, ["alice", "bob", "carol"]);
+
+      // alice clicks bob in the "here now" list.
+      await alice.page.click('#online li button:text-is("bob")');
+      await waitInPage(alice.page, () => document.querySelector("#rooms li.active")?.dataset.room.startsWith("dm:"), null,
+        "the private conversation shown", () => alice.page.evaluate(() => document.querySelector("#rooms li.active")?.dataset.room));
+      const dm = await alice.page.$eval("#rooms li.active", (li) => li.dataset.room);
+      assert.match(dm, /^dm:\d+:\d+$/);
+      assert.equal(await alice.page.textContent("#room-title"), "bob");
+      assert.equal(await alice.page.textContent(`#private-rooms li[data-room="${dm}"] .room-name`), "bob");
+      await say(alice.page, "psst, bob: a secret");
+
+      // bob's list shows the conversation under alice's name, with one unread message.
+      await waitForText(bob.page, `#private-rooms li[data-room="${dm}"] .room-name`, "alice");
+      await waitForText(bob.page, `#private-rooms li[data-room="${dm}"] .unread`, "1");
+      await openRoomInList(bob.page, dm);
+      await waitForLines(bob.page, ["alice: psst, bob: a secret"]);
+      assert.equal(await bob.page.isVisible(`#private-rooms li[data-room="${dm}"] .unread`), false, "read now");
+      await say(bob.page, "got it");
+      await waitForLines(alice.page, ["alice: psst, bob: a secret", "bob: got it"]);
+
+      // carol saw none of it, and the server refuses her the room.
+      await flush(carol.page);
+      assert.deepEqual(await carol.page.$$eval("#private-rooms li", (items) => items.length), 0, "carol's conversations");
+      const seen = await carol.page.evaluate(() => window.received);
+      assert.deepEqual(seen.filter((e) => e.includes(dm) || e.includes("secret") || e.includes("got it")), [],
+        "events carol received");
+      assert.equal(await carol.page.evaluate(() => document.body.textContent.includes("secret")), false);
+      assert.deepEqual(await emitFromPage(carol.page, "join", { room: dm }).then((a) => [a.ok, a.error]), [false, "forbidden"]);
+      assert.deepEqual(await emitFromPage(carol.page, "history", { room: dm, before: 1e9 }).then((a) => [a.ok, a.error]),
+        [false, "forbidden"]);
+      assertNoPageErrors([alice, bob, carol]);
+    });
+
+    it("HTML in messages and names is shown as literal text, never run or rendered", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      const bob = await fx.person(t, url, "<i>bob</i>");
+      const hostile = "<script>window.__pwned=1</script><b>x</b><img src=x onerror=\"window.__pwned=2\">";
+      await sendMessage(alice.page, hostile);
+      await say(bob.page, "<u>hi</u>");
+      for (const p of [alice, bob]) {
+        await waitForLines(p.page, [`alice: ${hostile}`, "<i>bob</i>: <u>hi</u>"]);
+        await waitForOnline(p.page, ["<i>bob</i>", "alice"]);
+        const seen = await p.page.evaluate(() => ({
+          markup: document.querySelectorAll("#messages script, #messages b, #messages img, #messages i, #messages u, #online i").length,
+          pwned: typeof window.__pwned,
+        }));
+        assert.deepEqual(seen, { markup: 0, pwned: "undefined" }, `${p.name}'s page`);
+      }
+      assertNoPageErrors([alice, bob]);
+    });
+
+    it("a message the server refuses shows its error and keeps the text", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      // The input stops at 2,000 characters; an older page would not, and the server must say no.
+      await alice.page.$eval("#text", (input) => input.removeAttribute("maxlength"));
+      const tooLong = "x".repeat(2001);
+      await sendMessage(alice.page, tooLong);
+      await waitInPage(alice.page, () => document.getElementById("error").dataset.code === "message_too_long", null,
+        "the message_too_long error", () => alice.page.evaluate(() => document.getElementById("error").outerHTML));
+      assert.equal(await alice.page.isVisible("#error"), true, "the error is visible");
+      assert.notEqual((await alice.page.textContent("#error")).trim(), "", "the error says something");
+      assert.equal(await alice.page.inputValue("#text"), tooLong, "the text stays in the composer");
+      await flush(alice.page);
+      assert.deepEqual(await messageLines(alice.page), [], "nothing was posted");
+
+      // Fixing the text hides the error; 2,000 characters are fine.
+      const longest = "y".repeat(2000);
+      await alice.page.fill("#text", longest);
+      assert.equal(await alice.page.isVisible("#error"), false, "editing hides the error");
+      await alice.page.click("#composer button[type=submit]");
+      await waitForMessage(alice.page, longest);
+      assertNoPageErrors([alice]);
+    });
+
+    it("a taken name is refused in the form, and a rename shows in the other pages", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      await say(alice.page, "before the rename");
+
+      const bob = await fx.person(t, url, undefined);
+      await bob.page.fill("#name", "ALICE");
+      await bob.page.click("#name-form button[type=submit]");
+      await waitInPage(bob.page, () => document.getElementById("name-error").textContent !== "", null,
+        "the name_taken error", () => bob.page.textContent("#name-error"));
+      assert.equal(await bob.page.isVisible("#name-error"), true);
+      assert.equal(await bob.page.isVisible("#name-form"), true, "the form stays for another try");
+      await bob.page.fill("#name", "bob");
+      await bob.page.click("#name-form button[type=submit]");
+      await waitForStatus(bob.page, "online");
+      await waitForLines(bob.page, ["alice: before the rename"]);
+
+      await alice.page.click("#rename");
+      await alice.page.fill("#name", "alicia");
+      await alice.page.click("#name-form button[type=submit]");
+      await waitForText(alice.page, "#me-name", "alicia");
+      assert.equal(await alice.page.isVisible("#name-form"), false);
+      await waitForNotice(bob.page, "alice is now alicia");
+      await waitForOnline(bob.page, ["alicia", "bob"]);
+      await say(alice.page, "after the rename");
+      // Old messages keep the name they were sent with.
+      await waitForLines(bob.page, ["alice: before the rename", "alicia: after the rename"]);
+
+      await alice.page.reload();
+      await waitForStatus(alice.page, "online");
+      assert.equal(await alice.page.textContent("#me-name"), "alicia", "the new name is remembered");
+      assertNoPageErrors([alice, bob]);
+    });
+
+    it("on a phone-sized screen the conversation and composer are usable and the rooms are in a drawer", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      const bob = await fx.person(t, url, "bob", {
+        viewport: PHONE,
+        contextOptions: { isMobile: true, hasTouch: true, deviceScaleFactor: 2 },
+      });
+      const { page } = bob;
+
+      const inside = (box) => box && box.x >= 0 && box.y >= 0 && box.x + box.width <= PHONE.width + 0.5 &&
+        box.y + box.height <= PHONE.height + 0.5;
+      for (const selector of ["#messages", "#composer", "#text", "#composer button", "#status", "#open-drawer"]) {
+        assert.equal(await page.isVisible(selector), true, `${selector} is visible`);
+        assert.ok(inside(await page.locator(selector).boundingBox()), `${selector} lies within the screen`);
+      }
+      assert.equal(await page.isVisible("#rooms"), false, "the room list starts folded away");
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), "no sideways scrolling");
+
+      await page.locator("#text").tap();
+      await page.fill("#text", "typed on a phone");
+      await page.tap("#composer button[type=submit]");
+      await waitForMessage(alice.page, "typed on a phone");
+      await say(alice.page, "received on a desktop");
+      await waitForLines(page, ["bob: typed on a phone", "alice: received on a desktop"]);
+
+      // The drawer opens, and choosing a room closes it again.
+      await page.tap("#open-drawer");
+      // Open means visible and slid all the way in (the slide is animated).
+      await waitInPage(page, () => {
+        const sidebar = document.getElementById("sidebar");
+        return getComputedStyle(sidebar).visibility === "visible" && sidebar.getBoundingClientRect().left === 0;
+      }, null, "the drawer open", () => page.locator("#sidebar").boundingBox());
+      assert.ok(inside(await page.locator("#sidebar").boundingBox()), "the drawer lies within the screen");
+      await page.fill("#room-name", "phones");
+      await page.tap("#room-form button[type=submit]");
+      await waitForText(page, "#room-title", "#phones");
+      await waitInPage(page, () => getComputedStyle(document.getElementById("sidebar")).visibility === "hidden", null,
+        "the drawer closed");
+      await say(page, "a room of our own");
+      assertNoPageErrors([alice, bob]);
+    });
+
+    it("rooms: create one, talk there, and count unread messages in rooms not shown", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      const bob = await fx.person(t, url, "bob");
+      await joinRoom(alice.page, "Design");
+      await waitForText(alice.page, "#room-title", "#design");
+      await waitForText(bob.page, '#rooms li[data-room="design"] .room-name', "design"); // room_created
+      await openRoomInList(bob.page, "design");
+      await waitForOnline(alice.page, ["alice", "bob"]);
+
+      // alice goes back to general; the design room stays followed, so bob's messages there count.
+      await openRoomInList(alice.page, "general");
+      await say(bob.page, "mockups are up");
+      await say(bob.page, "two of them");
+      await waitForText(alice.page, '#rooms li[data-room="design"] .unread', "2");
+      await openRoomInList(alice.page, "design");
+      await waitForLines(alice.page, ["bob: mockups are up", "bob: two of them"]);
+      assert.equal(await alice.page.isVisible('#rooms li[data-room="design"] .unread'), false);
+
+      const refused = await emitFromPage(alice.page, "join", { room: "no spaces!" });
+      assert.deepEqual([refused.ok, refused.error], [false, "bad_room_name"]);
+      assertNoPageErrors([alice, bob]);
+    });
   });
-});
+}
