@@ -239,13 +239,16 @@ class ChatApp {
     return *room;
   }
 
-  std::string open_room_id(const json& request, const Connection& c) {
+  /// The id of a room open on this connection. Posting to someone else's private room is
+  /// `forbidden` (so a modified client learns nothing more), closing one is just `not_joined`.
+  enum class Use { post, close };
+  std::string open_room_id(const json& request, const Connection& c, Use use) {
     auto requested = text_field(request, "room");
     if (!is_private_id(requested)) {
       if (const auto id = public_room_id(requested)) requested = *id;
     }
     if (!c.open_rooms.count(requested)) {
-      if (is_private_id(requested) && !store_.is_member(requested, c.user)) {
+      if (use == Use::post && is_private_id(requested) && !store_.is_member(requested, c.user)) {
         throw Refusal{"forbidden", "This conversation is not yours."};
       }
       throw Refusal{"not_joined", "Open the room first."};
@@ -267,7 +270,14 @@ class ChatApp {
   json online_in(const std::string& room) {
     std::vector<User> users;
     for (const auto& [user, count] : presence_[room]) users.push_back(User{user, names_.at(user)});
-    std::sort(users.begin(), users.end(), [](const User& a, const User& b) { return a.name < b.name; });
+    // By name as people read a list: without regard to case, as names are compared.
+    const auto folded = [](std::string name) {
+      for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+      return name;
+    };
+    std::sort(users.begin(), users.end(), [&](const User& a, const User& b) {
+      return std::make_pair(folded(a.name), a.id) < std::make_pair(folded(b.name), b.id);
+    });
     json out = json::array();
     for (const auto& user : users) out.push_back(user_json(user));
     return out;
@@ -354,7 +364,7 @@ class ChatApp {
 
   json leave(chat::Socket& socket, const json& request) {
     auto& c = connection(socket);
-    const auto room = open_room_id(request, c);
+    const auto room = open_room_id(request, c, Use::close);
     close_room(socket, c, room);
     return json::object();
   }
@@ -371,7 +381,7 @@ class ChatApp {
 
   json message(chat::Socket& socket, const json& request) {
     auto& c = connection(socket);
-    const auto room_id = open_room_id(request, c);
+    const auto room_id = open_room_id(request, c, Use::post);
     const auto text = trim(text_field(request, "text"));
     if (text.empty()) throw Refusal{"empty_message", "The message is empty."};
     if (code_points(text) > max_message_length) {
@@ -386,7 +396,7 @@ class ChatApp {
 
   json typing(chat::Socket& socket, const json& request) {
     auto& c = connection(socket);
-    const auto room_id = open_room_id(request, c);
+    const auto room_id = open_room_id(request, c, Use::post);
     const auto it = request.find("typing");
     if (it == request.end() || !it->is_boolean()) throw bad_request("\"typing\" must be true or false.");
     const auto user = user_of(c);

@@ -109,7 +109,9 @@ inline SqliteStore::SqliteStore(const std::string& path) : path_(path) {
   public_rooms_.prepare(db_, string(detail::room_columns) + "WHERE kind = 'public' ORDER BY id");
   private_rooms_of_.prepare(db_,
       "SELECT r.id, r.kind, r.created_at, r.last_activity FROM room_members m JOIN rooms r ON r.id = m.room_id "
-      "WHERE m.user_id = ? AND r.kind = 'private' ORDER BY r.last_activity DESC, r.id");
+      "WHERE m.user_id = ? AND r.kind = 'private' "
+      // Two rooms active in the same millisecond: the one with the later message first.
+      "ORDER BY r.last_activity DESC, (SELECT max(id) FROM messages WHERE room_id = r.id) DESC, r.id");
   members_of_.prepare(db_,
       "SELECT u.id, u.name FROM room_members m JOIN users u ON u.id = m.user_id WHERE m.room_id = ? ORDER BY u.id");
   insert_member_.prepare(db_, "INSERT OR IGNORE INTO room_members (room_id, user_id) VALUES (?, ?)");

@@ -1,0 +1,318 @@
+"""Fixtures of the chat app suite (docs/protocol.md), run against both chat servers.
+
+- `server`: a chat server on 127.0.0.1 (port 0) with a fresh SQLite file, once per server kind:
+  "python" is examples/python_chat/app.py on the venv's Python, "cpp" the binary named by
+  $CHAT_SERVER_BIN (default build/examples/chat_server), skipped only when it does not exist.
+- `launch`: launch(kind, db) starts another server (for restarts and shared files);
+  launch.require(kind) skips a test that needs a server kind that cannot run;
+  launch.command(kind, db) is the command line that starts one.
+- `connect`: connect(server) -> a connected Peer. A test's peers alternate between the
+  WebSocket and the polling transport, so every test with two peers covers both.
+  python-engineio's polling client can drop its last packets when it disconnects (its write
+  loop stops as soon as the state changes), so a test that needs the server to see a client
+  leave closes a WebSocket peer.
+
+Every server is stopped at teardown with SIGINT and must exit 0; its output is appended to the
+report of a failing test. Waits are bounded only as hang guards (IO_TIMEOUT), never timed.
+"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+
+import engineio
+import pytest
+import socketio
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
+VENV_PYTHON = os.path.join(REPO_ROOT, ".venv", "bin", "python")
+PYTHON_APP = os.path.join(REPO_ROOT, "examples", "python_chat", "app.py")
+CPP_SERVER = os.environ.get("CHAT_SERVER_BIN") or os.path.join(REPO_ROOT, "build", "examples", "chat_server")
+
+STARTUP_TIMEOUT = 30.0   # hang guard: Flask's import, or a C++ server opening its file
+SHUTDOWN_TIMEOUT = 10.0  # hang guard on SIGINT / SIGTERM
+IO_TIMEOUT = 10.0        # hang guard on every ack and event
+
+KINDS = ("python", "cpp")
+BANNER = re.compile(r"http://127\.0\.0\.1:(\d+)")
+
+_all_servers = []
+
+
+def server_command(kind, db):
+    flags = ["--host", "127.0.0.1", "--port", "0", "--db", str(db)]
+    if kind == "python":
+        return [VENV_PYTHON, PYTHON_APP] + flags
+    return [CPP_SERVER] + flags
+
+
+def require(kind):
+    """Skips (cpp: binary not built) or fails (python: no venv) when `kind` cannot run."""
+    if kind == "cpp" and not os.path.exists(CPP_SERVER):
+        pytest.skip("C++ chat server not built: %s does not exist (scripts/build chat_server, "
+                    "or set CHAT_SERVER_BIN)" % CPP_SERVER)
+    if kind == "python" and not os.access(VENV_PYTHON, os.X_OK):
+        pytest.fail("%s is missing: run scripts/setup" % VENV_PYTHON, pytrace=False)
+
+
+def _default_signals():
+    # A shell's background job starts with SIGINT ignored; the server must get it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class ChatServer:
+    """A chat server in a subprocess; its output is collected by a reader thread."""
+
+    def __init__(self, kind, db, cwd):
+        require(kind)
+        self.kind = kind
+        self.db = str(db)
+        self.port = None
+        self.stopped = False
+        self._lines = []
+        self._ready = threading.Condition()
+        self.proc = subprocess.Popen(server_command(kind, db), cwd=str(cwd), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, PYTHONUNBUFFERED="1"),
+                                     start_new_session=True, preexec_fn=_default_signals)
+        _all_servers.append(self)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._wait_ready()
+
+    def _read(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            line = raw.decode("utf-8", "replace")
+            with self._ready:
+                self._lines.append(line)
+                match = BANNER.search(line)
+                if match and self.port is None:
+                    self.port = int(match.group(1))
+                self._ready.notify_all()
+        with self._ready:
+            self._ready.notify_all()
+
+    def _wait_ready(self):
+        with self._ready:
+            self._ready.wait_for(lambda: self.port is not None or self.proc.poll() is not None
+                                 or not self._reader.is_alive(), timeout=STARTUP_TIMEOUT)
+        if self.port is None:
+            self.kill()
+            raise AssertionError("%s did not print its address within %.0f s (status %s); output:\n%s"
+                                 % (self.describe(), STARTUP_TIMEOUT, self.proc.returncode, self.output()))
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def describe(self):
+        return "%s server (pid %d, port %s, db %s)" % (self.kind, self.proc.pid, self.port, self.db)
+
+    def output(self):
+        with self._ready:
+            return "".join(self._lines)[-20000:]
+
+    def stop(self, sig=signal.SIGINT):
+        """Sends `sig` and waits; returns the exit status, or None when it had to be killed."""
+        self.stopped = True
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            status = self.proc.wait(timeout=SHUTDOWN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+        self._reader.join(timeout=SHUTDOWN_TIMEOUT)
+        return status
+
+    def kill(self):
+        """SIGKILL: the server gets no chance to flush anything."""
+        self.stopped = True
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.proc.wait()
+
+
+def _stop_all(servers):
+    problems = []
+    for server in servers:
+        if server.stopped:
+            continue
+        if server.proc.poll() is not None:
+            server.stopped = True
+            problems.append("%s died during the test with status %s; output:\n%s"
+                            % (server.describe(), server.proc.returncode, server.output()))
+            continue
+        status = server.stop()
+        if status != 0:
+            problems.append("%s exited with status %s on SIGINT (expected 0); output:\n%s"
+                            % (server.describe(), status, server.output()))
+    return problems
+
+
+# ---- the client ----
+
+class _OrderedEngineIO(engineio.Client):
+    """python-engineio's client hands each message to a new thread, which can reorder them;
+    this one delivers them on the read loop, in the order the server sent them."""
+
+    def _trigger_event(self, event, *args, **kwargs):
+        kwargs.pop("run_async", None)
+        return super()._trigger_event(event, *args, **kwargs)
+
+
+class _OrderedClient(socketio.Client):
+    def _engineio_client_class(self):
+        return _OrderedEngineIO
+
+
+class Peer:
+    """One Socket.IO connection that records every event the server sends it, in order."""
+
+    def __init__(self, url, transport):
+        self.transport = transport
+        self.events = []    # (event, payload) as received; payload is the single argument
+        self._taken = set()  # indexes of events returned by next()
+        self._cond = threading.Condition()
+        self.disconnected = threading.Event()
+        self.sio = _OrderedClient(reconnection=False)
+        self.sio.on("*", self._record)
+        self.sio.on("disconnect", self.disconnected.set)
+        self.sio.connect(url, transports=[transport], wait_timeout=IO_TIMEOUT)
+
+    def _record(self, event, *args):
+        with self._cond:
+            self.events.append((event, args[0] if len(args) == 1 else list(args)))
+            self._cond.notify_all()
+
+    def call(self, event, *args):
+        """Emits `event` with exactly `args` (usually one object) and returns its ack."""
+        return self.sio.call(event, tuple(args), timeout=IO_TIMEOUT)  # a tuple: one per argument
+
+    def emit(self, event, data):
+        """Emits `event` without asking for an ack."""
+        self.sio.emit(event, data)
+
+    def next(self, event, match=None):
+        """The payload of the first `event` (satisfying `match`) not returned before; waits."""
+        def find():
+            for index, (name, payload) in enumerate(self.events):
+                if index not in self._taken and name == event and (match is None or match(payload)):
+                    return index
+            return None
+
+        with self._cond:
+            found = self._cond.wait_for(lambda: find() is not None, timeout=IO_TIMEOUT)
+            if not found:
+                raise AssertionError("%s peer: no %r event%s within %.0f s; received: %r"
+                                     % (self.transport, event, " matching" if match else "",
+                                        IO_TIMEOUT, self.events))
+            index = find()
+            self._taken.add(index)
+            return self.events[index][1]
+
+    def received(self, event, match=None):
+        """Every `event` (satisfying `match`) received so far, returned by next() or not."""
+        with self._cond:
+            return [payload for name, payload in self.events
+                    if name == event and (match is None or match(payload))]
+
+    def wait_disconnected(self):
+        """Waits until the server has closed this connection."""
+        assert self.disconnected.wait(IO_TIMEOUT), "%s peer: still connected after %.0f s" % (
+            self.transport, IO_TIMEOUT)
+
+    def close(self):
+        if self.sio.connected:
+            self.sio.disconnect()
+
+
+# ---- fixtures ----
+
+@pytest.fixture
+def launch(tmp_path, request):
+    """launch(kind, db) -> a ready ChatServer; every one is stopped (SIGINT, exit 0) at teardown."""
+    started = []
+    request.node.chat_servers = started
+
+    def start(kind, db):
+        server = ChatServer(kind, db, tmp_path)
+        started.append(server)
+        return server
+
+    start.require = require
+    start.command = server_command
+    yield start
+    problems = _stop_all(started)
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(params=KINDS)
+def kind(request):
+    require(request.param)
+    return request.param
+
+
+@pytest.fixture
+def db(tmp_path):
+    return tmp_path / "chat.sqlite3"
+
+
+@pytest.fixture
+def server(launch, kind, db):
+    return launch(kind, db)
+
+
+@pytest.fixture
+def connect(launch):
+    """connect(server, transport=None) -> a Peer; unless told, a test's transports alternate
+    websocket, polling, websocket, ... Its peers disconnect before its servers stop."""
+    peers = []
+
+    def make(server, transport=None):
+        peer = Peer(server.url, transport or ("websocket", "polling")[len(peers) % 2])
+        peers.append(peer)
+        return peer
+
+    yield make
+    for peer in peers:
+        peer.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Appends the output of every server a failing test started to its report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed:
+        for server in getattr(item, "chat_servers", []):
+            report.sections.append(("chat server: %s" % server.describe(), server.output()))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Kills any server left running (an interrupted run, a crashed fixture)."""
+    for server in _all_servers:
+        if server.proc.poll() is None:
+            server.kill()
+
+
+_THIS_MODULE = sys.modules[__name__]
+
+
+def pytest_configure(config):
+    """tests/python's modules `from conftest import ...`: they get the conftest pytest loaded last,
+    or else the first one on sys.path. This suite imports nothing from its conftest, so when it
+    runs together with them (in any order) it steps aside: pytest keeps its own reference to this
+    module, and this directory moves to the end of sys.path."""
+    if sys.modules.get("conftest") is _THIS_MODULE:
+        del sys.modules["conftest"]
+    if HERE in sys.path:
+        sys.path.remove(HERE)
+        sys.path.append(HERE)
