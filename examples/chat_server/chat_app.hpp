@@ -21,7 +21,9 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -63,19 +65,41 @@ inline std::size_t code_points(const std::string& text) {
   return std::size_t(std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
-/// C0 controls, DEL and C1 controls (U+0080..U+009F, encoded C2 80..C2 9F).
-inline bool has_control_characters(const std::string& text) {
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x20 || c == 0x7f) return true;
-    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9f) return true;
+/// The code points of valid UTF-8.
+inline std::vector<char32_t> decode_utf8(const std::string& text) {
+  std::vector<char32_t> out;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const int extra = lead < 0x80 ? 0 : lead < 0xE0 ? 1 : lead < 0xF0 ? 2 : 3;
+    char32_t c = extra == 0 ? lead : lead & (0x3F >> extra);
+    for (int k = 1; k <= extra && i + k < text.size(); ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    out.push_back(c);
+    i += std::size_t(extra) + 1;
+  }
+  return out;
+}
+
+/// Characters a name may not hold: controls, and the invisible, spacing, bidi-control,
+/// private-use and tag characters that would let one name pass for another ("alice" followed
+/// by a zero-width space, a right-to-left override). The Python host refuses the same list.
+inline bool forbidden_in_name(char32_t c) {
+  static constexpr std::pair<char32_t, char32_t> ranges[] = {
+      {0x0000, 0x001F},   {0x007F, 0x00A0},   {0x00AD, 0x00AD},   {0x034F, 0x034F},   {0x061C, 0x061C},
+      {0x115F, 0x1160},   {0x17B4, 0x17B5},   {0x180B, 0x180F},   {0x2000, 0x200F},   {0x2028, 0x202F},
+      {0x205F, 0x206F},   {0x3000, 0x3000},   {0x3164, 0x3164},   {0xFE00, 0xFE0F},   {0xFEFF, 0xFEFF},
+      {0xFFA0, 0xFFA0},   {0xFFF0, 0xFFFF},   {0xE000, 0xF8FF},   {0x1D173, 0x1D17A}, {0xE0000, 0xE0FFF},
+      {0xF0000, 0x10FFFF}};
+  for (const auto& [first, last] : ranges) {
+    if (c >= first && c <= last) return true;
   }
   return false;
 }
 
 inline std::optional<Refusal> check_user_name(const std::string& name) {
-  if (name.empty() || code_points(name) > max_name_length || has_control_characters(name)) {
-    return Refusal{"bad_name", "A name is 1 to 32 characters, without control characters."};
+  const auto characters = decode_utf8(name);
+  if (characters.empty() || characters.size() > max_name_length ||
+      std::any_of(characters.begin(), characters.end(), forbidden_in_name)) {
+    return Refusal{"bad_name", "A name is 1 to 32 characters, without control or invisible characters."};
   }
   return std::nullopt;
 }
@@ -92,6 +116,23 @@ inline std::optional<std::string> public_room_id(const std::string& name) {
 }
 
 inline bool is_private_id(const std::string& room) { return room.rfind("dm:", 0) == 0; }
+
+/// The two user ids of a well-formed private room id "dm:LOW:HIGH" (decimal, no sign, no
+/// leading zero, LOW < HIGH), or nothing.
+inline std::optional<std::pair<std::int64_t, std::int64_t>> private_members(const std::string& room) {
+  if (!is_private_id(room)) return std::nullopt;
+  const auto number = [](const std::string& digits) -> std::optional<std::int64_t> {
+    if (digits.empty() || digits.size() > 18 || digits[0] == '0') return std::nullopt;
+    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+    return std::stoll(digits);
+  };
+  const auto colon = room.find(':', 3);
+  if (colon == std::string::npos) return std::nullopt;
+  const auto low = number(room.substr(3, colon - 3));
+  const auto high = number(room.substr(colon + 1));
+  if (!low || !high || *low >= *high) return std::nullopt;
+  return std::make_pair(*low, *high);
+}
 
 /// The store keeps a hash of each token, never the token: a copy of the file logs nobody in.
 /// SHA-1 hex, as the Python server computes it, so both servers share one file.
@@ -197,6 +238,9 @@ class ChatApp {
       } catch (const StoreError& e) {
         std::cerr << "chat: store: " << e.what() << std::endl;
         answer = refusal({"unavailable", "The server cannot store this now; try again later."});
+      } catch (const std::exception& e) {
+        std::cerr << "chat: " << name << ": " << e.what() << std::endl;
+        answer = refusal({"unavailable", "The server failed to handle this; try again later."});
       }
       event.ack(std::move(answer));
     });
@@ -224,12 +268,18 @@ class ChatApp {
   Connection& connection(chat::Socket& socket) { return connections_[socket.id()]; }
   User user_of(const Connection& c) { return User{c.user, names_.at(c.user)}; }
 
-  /// The room `requested` names, if this user may use it. Public names are matched in any case.
+  static Refusal forbidden() { return {"forbidden", "This conversation is not yours."}; }
+
+  /// The room `requested` names, if this user may read it. Public names are matched in any case.
+  /// A private room of others is `forbidden` whether or not it exists: the answer must not tell
+  /// a stranger who talks to whom.
   Room room_for(const std::string& requested, std::int64_t user) {
     if (is_private_id(requested)) {
+      const auto members = private_members(requested);
+      if (!members) throw Refusal{"not_found", "There is no such conversation."};
+      if (user != members->first && user != members->second) throw forbidden();
       auto room = store_.find_room(requested);
       if (!room) throw Refusal{"not_found", "There is no such conversation."};
-      if (!store_.is_member(room->id, user)) throw Refusal{"forbidden", "This conversation is not yours."};
       return *room;
     }
     const auto id = public_room_id(requested);
@@ -239,18 +289,16 @@ class ChatApp {
     return *room;
   }
 
-  /// The id of a room open on this connection. Posting to someone else's private room is
-  /// `forbidden` (so a modified client learns nothing more), closing one is just `not_joined`.
+  /// The id of the room `requested` names if it is open on this connection. Posting to a private
+  /// room of others is `forbidden`; anything else not open is `not_joined`.
   enum class Use { post, close };
-  std::string open_room_id(const json& request, const Connection& c, Use use) {
-    auto requested = text_field(request, "room");
+  static std::string open_room_id(std::string requested, const Connection& c, Use use) {
     if (!is_private_id(requested)) {
       if (const auto id = public_room_id(requested)) requested = *id;
     }
     if (!c.open_rooms.count(requested)) {
-      if (use == Use::post && is_private_id(requested) && !store_.is_member(requested, c.user)) {
-        throw Refusal{"forbidden", "This conversation is not yours."};
-      }
+      const auto members = private_members(requested);
+      if (use == Use::post && members && c.user != members->first && c.user != members->second) throw forbidden();
       throw Refusal{"not_joined", "Open the room first."};
     }
     return requested;
@@ -342,69 +390,79 @@ class ChatApp {
     const auto requested = text_field(request, "room");
     const auto since = integer_field(request, "since", false);
     Room room;
+    bool created = false;
     if (is_private_id(requested)) {
       room = room_for(requested, c.user);
     } else {
       const auto id = public_room_id(requested);
       if (!id) throw Refusal{"bad_room_name", "A room name is 1 to 32 letters, digits, - or _."};
-      auto [opened, created] = store_.open_public_room(*id);
-      room = std::move(opened);
-      if (created) io_.to("users").emit("room_created", room_json(room, 0));
+      std::tie(room, created) = store_.open_public_room(*id);
     }
+    // Read before anything changes, so that a failed read leaves the room closed. Nothing can be
+    // broadcast in between: this runs on the io thread, as every broadcast does.
+    const auto page = since ? store_.after(room.id, *since, max_fill_in) : store_.latest(room.id, history_page);
+    if (created) io_.to("users").emit("room_created", room_json(room, 0));
     if (c.open_rooms.insert(room.id).second) {
       socket.join("room:" + room.id);
       if (++presence_[room.id][c.user] == 1) {
         socket.to("room:" + room.id).emit("user_joined", json{{"room", room.id}, {"user", user_json(user_of(c))}});
       }
     }
-    const auto page = since ? store_.after(room.id, *since, max_fill_in) : store_.latest(room.id, history_page);
     return {{"room", room_json(room, c.user)}, {"messages", messages_json(page.messages)},
             {"has_more", page.has_more}, {"online", online_in(room.id)}};
   }
 
   json leave(chat::Socket& socket, const json& request) {
     auto& c = connection(socket);
-    const auto room = open_room_id(request, c, Use::close);
+    const auto room = open_room_id(text_field(request, "room"), c, Use::close);
     close_room(socket, c, room);
     return json::object();
   }
 
   json history(chat::Socket& socket, const json& request) {
     const auto& c = connection(socket);
-    const auto room = room_for(text_field(request, "room"), c.user);
+    const auto requested = text_field(request, "room");
     const auto before = integer_field(request, "before", true);
     const auto limit = integer_field(request, "limit", false).value_or(history_page);
     if (limit < 1 || limit > max_history_page) throw bad_request("\"limit\" is 1 to 100.");
+    const auto room = room_for(requested, c.user);
     const auto page = store_.before(room.id, *before, int(limit));
     return {{"messages", messages_json(page.messages)}, {"has_more", page.has_more}};
   }
 
   json message(chat::Socket& socket, const json& request) {
     auto& c = connection(socket);
-    const auto room_id = open_room_id(request, c, Use::post);
+    const auto requested = text_field(request, "room");
     const auto text = trim(text_field(request, "text"));
+    const auto room_id = open_room_id(requested, c, Use::post);
     if (text.empty()) throw Refusal{"empty_message", "The message is empty."};
     if (code_points(text) > max_message_length) {
       throw Refusal{"message_too_long", "A message holds at most 2,000 characters."};
     }
     const auto author = user_of(c);
+    // Recipients first: once the message is stored, nothing may stop its broadcast (a client
+    // told "unavailable" would send it again, and it would be there twice).
+    const auto everyone = audience(room_id);
+    const auto typers = others(socket, room_id, author.id);
     const auto stored = message_json(store_.append(room_id, author, text, now_ms()));
-    stop_typing(socket, room_id, author);
-    audience(room_id).emit("message", stored);
+    stop_typing(typers, room_id, author);
+    everyone.emit("message", stored);
     return {{"message", stored}};
   }
 
   json typing(chat::Socket& socket, const json& request) {
     auto& c = connection(socket);
-    const auto room_id = open_room_id(request, c, Use::post);
+    const auto requested = text_field(request, "room");
     const auto it = request.find("typing");
     if (it == request.end() || !it->is_boolean()) throw bad_request("\"typing\" must be true or false.");
+    const auto room_id = open_room_id(requested, c, Use::post);
     const auto user = user_of(c);
+    const auto typers = others(socket, room_id, user.id);
     if (it->get<bool>()) {
       typing_[room_id].insert(user.id);
-      others(socket, room_id, user.id).emit("typing", json{{"room", room_id}, {"user", user_json(user)}, {"typing", true}});
+      typers.emit("typing", json{{"room", room_id}, {"user", user_json(user)}, {"typing", true}});
     } else {
-      stop_typing(socket, room_id, user);
+      stop_typing(typers, room_id, user);
     }
     return json::object();
   }
@@ -427,28 +485,24 @@ class ChatApp {
   /// Everyone a room's messages go to: its open connections; for a private room, every connection
   /// of both members (so a member who has not opened it learns of it).
   chat::BroadcastOperator audience(const std::string& room_id) {
-    if (!is_private_id(room_id)) return io_.to("room:" + room_id);
-    const auto room = store_.find_room(room_id);
-    const auto& members = room->members;  // the two members: the room exists, the sender is one
-    return io_.to("user:" + std::to_string(members.at(0).id)).to("user:" + std::to_string(members.at(1).id));
+    const auto members = private_members(room_id);
+    if (!members) return io_.to("room:" + room_id);
+    return io_.to("user:" + std::to_string(members->first)).to("user:" + std::to_string(members->second));
   }
 
   /// The others a typing notice goes to: the room's other connections; for a private room, the
   /// other member's connections.
   chat::BroadcastOperator others(chat::Socket& socket, const std::string& room_id, std::int64_t user) {
-    if (!is_private_id(room_id)) return socket.to("room:" + room_id);
-    const auto room = store_.find_room(room_id);
-    for (const auto& member : room->members) {
-      if (member.id != user) return io_.to("user:" + std::to_string(member.id));
-    }
-    return socket.to("room:" + room_id);
+    const auto members = private_members(room_id);
+    if (!members) return socket.to("room:" + room_id);
+    return io_.to("user:" + std::to_string(members->first == user ? members->second : members->first));
   }
 
-  void stop_typing(chat::Socket& socket, const std::string& room_id, const User& user) {
+  void stop_typing(const chat::BroadcastOperator& typers, const std::string& room_id, const User& user) {
     auto it = typing_.find(room_id);
     if (it == typing_.end() || !it->second.erase(user.id)) return;
     if (it->second.empty()) typing_.erase(it);
-    others(socket, room_id, user.id).emit("typing", json{{"room", room_id}, {"user", user_json(user)}, {"typing", false}});
+    typers.emit("typing", json{{"room", room_id}, {"user", user_json(user)}, {"typing", false}});
   }
 
   // ---- leaving ----

@@ -6,9 +6,11 @@
 
 #include <asio/signal_set.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <iostream>
 #include <string>
+#include <system_error>
 
 namespace {
 
@@ -40,7 +42,14 @@ int main(int argc, char** argv) {
     }
     const std::string value = argv[i + 1];
     if (flag == "--host") host = value;
-    else if (flag == "--port") port = static_cast<unsigned short>(std::stoi(value));
+    else if (flag == "--port") {
+      if (value.empty() || value.size() > 5 || value.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(value) > 65535) {
+        std::cerr << "chat_server: --port takes 0 to 65535, not \"" << value << "\"\n";
+        return 2;
+      }
+      port = static_cast<unsigned short>(std::stoi(value));
+    }
     else if (flag == "--db") db = value;
     else if (flag == "--static") static_dir = value;
     else if (flag == "--client-dir") client_dir = value;
@@ -53,7 +62,9 @@ int main(int argc, char** argv) {
   chat::Server<> io(chat::Options{}.client_bundle_dir(client_dir));
   io.serve_static(static_dir);
   try {
-    chat_app::SqliteStore store(db);
+    // The store runs on the io thread: a file locked by another process (a backup, the sqlite3
+    // shell) must not stall every connection for long. Past this wait, a post answers "unavailable".
+    chat_app::SqliteStore store(db, std::chrono::milliseconds(250));
     chat_app::ChatApp<> app(io, store);
 
     asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
@@ -64,6 +75,9 @@ int main(int argc, char** argv) {
     std::cout << "chat server on http://" << host << ":" << bound << std::endl;
     io.run();
   } catch (const chat::store::StoreError& e) {
+    std::cerr << "chat_server: " << e.what() << std::endl;
+    return 1;
+  } catch (const std::system_error& e) {  // the address is in use, or not ours to bind
     std::cerr << "chat_server: " << e.what() << std::endl;
     return 1;
   }

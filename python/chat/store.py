@@ -2,7 +2,7 @@
 
     from chat.store import SqliteStore, StoreError
 
-    store = SqliteStore("chat.sqlite3")
+    store = SqliteStore("chat.sqlite3")        # busy_timeout=5.0: seconds to wait for another process's lock
     alice = store.create_user("alice", secret_hash)
     room, created = store.open_public_room("general")
     message = store.append("general", alice, "hello", time_ms)

@@ -69,13 +69,13 @@ void bind_store(py::module_& module) {
 
   using release = py::call_guard<py::gil_scoped_release>;
   py::class_<SqliteStore>(module, "SqliteStore")
-      .def(py::init([](const py::object& path) {
-             // Accept str and os.PathLike, as open() does.
+      .def(py::init([](const py::object& path, double busy_timeout) {
+             // Accept str and os.PathLike, as open() does; the timeout in seconds, as sqlite3.connect's.
              const auto fspath = py::module_::import("os").attr("fspath")(path).cast<std::string>();
              py::gil_scoped_release unlocked;
-             return std::make_unique<SqliteStore>(fspath);
+             return std::make_unique<SqliteStore>(fspath, std::chrono::milliseconds(std::int64_t(busy_timeout * 1000)));
            }),
-           py::arg("path"))
+           py::arg("path"), py::arg("busy_timeout") = 5.0)
       .def_property_readonly("path", &SqliteStore::path)
       .def_property_readonly_static("schema_version", [](const py::object&) { return SqliteStore::schema_version; })
       .def("create_user", &SqliteStore::create_user, py::arg("name"), py::arg("secret"), release())

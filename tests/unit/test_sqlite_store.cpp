@@ -373,3 +373,27 @@ TEST_CASE("store: unusable files give a clear error", "[store]") {
     CHECK(result == 0);  // 1: opened; 2: another code; 3: the message names neither file nor cause
   }
 }
+
+TEST_CASE("store: a file locked by another connection fails after the busy timeout, then works again", "[store]") {
+  TempDir dir;
+  const auto path = dir.file("locked.sqlite3");
+  SqliteStore store(path, std::chrono::milliseconds(50));
+  const auto alice = store.create_user("alice", "a");
+  store.open_public_room("general");
+
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  try {
+    store.append("general", alice, "while locked", 1);
+    FAIL("stored through an exclusive lock");
+  } catch (const StoreError& e) {
+    CHECK(e.code() == StoreErrc::failed);
+    CHECK_THAT(e.what(), Catch::Contains("locked"));
+  }
+  REQUIRE(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+
+  store.append("general", alice, "after the lock", 2);
+  CHECK(texts(store.latest("general", 10).messages) == std::vector<std::string>{"after the lock"});
+}

@@ -5,6 +5,7 @@
 #ifndef CHAT_STORE_SQLITE_STORE_HPP
 #define CHAT_STORE_SQLITE_STORE_HPP
 
+#include <chrono>       // milliseconds
 #include <cstdint>      // int64_t
 #include <mutex>        // mutex
 #include <optional>     // optional
@@ -71,9 +72,10 @@ class SqliteStore {
   /// The schema version this code writes and reads.
   static constexpr int schema_version = 1;
 
-  /// Opens (or creates) the store in `path`; ":memory:" makes a private in-memory store.
-  /// Throws StoreError: cannot_open, read_only, corrupt, incompatible.
-  explicit SqliteStore(const std::string& path);
+  /// Opens (or creates) the store in `path`; ":memory:" makes a private in-memory store. A call
+  /// that finds the file locked by another process waits up to `busy_timeout`, then throws
+  /// `failed`. Throws StoreError: cannot_open, read_only, corrupt, incompatible.
+  explicit SqliteStore(const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::seconds(5));
 
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;

@@ -56,40 +56,43 @@ inline std::string private_room_id(std::int64_t a, std::int64_t b) {
 
 }  // namespace detail
 
-inline SqliteStore::SqliteStore(const std::string& path) : path_(path) {
+inline SqliteStore::SqliteStore(const std::string& path, std::chrono::milliseconds busy_timeout) : path_(path) {
   db_.open(path);
   // SQLite falls back to reading only when the file is write-protected; a chat store that cannot
   // store is useless, so say it now rather than at the first message.
   if (sqlite3_db_readonly(db_.handle(), "main") == 1) {
     throw StoreError(StoreErrc::read_only, "chat store " + path + ": the file is read-only");
   }
-  db_.exec("PRAGMA busy_timeout = 5000", "set the busy timeout");
+  sqlite3_busy_timeout(db_.handle(), int(busy_timeout.count()));
 
-  detail::Statement version;
-  version.prepare(db_, "PRAGMA user_version");
-  version.bind();
-  version.step("read the schema version");  // the first read: a file that is not a database fails here
-  const auto found_version = version.integer(0);
-  version.run("read the schema version");
-
-  if (found_version > schema_version) {
-    throw StoreError(StoreErrc::incompatible, "chat store " + path + ": schema version " +
-                                                  std::to_string(found_version) + " is newer than this program's " +
-                                                  std::to_string(schema_version));
-  }
-  if (found_version == 0) {
-    detail::Statement tables;
-    tables.prepare(db_, "SELECT count(*) FROM sqlite_master");
-    tables.bind();
-    tables.step("inspect the file");
-    const auto table_count = tables.integer(0);
-    tables.run("inspect the file");
-    if (table_count != 0) {
-      throw StoreError(StoreErrc::incompatible,
-                       "chat store " + path + ": the file is a SQLite database but not a chat store");
+  const auto read_integer = [this](const char* sql, std::string_view doing) {
+    detail::Statement query;
+    query.prepare(db_, sql);
+    query.bind();
+    query.step(doing);  // the first read: a file that is not a database fails here
+    const auto value = query.integer(0);
+    query.run(doing);
+    return value;
+  };
+  const auto check_version = [&](std::int64_t found) {
+    if (found > schema_version) {
+      throw StoreError(StoreErrc::incompatible, "chat store " + path + ": schema version " + std::to_string(found) +
+                                                    " is newer than this program's " + std::to_string(schema_version));
     }
+  };
+  check_version(read_integer("PRAGMA user_version", "read the schema version"));
+  if (read_integer("PRAGMA user_version", "read the schema version") == 0) {
     detail::Transaction create(db_);
-    db_.exec(detail::schema_v1, "create the schema");
+    // Read again under the write lock: another process may have created the schema meanwhile.
+    const auto version = read_integer("PRAGMA user_version", "read the schema version");
+    check_version(version);
+    if (version == 0) {
+      if (read_integer("SELECT count(*) FROM sqlite_master", "inspect the file") != 0) {
+        throw StoreError(StoreErrc::incompatible,
+                         "chat store " + path + ": the file is a SQLite database but not a chat store");
+      }
+      db_.exec(detail::schema_v1, "create the schema");
+    }
     create.commit();
   }
   // WAL: readers never wait for the writer; NORMAL: a commit is safe from a process crash
