@@ -13,6 +13,7 @@ const socket = io();
 const TYPING_EVERY_MS = 2000;    // protocol: send typing:true at most this often while keys are pressed
 const TYPING_EXPIRES_MS = 5000;  // protocol: forget a typing notice not renewed for this long
 const REQUEST_MS = 10000;        // an answer not back by then is reported as an error
+const LOGIN_RETRY_MS = [2000, 4000, 8000, 15000, 30000]; // waits before logging in again after a server error
 const PAGE_SIZE = 50;            // messages fetched per "Load older"
 const GROUP_MS = 5 * 60 * 1000;  // messages this close from one author are shown as one block
 const STORED_IDENTITY = "chat.identity";
@@ -45,7 +46,12 @@ const state = {
   typingRoom: null,
   sending: false,
   nameMode: "login",        // what the name form does: "login" or "rename"
+  loginFailures: 0,         // login attempts in a row the server could not answer (unavailable, ...)
+  loginRetry: null,         // the timer of the next login attempt
 };
+
+/** Answers to a login that mean the name itself cannot be used: the user must pick another. */
+const NAME_REFUSALS = new Set(["bad_name", "name_taken", "bad_request"]);
 
 // ---------------------------------------------------------------------------------------------
 // Talking to the server
@@ -79,6 +85,8 @@ function onConnect() {
 
 function onDisconnect(reason) {
   state.connection += 1; // answers still due on the dropped connection are ignored
+  clearTimeout(state.loginRetry); // the next 'connect' logs in
+  state.loginRetry = null;
   state.ready = false;
   setStatus("offline", reason);
   // The server forgets this connection's rooms; a reconnection opens them again.
@@ -94,18 +102,32 @@ function onDisconnect(reason) {
   if (reason === "io server disconnect") socket.connect();
 }
 
-/** Logs this connection in as the stored identity, then opens the rooms the page shows. */
+/**
+ * Logs this connection in as the stored identity, then opens the rooms the page shows. Only an
+ * answer about the name (taken, not allowed) forgets the identity and asks for another; any other
+ * failure (the server cannot reach its store, no answer) keeps it and tries again a little later.
+ */
 async function logIn(connection) {
+  clearTimeout(state.loginRetry);
+  state.loginRetry = null;
   const { name, token } = state.identity;
   const answer = await request("login", token ? { name, token } : { name });
   if (connection !== state.connection) return; // dropped meanwhile: the next 'connect' logs in
   if (!answer.ok) {
+    if (answer.error === "offline") return; // the next 'connect' logs in
     if (answer.error === "timeout") return socket.disconnect().connect(); // try again on a fresh connection
-    // The name is not usable (taken, or a stored identity the server no longer knows): ask again.
-    state.identity = null;
-    showNameForm("login", answer.message, name);
+    if (NAME_REFUSALS.has(answer.error)) {
+      // The name is not usable (taken, or a stored identity the server no longer knows): ask again.
+      state.identity = null;
+      state.loginFailures = 0;
+      showNameForm("login", answer.message, name);
+      return;
+    }
+    retryLogIn(connection, answer);
     return;
   }
+  state.loginFailures = 0;
+  if (ui.error.dataset.code === "login") hideError();
   state.me = answer.user;
   state.identity = { name: answer.user.name, token: answer.token };
   saveIdentity();
@@ -113,6 +135,23 @@ async function logIn(connection) {
   renderMe();
   setRoomList(answer.rooms, answer.conversations);
   await openRoomsAfterLogin(connection);
+}
+
+/** Shows why the login failed and tries again after a wait that grows with each failure in a row. */
+function retryLogIn(connection, answer) {
+  const wait = LOGIN_RETRY_MS[Math.min(state.loginFailures, LOGIN_RETRY_MS.length - 1)];
+  state.loginFailures += 1;
+  const reason = answer.message || answer.error;
+  const seconds = Math.round(wait / 1000);
+  setStatus("retrying", reason);
+  ui.status.textContent = `retrying in ${seconds} s…`;
+  const explanation = `${reason} Trying again in ${seconds} seconds.`;
+  if (!ui.login.hidden && state.nameMode === "login") setNameError(explanation);
+  else showError({ error: "login", message: explanation });
+  state.loginRetry = setTimeout(() => {
+    state.loginRetry = null;
+    if (connection === state.connection && state.identity) logIn(connection);
+  }, wait);
 }
 
 /** Opens the room to show (the one on screen before a reconnection), then the others followed. */
@@ -230,7 +269,7 @@ function onUserJoined({ room, user }) {
   const entry = state.rooms.get(room);
   if (!entry) return;
   entry.online.set(user.id, user);
-  if (!isMe(user)) addNotice(entry, `${user.name} joined`);
+  if (!isMe(user)) addNotice(entry, nameNode(user.name), " joined");
   if (entry.id === state.shown) renderOnline();
 }
 
@@ -239,7 +278,7 @@ function onUserLeft({ room, user }) {
   if (!entry) return;
   entry.online.delete(user.id);
   clearTypist(entry, user.id);
-  if (!isMe(user)) addNotice(entry, `${user.name} left`);
+  if (!isMe(user)) addNotice(entry, nameNode(user.name), " left");
   if (entry.id === state.shown) renderOnline();
 }
 
@@ -265,7 +304,7 @@ function onUserRenamed({ user, old_name: oldName }) {
     }
     if (entry.online.has(user.id)) {
       entry.online.set(user.id, user);
-      addNotice(entry, `${oldName} is now ${user.name}`);
+      addNotice(entry, nameNode(oldName), " is now ", nameNode(user.name));
     }
     const typist = entry.typing.get(user.id);
     if (typist) typist.name = user.name;
@@ -371,10 +410,13 @@ function addMessage(entry, message) {
   return true;
 }
 
-function addNotice(entry, text) {
+/** Adds a line such as "bob joined": `parts` are strings and nodes (names in their own nodes). */
+function addNotice(entry, ...parts) {
   if (!entry.loaded) return;
   const follow = entry.id === state.shown && isNearEnd();
-  listOf(entry).append(make("li", "notice", text));
+  const item = make("li", "notice");
+  item.append(...parts);
+  listOf(entry).append(item);
   if (follow) scrollToEnd();
 }
 
@@ -431,12 +473,14 @@ function stopTyping() {
   if (state.ready) socket.emit("typing", { room: state.typingRoom, typing: false });
 }
 
+/** "alice is typing…" as strings and nodes, each name in a node of its own. */
 function typingSentence(names) {
-  if (names.length === 0) return "";
-  if (names.length === 1) return `${names[0]} is typing…`;
-  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
-  if (names.length === 3) return `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
-  return "Several people are typing…";
+  const [a, b, c] = names.slice(0, 3).map((name) => nameNode(name));
+  if (names.length === 0) return [];
+  if (names.length === 1) return [a, " is typing…"];
+  if (names.length === 2) return [a, " and ", b, " are typing…"];
+  if (names.length === 3) return [a, ", ", b, " and ", c, " are typing…"];
+  return ["Several people are typing…"];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -447,6 +491,20 @@ function make(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+/**
+ * A user's name in an element of its own, a <bdi>: its direction is worked out from the name
+ * alone, so a right-to-left name (or one holding bidi characters) cannot reorder the text
+ * around it ("bob joined" staying "bob joined").
+ */
+function nameNode(name, className) {
+  return make("bdi", className, name);
+}
+
+/** A name inside plain text where no element can go (a tooltip, the tab title): FSI … PDI. */
+function isolated(name) {
+  return `\u2068${name}\u2069`;
 }
 
 /** A round badge with the first letter of a name, its colour fixed per user. */
@@ -473,7 +531,7 @@ function renderMessage(message) {
   time.dateTime = when.toISOString();
   time.title = when.toLocaleString();
   const meta = make("div", "meta");
-  meta.append(make("span", "author", message.author.name), time);
+  meta.append(nameNode(message.author.name, "author"), time);
   const body = make("div", "body");
   body.append(meta, make("p", "text", message.text));
   item.append(avatar(message.author), body);
@@ -504,7 +562,7 @@ function renderRooms() {
   ui.unreadTotal.hidden = unread === 0;
   ui.unreadTotal.textContent = String(unread);
   const shown = state.rooms.get(state.shown);
-  const place = shown ? `${roomLabel(shown.room)} · chat` : "chat";
+  const place = shown ? `${roomLabel(shown.room, true)} · chat` : "chat";
   document.title = unread ? `(${unread}) ${place}` : place;
 }
 
@@ -523,7 +581,7 @@ function roomItem(entry) {
   } else {
     button.append(make("span", "hash", "#"));
   }
-  button.append(make("span", "room-name", entry.room.name));
+  button.append(nameNode(entry.room.name, "room-name"));
   if (entry.unread) {
     item.classList.add("has-unread");
     const badge = make("span", "unread", String(entry.unread));
@@ -534,17 +592,20 @@ function roomItem(entry) {
   return item;
 }
 
-function roomLabel(room) {
-  return room.kind === "private" ? room.name : `#${room.name}`;
+/** "#general", or a private room's name (isolated for plain text with `isolate`). */
+function roomLabel(room, isolate = false) {
+  if (room.kind !== "private") return `#${room.name}`;
+  return isolate ? isolated(room.name) : room.name;
 }
 
 /** Everything about the room on screen: title, composer hint, people, typing, "Load older". */
 function renderRoom() {
   const entry = state.rooms.get(state.shown);
   if (!entry) return;
-  ui.roomTitle.textContent = roomLabel(entry.room);
-  ui.roomTitle.classList.toggle("private", entry.room.kind === "private");
-  ui.text.placeholder = `Message ${roomLabel(entry.room)}`;
+  const isPrivate = entry.room.kind === "private";
+  ui.roomTitle.replaceChildren(isPrivate ? nameNode(entry.room.name) : roomLabel(entry.room));
+  ui.roomTitle.classList.toggle("private", isPrivate);
+  ui.text.placeholder = `Message ${roomLabel(entry.room, true)}`;
   renderOnline();
   renderTyping();
   renderLoadOlder();
@@ -564,11 +625,11 @@ function onlineItem(user) {
   item.dataset.user = String(user.id);
   if (isMe(user)) {
     item.classList.add("me");
-    item.textContent = user.name;
+    item.append(make("span", "name", user.name)); // isolated by the style sheet
   } else {
-    const button = make("button", "", user.name);
+    const button = make("button", "name", user.name); // isolated by the style sheet
     button.type = "button";
-    button.title = `Send ${user.name} a private message`;
+    button.title = `Send ${isolated(user.name)} a private message`;
     item.append(button);
   }
   return item;
@@ -577,7 +638,7 @@ function onlineItem(user) {
 function renderTyping() {
   const entry = state.rooms.get(state.shown);
   const names = entry ? [...entry.typing.values()].map((typist) => typist.name) : [];
-  ui.typing.textContent = typingSentence(names);
+  ui.typing.replaceChildren(...typingSentence(names));
 }
 
 function renderLoadOlder() {
@@ -587,7 +648,7 @@ function renderLoadOlder() {
 
 function renderMe() {
   ui.meCard.hidden = false;
-  ui.meName.textContent = state.me.name;
+  ui.meName.replaceChildren(nameNode(state.me.name));
   ui.meAvatar.replaceWith(Object.assign(avatar(state.me), { id: "me-avatar" }));
   ui.meAvatar = $("me-avatar");
 }
@@ -597,7 +658,7 @@ function renderComposer() {
 }
 
 function setStatus(kind, detail = "") {
-  ui.status.textContent = { online: "online", connecting: "connecting…", offline: "offline" }[kind];
+  ui.status.textContent = { online: "online", connecting: "connecting…", offline: "offline", retrying: "retrying…" }[kind];
   ui.status.className = `status ${kind}`;
   ui.status.title = detail;
 }

@@ -118,20 +118,26 @@ inline std::optional<std::string> public_room_id(const std::string& name) {
 inline bool is_private_id(const std::string& room) { return room.rfind("dm:", 0) == 0; }
 
 /// The two user ids of a well-formed private room id "dm:LOW:HIGH" (decimal, no sign, no
-/// leading zero, LOW < HIGH), or nothing.
-inline std::optional<std::pair<std::int64_t, std::int64_t>> private_members(const std::string& room) {
+/// leading zero, LOW < HIGH), as digits: a stranger's probe may hold numbers of any length.
+inline std::optional<std::pair<std::string, std::string>> private_members(const std::string& room) {
   if (!is_private_id(room)) return std::nullopt;
-  const auto number = [](const std::string& digits) -> std::optional<std::int64_t> {
-    if (digits.empty() || digits.size() > 18 || digits[0] == '0') return std::nullopt;
-    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
-    return std::stoll(digits);
+  const auto is_number = [](const std::string& digits) {
+    return !digits.empty() && digits[0] != '0' &&
+           std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
   const auto colon = room.find(':', 3);
   if (colon == std::string::npos) return std::nullopt;
-  const auto low = number(room.substr(3, colon - 3));
-  const auto high = number(room.substr(colon + 1));
-  if (!low || !high || *low >= *high) return std::nullopt;
-  return std::make_pair(*low, *high);
+  auto low = room.substr(3, colon - 3);
+  auto high = room.substr(colon + 1);
+  if (!is_number(low) || !is_number(high)) return std::nullopt;
+  if (std::make_pair(low.size(), low) >= std::make_pair(high.size(), high)) return std::nullopt;  // numeric order
+  return std::make_pair(std::move(low), std::move(high));
+}
+
+/// Whether `user` is one of the two members a private room id names.
+inline bool names_member(const std::pair<std::string, std::string>& members, std::int64_t user) {
+  const auto id = std::to_string(user);
+  return members.first == id || members.second == id;
 }
 
 /// The store keeps a hash of each token, never the token: a copy of the file logs nobody in.
@@ -277,7 +283,7 @@ class ChatApp {
     if (is_private_id(requested)) {
       const auto members = private_members(requested);
       if (!members) throw Refusal{"not_found", "There is no such conversation."};
-      if (user != members->first && user != members->second) throw forbidden();
+      if (!names_member(*members, user)) throw forbidden();
       auto room = store_.find_room(requested);
       if (!room) throw Refusal{"not_found", "There is no such conversation."};
       return *room;
@@ -298,7 +304,7 @@ class ChatApp {
     }
     if (!c.open_rooms.count(requested)) {
       const auto members = private_members(requested);
-      if (use == Use::post && members && c.user != members->first && c.user != members->second) throw forbidden();
+      if (use == Use::post && members && !names_member(*members, c.user)) throw forbidden();
       throw Refusal{"not_joined", "Open the room first."};
     }
     return requested;
@@ -397,11 +403,11 @@ class ChatApp {
       const auto id = public_room_id(requested);
       if (!id) throw Refusal{"bad_room_name", "A room name is 1 to 32 letters, digits, - or _."};
       std::tie(room, created) = store_.open_public_room(*id);
+      if (created) io_.to("users").emit("room_created", room_json(room, 0));  // it exists, whatever follows
     }
     // Read before anything changes, so that a failed read leaves the room closed. Nothing can be
     // broadcast in between: this runs on the io thread, as every broadcast does.
     const auto page = since ? store_.after(room.id, *since, max_fill_in) : store_.latest(room.id, history_page);
-    if (created) io_.to("users").emit("room_created", room_json(room, 0));
     if (c.open_rooms.insert(room.id).second) {
       socket.join("room:" + room.id);
       if (++presence_[room.id][c.user] == 1) {
@@ -487,7 +493,7 @@ class ChatApp {
   chat::BroadcastOperator audience(const std::string& room_id) {
     const auto members = private_members(room_id);
     if (!members) return io_.to("room:" + room_id);
-    return io_.to("user:" + std::to_string(members->first)).to("user:" + std::to_string(members->second));
+    return io_.to("user:" + members->first).to("user:" + members->second);
   }
 
   /// The others a typing notice goes to: the room's other connections; for a private room, the
@@ -495,7 +501,7 @@ class ChatApp {
   chat::BroadcastOperator others(chat::Socket& socket, const std::string& room_id, std::int64_t user) {
     const auto members = private_members(room_id);
     if (!members) return socket.to("room:" + room_id);
-    return io_.to("user:" + std::to_string(members->first == user ? members->second : members->first));
+    return io_.to("user:" + (members->first == std::to_string(user) ? members->second : members->first));
   }
 
   void stop_typing(const chat::BroadcastOperator& typers, const std::string& room_id, const User& user) {

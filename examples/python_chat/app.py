@@ -35,13 +35,27 @@ HISTORY_MAX = 100      # the largest history page, and the most messages a join 
 ID_MAX = 2**63 - 1     # message ids are SQLite integers
 
 ROOM_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}\Z")
-PRIVATE_ROOM = re.compile(r"dm:([0-9]+):([0-9]+)\Z")
+PRIVATE_ROOM = re.compile(r"dm:([1-9][0-9]*):([1-9][0-9]*)\Z")  # decimal, no sign, no leading zero
 SPACES = " \t\n\r\f\v"
+
+# Code points a user name may not hold: controls, and the invisible, spacing, bidi-control,
+# private-use and tag characters that would let one name pass for another ("alice" followed by a
+# zero-width space, a right-to-left override). This exact list (not unicodedata, whose tables
+# change with the Python version) is the one the C++ server refuses, so both hosts agree.
+NAME_FORBIDDEN = (
+    (0x0000, 0x001F), (0x007F, 0x00A0), (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C),
+    (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F), (0x2000, 0x200F), (0x2028, 0x202F),
+    (0x205F, 0x206F), (0x3000, 0x3000), (0x3164, 0x3164), (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0), (0xFFF0, 0xFFFF), (0xE000, 0xF8FF), (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+    (0xF0000, 0x10FFFF),
+)
+NAME_FORBIDDEN_CHARACTER = re.compile(
+    "[%s]" % "".join("\\U%08x-\\U%08x" % bounds for bounds in NAME_FORBIDDEN))
 
 ERRORS = {
     "bad_request": "The server did not understand that request.",
     "not_logged_in": "Log in first.",
-    "bad_name": "A name is 1 to 32 characters, without control characters.",
+    "bad_name": "A name is 1 to 32 characters, without control or invisible characters.",
     "name_taken": "Someone already has that name.",
     "bad_room_name": "A room name is 1 to 32 letters, digits, '-' or '_'.",
     "not_found": "There is no such room or user.",
@@ -80,13 +94,19 @@ class Connection:
 
 
 class State:
-    """Connections and presence, shared by the handlers (which run on several threads).
+    """Connections and presence, shared by the handlers (which run on several threads; one
+    connection's events run one at a time).
 
     Every field is guarded by `lock`; emits and room changes made while holding it reach the
     io thread in that order, so presence and its user_joined / user_left events agree.
+    `posting` is held around storing a message and emitting it (and the typing notice it
+    clears), so messages go out in the order of their ids: a client that asks for what came
+    after the last id it saw must not have missed an earlier one. Taken before `lock`, never
+    while holding it.
     """
 
     def __init__(self):
+        self.posting = threading.Lock()
         self.lock = threading.Lock()
         self.connections = {}  # sid -> Connection, once logged in
         self.users = {}        # user id -> the User as stored (its current name)
@@ -154,8 +174,9 @@ def field(data, key, kind, required=True):
 
 
 def clean_name(name):
+    """A user name to register: trimmed, 1 to 32 code points, none of NAME_FORBIDDEN."""
     name = name.strip(SPACES)
-    if not 1 <= len(name) <= NAME_MAX or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in name):
+    if not 1 <= len(name) <= NAME_MAX or NAME_FORBIDDEN_CHARACTER.search(name):
         raise Refused("bad_name")
     return name
 
@@ -170,33 +191,42 @@ def is_private(room_id):
 
 
 def private_members(room_id):
-    """The two user ids of a private room's id ("dm:LOW:HIGH"), or None for a public one."""
+    """The two user ids of a well-formed private room id "dm:LOW:HIGH" (decimal, no sign, no
+    leading zero, LOW < HIGH), or None (a public room's id, or a malformed one)."""
     match = PRIVATE_ROOM.match(room_id)
-    return (int(match.group(1)), int(match.group(2))) if match else None
+    if match is None:
+        return None
+    low, high = match.groups()
+    if (len(low), low) >= (len(high), high):  # compared as numbers, without converting them
+        return None
+    # A number longer than any id (which int() may refuse to convert) is no user's.
+    return tuple(int(digits) if len(digits) <= len(str(ID_MAX)) else ID_MAX + 1 for digits in (low, high))
 
 
-def find_room(room_id, user_id, create=False):
-    """The stored room `room_id` that `user_id` may use; with `create`, a public room is made
-    (and announced) when missing."""
-    if is_private(room_id):
-        room = store.find_room(room_id)
-        if room is None:
+def find_room(requested, user_id, create=False):
+    """(room, created): the stored room `requested` names, if `user_id` may read it. A private
+    room of others is forbidden whether or not it exists, and is not even looked up, so the
+    answer tells a stranger nothing about who talks to whom. With `create`, a missing public
+    room is made (the caller announces it)."""
+    if is_private(requested):
+        members = private_members(requested)
+        if members is None:
             raise Refused("not_found")
-        if user_id not in (member.id for member in room.members):
+        if user_id not in members:
             raise Refused("forbidden")
-        return room
-    if not ROOM_NAME.match(room_id):
-        raise Refused("bad_room_name")
-    room_id = room_id.lower()
-    if not create:
-        room = store.find_room(room_id)
+        room = store.find_room(requested)
         if room is None:
             raise Refused("not_found")
-        return room
-    room, created = store.open_public_room(room_id)
-    if created:
-        emit("room_created", room_json(room, None), to="users")
-    return room
+        return room, False
+    if not ROOM_NAME.match(requested):
+        raise Refused("bad_room_name")
+    room_id = requested.lower()
+    if create:
+        return store.open_public_room(room_id)
+    room = store.find_room(room_id)
+    if room is None:
+        raise Refused("not_found")
+    return room, False
 
 
 def connected(sid):
@@ -209,14 +239,13 @@ def connected(sid):
 
 def check_open(room_id, user_id):
     """Refuses unless `room_id` is open on this connection: forbidden for a private room of
-    others (or none), not_joined otherwise."""
-    with state.lock:
-        connection = state.connections.get(request.sid)
-        if connection is not None and room_id in connection.rooms:
-            return
-    if is_private(room_id) and not store.is_member(room_id, user_id):
+    others (told by its id alone, never by the store), not_joined otherwise."""
+    members = private_members(room_id)
+    if members is not None and user_id not in members:
         raise Refused("forbidden")
-    raise Refused("not_joined")
+    with state.lock:
+        if room_id not in connected(request.sid).rooms:
+            raise Refused("not_joined")
 
 
 def close_room(sid, connection, room_id):
@@ -332,23 +361,48 @@ def rename(data, user):
 
 @command("join")
 def join(data, user):
-    room = find_room(room_key(field(data, "room", str)), user.id, create=True)
+    # Every field's shape first: a refused request must not create (and announce) a room.
+    requested = field(data, "room", str)
     since = field(data, "since", int, required=False)
-    if since is None:
-        page = store.latest(room.id, HISTORY_DEFAULT)
-    else:
-        page = store.after(room.id, since, HISTORY_MAX)
+    room, created = find_room(room_key(requested), user.id, create=True)
+    if created:
+        emit("room_created", room_json(room, None), to="users")
     sid = request.sid
+    channel = "room:" + room.id
+    # The connection joins the Socket.IO room before the page is read: a message stored after
+    # the read is then broadcast to it, one stored before is in the page (one stored in between
+    # may come both ways; clients keep one per id).
     with state.lock:
-        connection = connected(sid)
+        already_open = room.id in connected(sid).rooms
+        if not already_open:
+            join_room(channel)
+    try:
+        if since is None:
+            page = store.latest(room.id, HISTORY_DEFAULT)
+        else:
+            page = store.after(room.id, since, HISTORY_MAX)
+    except BaseException:
+        if not already_open:  # a failed join leaves the room closed
+            with state.lock:
+                connection = state.connections.get(sid)
+                if connection is None or room.id not in connection.rooms:
+                    leave_room(channel)
+        raise
+    with state.lock:
+        connection = state.connections.get(sid)
+        if connection is None:  # logged out by a disconnect that overtook this event
+            leave_room(channel)
+            raise Refused("not_logged_in")
         counts = state.presence.setdefault(room.id, {})
         if room.id not in connection.rooms:
             connection.rooms.add(room.id)
             if counts.get(user.id, 0) == 0:
-                emit("user_joined", {"room": room.id, "user": user_json(user)}, to="room:" + room.id)
+                emit("user_joined", {"room": room.id, "user": user_json(user)}, to=channel, skip_sid=sid)
             counts[user.id] = counts.get(user.id, 0) + 1
-            join_room("room:" + room.id)
-        online = sorted((state.users[user_id] for user_id in counts), key=lambda u: (u.name.lower(), u.id))
+        # By name with ASCII letters folded (as names compare), as UTF-8 bytes, then by id: the
+        # order the C++ server gives.
+        online = sorted((state.users[user_id] for user_id in counts),
+                        key=lambda u: (u.name.encode("utf-8").lower(), u.id))
     return {"room": room_json(room, user.id), "messages": [message_json(m) for m in page.messages],
             "has_more": page.has_more, "online": [user_json(u) for u in online]}
 
@@ -367,12 +421,13 @@ def leave(data, user):
 
 @command("history")
 def history(data, user):
-    room = find_room(room_key(field(data, "room", str)), user.id)
+    requested = field(data, "room", str)
     before = field(data, "before", int)
     limit = field(data, "limit", int, required=False)
     limit = HISTORY_DEFAULT if limit is None else limit
     if not 1 <= limit <= HISTORY_MAX:
         raise Refused("bad_request", "'limit' must be 1 to %d." % HISTORY_MAX)
+    room, _ = find_room(room_key(requested), user.id)
     page = store.before(room.id, before, limit)
     return {"messages": [message_json(m) for m in page.messages], "has_more": page.has_more}
 
@@ -387,19 +442,21 @@ def message(data, user):
         raise Refused("empty_message")
     if len(text) > TEXT_MAX:
         raise Refused("message_too_long")
-    stored = store.append(room_id, user, text, int(time.time() * 1000))
-    payload = message_json(stored)
     members = private_members(room_id)
     if members is None:
-        emit("message", payload, to="room:" + room_id)
+        audience = "room:" + room_id
     else:  # both members' connections, open or not
-        emit("message", payload, to=["user:%d" % member for member in members])
-    with state.lock:
-        was_typing = (room_id, user.id) in state.typing
-        state.typing.discard((room_id, user.id))
-    if was_typing:
-        emit("typing", {"room": room_id, "user": user_json(user), "typing": False},
-             **typing_recipients(room_id, user.id))
+        audience = ["user:%d" % member for member in members]
+    # Stored and sent under one lock, so every receiver gets a room's messages in id order.
+    with state.posting:
+        stored = store.append(room_id, user, text, int(time.time() * 1000))
+        payload = message_json(stored)
+        with state.lock:
+            if (room_id, user.id) in state.typing:  # the notice it ends goes out before it
+                state.typing.discard((room_id, user.id))
+                emit("typing", {"room": room_id, "user": user_json(user), "typing": False},
+                     **typing_recipients(room_id, user.id))
+        emit("message", payload, to=audience)
     return {"message": payload}
 
 
@@ -414,9 +471,9 @@ def typing(data, user):
             state.typing.add((room_id, user.id))
         else:
             state.typing.discard((room_id, user.id))
-    if is_typing or was_typing:  # a renewal goes out again; a repeated "stopped" does not
-        emit("typing", {"room": room_id, "user": user_json(user), "typing": is_typing},
-             **typing_recipients(room_id, user.id))
+        if is_typing or was_typing:  # a renewal goes out again; a repeated "stopped" does not
+            emit("typing", {"room": room_id, "user": user_json(user), "typing": is_typing},
+                 **typing_recipients(room_id, user.id))
     return {}
 
 

@@ -6,6 +6,7 @@ client, a later event is sent on the same path and awaited; the earlier one must
 before it (the client delivers events in the order the server sent them).
 """
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -155,6 +156,50 @@ def test_login_name_limits_count_characters(server, connect):
         assert login(peer, name)["user"]["name"] == name.strip()
 
 
+# Names that would pass for another: invisible, spacing, bidi-control, private-use and tag
+# characters (docs/protocol.md, Limits), anywhere in the name; trimming is ASCII whitespace only.
+LOOKALIKE_NAMES = {
+    "zero-width-space": "ali\u200bce",
+    "rtl-override": "\u202eecila",
+    "nbsp-inside": "ali\u00a0ce",
+    "nbsp-leading": "\u00a0alice",
+    "bom": "\ufeffalice",
+    "tag": "alice\U000e0041",
+    "soft-hyphen": "ali\u00adce",
+    "cgj": "alice\u034f",
+    "alm": "alice\u061c",
+    "hangul-filler": "\u3164",
+    "word-joiner": "alice\u2060",
+    "ideographic-space": "alice\u3000",
+    "variation-selector": "alice\ufe0f",
+    "mongolian-fvs": "alice\u180e",
+    "line-separator": "ali\u2028ce",
+    "private-use": "alice\ue000",
+    "music-format": "alice\U0001d173",
+    "specials": "alice\ufff9",
+    "plane-15": "alice\U000f0000",
+    "last-code-point": "alice\U0010ffff",
+}
+FAIR_NAMES = ["Zo\u00eb", "\u65e5\u672c", "\u00a1hola", "x\u2010y", "50\u2030", "\u05e9\u05dc\u05d5\u05dd",
+              "a\U0001d172", "a\U0001d17b"]
+
+
+def test_names_that_pass_for_another_are_refused(server, connect):
+    peer = connect(server)
+    for name in LOOKALIKE_NAMES.values():
+        refused(peer.call("login", {"name": name}), "bad_name")
+    refused(peer.call("rooms", {}), "not_logged_in")
+    alice = login(peer, "alice")["user"]
+    for name in LOOKALIKE_NAMES.values():
+        refused(peer.call("rename", {"name": name}), "bad_name")
+    for index, name in enumerate(FAIR_NAMES):
+        assert login(connect(server), name)["user"]["name"] == name
+        renamed = ok(peer.call("rename", {"name": name + str(index)}))["user"]
+        assert renamed == {"id": alice["id"], "name": name + str(index)}
+    # " \t\n\r\f\v" are trimmed, nothing else
+    assert login(connect(server), " \t\n\r\f\vtrimmed\v\f\r\n\t ")["user"]["name"] == "trimmed"
+
+
 def test_login_again_switches_the_connection(server, connect):
     bob_peer, bob, _ = person(server, connect, "bob")
     join(bob_peer, "general")
@@ -212,6 +257,18 @@ def test_rename(server, connect):
     assert login(connect(server), "alice")["user"]["id"] not in (alice["id"], bob["id"])  # freed
 
 
+def test_rename_to_the_same_name_announces_nothing(server, connect):
+    alice_peer, alice, _ = person(server, connect, "alice")
+    bob_peer, _, _ = person(server, connect, "bob")
+    assert ok(alice_peer.call("rename", {"name": "alice"})) == {"ok": True, "user": alice}
+    assert ok(alice_peer.call("rename", {"name": " alice\t"})) == {"ok": True, "user": alice}
+    shouting = {"id": alice["id"], "name": "ALICE"}
+    assert ok(alice_peer.call("rename", {"name": "ALICE"})) == {"ok": True, "user": shouting}  # a change
+    for peer in (alice_peer, bob_peer):
+        assert peer.next("user_renamed") == {"user": shouting, "old_name": "alice"}
+        assert len(peer.received("user_renamed")) == 1  # none for the two renames before it
+
+
 # ---- join, leave, presence ----
 
 def test_join_returns_history_and_who_is_online(server, connect):
@@ -228,6 +285,20 @@ def test_join_returns_history_and_who_is_online(server, connect):
     assert second["messages"] == sent
     assert second["has_more"] is False
     assert second["online"] == [amy, zed]  # by name, without regard to case (as names compare)
+
+
+def test_online_is_ordered_by_folded_utf8_then_id(server, connect):
+    """ASCII letters folded to lower case, then compared as UTF-8 bytes: the same order in both
+    hosts, whatever their locale or Unicode tables."""
+    users = []
+    for name in ["Zed", "amy", "\u00c9z", "\u00e9a", "ab"]:
+        peer, user, _ = person(server, connect, name)
+        join(peer, "general")
+        users.append((peer, user))
+    last_peer = users[-1][0]
+    online = join(last_peer, "general")["online"]
+    assert [u["name"] for u in online] == ["ab", "amy", "Zed", "\u00c9z", "\u00e9a"]
+    assert sorted((u for _, u in users), key=lambda u: (u["name"].encode("utf-8").lower(), u["id"])) == online
 
 
 def test_join_returns_the_latest_50(server, connect):
@@ -287,6 +358,24 @@ def test_join_creates_a_public_room(server, connect):
     assert lists["rooms"] == [public("general"), public("aaa"), public("lobby-1")]  # general first
     assert lists["conversations"] == []
     assert login(connect(server), "carol")["rooms"] == lists["rooms"]
+
+
+def test_a_refused_join_creates_no_room(server, connect):
+    alice_peer, _, _ = person(server, connect, "alice")
+    bob_peer, _, _ = person(server, connect, "bob")
+    for since in (-1, "x", 1.5, True, [1], {"id": 1}):
+        refused(bob_peer.call("join", {"room": "newroom", "since": since}), "bad_request")
+    refused(bob_peer.call("join", {"room": "NewRoom", "since": -5}), "bad_request")
+    refused(bob_peer.call("history", {"room": "newroom", "before": 5}), "not_found")  # reading creates nothing
+    refused(bob_peer.call("message", {"room": "newroom", "text": "hi"}), "not_joined")
+    for peer in (alice_peer, bob_peer):
+        assert ok(peer.call("rooms", {}))["rooms"] == [public("general")]
+    # A room made later is announced on the same path; nothing came before it.
+    join(bob_peer, "marker")
+    for peer in (alice_peer, bob_peer):
+        assert peer.next("room_created") == public("marker")
+        assert peer.received("room_created") == [public("marker")]
+    refused(bob_peer.call("history", {"room": "newroom", "before": 5}), "not_found")
 
 
 @pytest.mark.parametrize("room", ["", "a b", "x" * 33, "room!", "caf\u00e9", "a/b", " general"],
@@ -397,16 +486,26 @@ def test_history_pages_oldest_first(server, connect):
     refused(reader.call("history", {"room": "nowhere", "before": 10}), "not_found")
 
 
-@pytest.mark.parametrize("limit", [0, 101, -1, "5", True, 2.5, None],
-                         ids=["0", "101", "-1", "string", "bool", "float", "null"])
+@pytest.mark.parametrize("limit", [0, 101, -1, "5", True, 2.5, [5], {"n": 5}],
+                         ids=["0", "101", "-1", "string", "bool", "float", "list", "object"])
 def test_history_bad_limit(server, connect, limit):
     peer, _, _ = person(server, connect, "alice")
-    if limit is None:
-        # an explicit null is "absent" or a wrong type; either way not an error to crash on
-        ack = peer.call("history", {"room": "general", "before": 5, "limit": None})
-        assert isinstance(ack, dict) and (ack.get("ok") is True or ack.get("error") == "bad_request"), ack
-        return
     refused(peer.call("history", {"room": "general", "before": 5, "limit": limit}), "bad_request")
+
+
+def test_null_is_an_absent_optional_field(server, connect):
+    """docs/protocol.md: `null` counts as absent. A null limit is the default page (50); a null
+    since is a join without it (the latest 50)."""
+    peer, _, _ = person(server, connect, "alice")
+    join(peer, "general", since=None)
+    sent = [post(peer, "general", "m%d" % i) for i in range(55)]
+    page = history(peer, "general", sent[-1]["id"] + 1, limit=None)
+    assert (page["messages"], page["has_more"]) == (sent[5:], True)
+    ack = join(peer, "general", since=None)
+    assert (ack["messages"], ack["has_more"]) == (sent[5:], True)
+    other, _, _ = person(server, connect, "bob")
+    ack = ok(other.call("login", {"name": "carol", "token": None}))
+    assert ack["user"]["name"] == "carol"
 
 
 # ---- messages ----
@@ -578,6 +677,11 @@ def test_typing_goes_to_the_others_and_clears_on_send(server, connect):
     post(alice_peer, "general", "done typing")
     cleared = {"room": "general", "user": alice, "typing": False}
     assert bob_peer.next("typing") == cleared  # sending clears the notice
+    for peer in (bob_peer, alice_tab):  # the "false" comes before the message that caused it
+        peer.next("message", text_is("done typing"))
+        order = [(event, payload.get("typing")) for event, payload in peer.events
+                 if event in ("typing", "message")]
+        assert order == [("typing", True), ("typing", False), ("message", None)], order
     alice_peer.next("message", text_is("done typing"))
     assert alice_peer.received("typing") == []  # never to the sender
 
@@ -602,6 +706,85 @@ def test_typing_in_a_private_room(server, connect):
     post(alice_peer, "general", "marker")
     carol_peer.next("message", text_is("marker"))
     assert carol_peer.received("typing") == []
+
+
+@pytest.mark.parametrize("how", ["leave", "disconnect"])
+def test_a_typist_who_goes_leaves_no_notice_behind(server, connect, how):
+    bob_peer, bob, _ = person(server, connect, "bob")
+    alice_peer = connect(server, "websocket")  # closes cleanly: see conftest's connect
+    alice_ack = login(alice_peer, "alice")
+    alice = alice_ack["user"]
+    carol_peer, carol, _ = person(server, connect, "carol")
+    for peer in (bob_peer, alice_peer, carol_peer):
+        join(peer, "general")
+
+    ok(alice_peer.call("typing", {"room": "general", "typing": True}))
+    assert bob_peer.next("typing") == {"room": "general", "user": alice, "typing": True}
+    if how == "leave":
+        ok(alice_peer.call("leave", {"room": "general"}))
+    else:
+        alice_peer.close()
+    assert bob_peer.next("user_left") == {"room": "general", "user": alice}
+    ok(carol_peer.call("typing", {"room": "general", "typing": True}))
+    assert bob_peer.next("typing") == {"room": "general", "user": carol, "typing": True}
+
+    # Her notice went with her: back in the room, her message clears nothing.
+    again = alice_peer if how == "leave" else connect(server)
+    if how == "disconnect":
+        same_user(again, alice_ack["token"])
+    join(again, "general")
+    bob_peer.next("user_joined", about("alice"))
+    post(again, "general", "back")
+    bob_peer.next("message", text_is("back"))
+    assert [p for p in bob_peer.received("typing") if p["user"] == alice] == \
+        [{"room": "general", "user": alice, "typing": True}]
+    ok(carol_peer.call("typing", {"room": "general", "typing": False}))
+    assert bob_peer.next("typing") == {"room": "general", "user": carol, "typing": False}
+
+
+# ---- message order ----
+
+POSTERS = 6
+POSTS_EACH = 60
+
+
+def test_every_receiver_gets_a_rooms_messages_in_id_order(server, connect):
+    """Several clients post at once; every connection with the room open (a listener, and the
+    posters themselves) receives the room's messages in increasing id order, so a client that
+    rejoins with since=<the last id it saw> misses nothing."""
+    listener, _, _ = person(server, connect, "listener")
+    join(listener, "general")
+    posters = []
+    for index in range(POSTERS):
+        peer, _, _ = person(server, connect, "poster%d" % index)
+        join(peer, "general")
+        posters.append(peer)
+    start = threading.Barrier(POSTERS)
+    failures = []
+
+    def run(index, peer):
+        try:
+            start.wait(timeout=10)
+            for count in range(POSTS_EACH):
+                post(peer, "general", "p%d-%d" % (index, count))
+        except Exception as error:  # reported by the main thread
+            failures.append("poster %d: %r" % (index, error))
+
+    threads = [threading.Thread(target=run, args=(i, peer)) for i, peer in enumerate(posters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == [] and not any(t.is_alive() for t in threads), failures
+
+    total = POSTERS * POSTS_EACH
+    for receiver in [listener] + posters:
+        ids = [receiver.next("message")["id"] for _ in range(total)]
+        out_of_order = [(a, b) for a, b in zip(ids, ids[1:]) if b <= a]
+        assert out_of_order == [], "%s peer: %d of %d ids out of order, first %r" % (
+            receiver.transport, len(out_of_order), total, out_of_order[:5])
+    page = history(listener, "general", ids[-1] + 1, limit=100)
+    assert [m["id"] for m in page["messages"]] == ids[-100:]
 
 
 # ---- what a client may get wrong ----
@@ -674,6 +857,163 @@ def test_bad_requests(server, connect):
     assert message["author"] == alice
     assert bob_peer.next("message", text_is("still here")) == message
     assert bob_peer.received("message") == [message]
+
+
+def test_checks_come_in_the_documented_order(server, connect):
+    """Field shapes, then the room name, then access, then whether the room is open, then the
+    content: the first failure answers, and a refused request changes nothing."""
+    alice_peer, alice, _ = person(server, connect, "alice")
+    bob_peer, bob, _ = person(server, connect, "bob")
+    carol_peer, carol, _ = person(server, connect, "carol")
+    dave_peer, dave, _ = person(server, connect, "dave")
+    theirs = ok(alice_peer.call("open_private", {"user": "bob"}))["room"]["id"]  # exists
+    join(alice_peer, theirs)
+    low, high = sorted((bob["id"], dave["id"]))
+    unopened = "dm:%d:%d" % (low, high)  # bob and dave: not opened, not carol's either
+    low, high = sorted((carol["id"], dave["id"]))
+    mine = "dm:%d:%d" % (low, high)  # carol's own, never opened
+    cases = [
+        # the shape of every field comes first
+        ("message", {"room": "nope", "text": 5}, "bad_request"),
+        ("message", {"room": theirs, "text": 5}, "bad_request"),
+        ("message", {"room": "a b", "text": None}, "bad_request"),
+        ("typing", {"room": "nope", "typing": "yes"}, "bad_request"),
+        ("typing", {"room": theirs, "typing": None}, "bad_request"),
+        ("join", {"room": theirs, "since": "x"}, "bad_request"),
+        ("join", {"room": unopened, "since": -1}, "bad_request"),
+        ("join", {"room": "dm:2:1", "since": 1.5}, "bad_request"),
+        ("join", {"room": "a b", "since": "x"}, "bad_request"),
+        ("history", {"room": "a b", "before": "x"}, "bad_request"),
+        ("history", {"room": theirs, "before": 5, "limit": 0}, "bad_request"),
+        ("history", {"room": "nope", "before": 5, "limit": 101}, "bad_request"),
+        ("history", {"room": 5, "before": -1}, "bad_request"),
+        ("leave", {"room": None}, "bad_request"),
+        ("open_private", {"user": None}, "bad_request"),
+        ("rename", {"name": None}, "bad_request"),
+        # then the room name
+        ("join", {"room": "a b"}, "bad_room_name"),
+        ("join", {"room": "a b", "since": None}, "bad_room_name"),
+        ("history", {"room": "a b", "before": 5}, "bad_room_name"),
+        ("history", {"room": "a b", "before": 5, "limit": None}, "bad_room_name"),
+        # then access
+        ("join", {"room": theirs}, "forbidden"),
+        ("join", {"room": theirs, "since": None}, "forbidden"),
+        ("history", {"room": theirs, "before": 5}, "forbidden"),
+        ("message", {"room": theirs, "text": ""}, "forbidden"),
+        ("message", {"room": theirs, "text": "x" * 2001}, "forbidden"),
+        ("message", {"room": unopened, "text": "hi"}, "forbidden"),
+        ("typing", {"room": theirs, "typing": True}, "forbidden"),
+        ("typing", {"room": unopened, "typing": False}, "forbidden"),
+        # then whether the room is open here
+        ("message", {"room": "nope", "text": ""}, "not_joined"),
+        ("message", {"room": "general", "text": "x" * 2001}, "not_joined"),
+        ("message", {"room": mine, "text": " "}, "not_joined"),
+        ("typing", {"room": "nope", "typing": True}, "not_joined"),
+        ("typing", {"room": mine, "typing": True}, "not_joined"),
+        ("leave", {"room": theirs}, "not_joined"),
+        ("leave", {"room": "a b"}, "not_joined"),
+        ("leave", {"room": "dm:2:1"}, "not_joined"),
+    ]
+    mismatches = []
+    for event, data, code in cases:
+        ack = carol_peer.call(event, data)
+        if not (isinstance(ack, dict) and ack.get("ok") is False and ack.get("error") == code):
+            mismatches.append("%s %r -> %r (expected %s)" % (event, data, ack, code))
+    assert mismatches == [], "\n".join(mismatches)
+
+    # then the content, once the room is open
+    join(carol_peer, "general")
+    refused(carol_peer.call("message", {"room": "general", "text": " \n"}), "empty_message")
+    refused(carol_peer.call("message", {"room": "general", "text": "x" * 2001}), "message_too_long")
+    # nothing changed: no room, no conversation, no message, no event
+    assert ok(carol_peer.call("rooms", {})) == {"ok": True, "rooms": [public("general")], "conversations": []}
+    post(alice_peer, theirs, "marker")
+    for peer in (alice_peer, bob_peer):
+        peer.next("message", text_is("marker"))
+        assert peer.received("message") == [peer.received("message", text_is("marker"))[0]]
+        assert peer.received("typing") == []
+    assert [room["id"] for room in bob_peer.received("room_created")] == [theirs]  # alice opened it
+    for peer in (alice_peer, carol_peer, dave_peer):
+        assert peer.received("room_created") == []
+    assert history(alice_peer, theirs, 10**12)["messages"][0]["text"] == "marker"
+
+
+def test_private_ids_of_others_tell_nothing(server, connect):
+    """A stranger gets forbidden for every well-formed dm id of others, existing or not; a
+    malformed dm id is not_found for anyone; a member's conversation that was never opened is
+    not_found."""
+    alice_peer, alice, _ = person(server, connect, "alice")
+    bob_peer, bob, _ = person(server, connect, "bob")
+    carol_peer, carol, _ = person(server, connect, "carol")
+    dave_peer, dave, _ = person(server, connect, "dave")
+    existing = ok(alice_peer.call("open_private", {"user": "bob"}))["room"]["id"]
+    join(alice_peer, existing)
+    post(alice_peer, existing, "private")
+
+    def dm(a, b):
+        return "dm:%d:%d" % (min(a["id"], b["id"]), max(a["id"], b["id"]))
+
+    low, high = min(alice["id"], bob["id"]), max(alice["id"], bob["id"])
+    assert existing == dm(alice, bob)
+    others = [existing, dm(bob, dave), dm(alice, dave), "dm:%d:%d" % (high, high + 1000)]
+    malformed = ["dm:%d:%d" % (high, low), "dm:0%d:%d" % (low, high), "dm:%d:0%d" % (low, high),
+                 "dm:%d" % low, "dm:a:b", "dm:", "dm:%d:%d:" % (low, high), "dm:+%d:%d" % (low, high),
+                 "dm:%d:%d" % (low, low), "dm: %d:%d" % (low, high), "dm:%d:%d " % (low, high),
+                 "dm:0:%d" % low, "dm:\u0661:\u0662"]
+    mismatches = []
+
+    def expect(peer, event, data, code):
+        ack = peer.call(event, data)
+        if not (isinstance(ack, dict) and ack.get("ok") is False and ack.get("error") == code):
+            mismatches.append("%s %r -> %r (expected %s)" % (event, data, ack, code))
+
+    for room in others:
+        expect(carol_peer, "join", {"room": room}, "forbidden")
+        expect(carol_peer, "join", {"room": room, "since": 0}, "forbidden")
+        expect(carol_peer, "history", {"room": room, "before": 10**12}, "forbidden")
+        expect(carol_peer, "message", {"room": room, "text": "let me in"}, "forbidden")
+        expect(carol_peer, "typing", {"room": room, "typing": True}, "forbidden")
+        expect(carol_peer, "leave", {"room": room}, "not_joined")
+    for peer in (carol_peer, alice_peer):  # a stranger, and a member (for the ids of her room)
+        for room in malformed:
+            expect(peer, "join", {"room": room}, "not_found")
+            expect(peer, "history", {"room": room, "before": 10**12}, "not_found")
+    for room in (dm(carol, dave), dm(carol, alice), "dm:%d:%d" % (carol["id"], carol["id"] + 1000)):
+        expect(carol_peer, "join", {"room": room}, "not_found")  # hers, never opened
+        expect(carol_peer, "history", {"room": room, "before": 10**12}, "not_found")
+        expect(carol_peer, "message", {"room": room, "text": "hi"}, "not_joined")
+        expect(carol_peer, "typing", {"room": room, "typing": True}, "not_joined")
+    assert mismatches == [], "\n".join(mismatches)
+    for peer in (carol_peer, dave_peer):
+        assert ok(peer.call("rooms", {}))["conversations"] == []
+        assert peer.received("room_created") == []
+    assert join(bob_peer, existing)["messages"][0]["text"] == "private"
+
+
+def test_private_ids_with_numbers_longer_than_any_id(server, connect):
+    """`dm:LOW:HIGH` has no length limit: a number no user id reaches is still a well-formed id of
+    others for a stranger (forbidden), and a conversation that does not exist for its member."""
+    alice_peer, alice, _ = person(server, connect, "alice")
+    carol_peer, _, _ = person(server, connect, "carol")
+    mismatches = []
+
+    def expect(peer, event, data, code):
+        ack = peer.call(event, data)
+        if not (isinstance(ack, dict) and ack.get("ok") is False and ack.get("error") == code):
+            shown = repr(data) if len(repr(data)) < 100 else repr(data)[:60] + "...(%d characters)" % len(repr(data))
+            mismatches.append("%s %s -> %r (expected %s)" % (event, shown, ack, code))
+
+    for digits in ("1234567890123456789", "9223372036854775808", "9" * 30, "9" * 5000):
+        room = "dm:%d:%s" % (alice["id"], digits)
+        expect(carol_peer, "join", {"room": room}, "forbidden")
+        expect(carol_peer, "history", {"room": room, "before": 5}, "forbidden")
+        expect(carol_peer, "message", {"room": room, "text": "hi"}, "forbidden")
+        expect(carol_peer, "typing", {"room": room, "typing": True}, "forbidden")
+        expect(alice_peer, "join", {"room": room}, "not_found")
+        expect(alice_peer, "history", {"room": room, "before": 5}, "not_found")
+        expect(alice_peer, "message", {"room": room, "text": "hi"}, "not_joined")
+        expect(alice_peer, "join", {"room": "dm:%s:%d" % (digits, alice["id"])}, "not_found")  # LOW > HIGH
+    assert mismatches == [], "\n".join(mismatches)
 
 
 def test_everything_but_login_needs_a_login(server, connect):

@@ -21,6 +21,7 @@ import {
   joinRoom,
   flush,
   emitFromPage,
+  storageOf,
   assertNoPageErrors,
 } from "./support.mjs";
 
@@ -183,12 +184,117 @@ for (const server of SERVERS) {
       for (const p of [alice, bob]) {
         await waitForLines(p.page, [`alice: ${hostile}`, "<i>bob</i>: <u>hi</u>"]);
         await waitForOnline(p.page, ["<i>bob</i>", "alice"]);
+      }
+
+      // A name that is markup (a fair name: 29 characters, nothing invisible) wherever names show.
+      const evil = "<img src=x onerror=__pwned=3>";
+      const worse = "<svg onload=__pwned=4>";
+      const mallory = await fx.person(t, url, evil);
+      await waitForNotice(alice.page, `${evil} joined`);
+      await waitForOnline(alice.page, ["<i>bob</i>", evil, "alice"]); // the page orders by localeCompare
+      await mallory.page.locator("#text").pressSequentially("typing");
+      await waitForText(alice.page, "#typing", `${evil} is typing…`);
+      await say(mallory.page, "a message");
+      await waitForLines(alice.page, [`alice: ${hostile}`, "<i>bob</i>: <u>hi</u>", `${evil}: a message`]);
+      // alice starts a conversation with the name in the online list: it is the room's name and title
+      await alice.page.locator("#online li button").filter({ hasText: evil }).click();
+      await waitInPage(alice.page, () => document.querySelector("#rooms li.active")?.dataset.room.startsWith("dm:"), null,
+        "the private conversation shown");
+      const dm = await alice.page.$eval("#rooms li.active", (li) => li.dataset.room);
+      assert.equal(await alice.page.textContent("#room-title"), evil);
+      assert.equal(await alice.page.textContent(`#private-rooms li[data-room="${dm}"] .room-name`), evil);
+      await waitForText(mallory.page, `#private-rooms li[data-room="${dm}"] .room-name`, "alice");
+      await openRoomInList(alice.page, "general");
+      // a rename, and leaving
+      await mallory.page.click("#rename");
+      await mallory.page.fill("#name", worse);
+      await mallory.page.click("#name-form button[type=submit]");
+      await waitForText(mallory.page, "#me-name", worse);
+      await waitForNotice(alice.page, `${evil} is now ${worse}`);
+      await waitForText(alice.page, `#private-rooms li[data-room="${dm}"] .room-name`, worse);
+      await mallory.context.close();
+      await waitForNotice(alice.page, `${worse} left`);
+
+      for (const p of [alice, bob]) {
+        await flush(p.page);
         const seen = await p.page.evaluate(() => ({
-          markup: document.querySelectorAll("#messages script, #messages b, #messages img, #messages i, #messages u, #online i").length,
+          markup: document.querySelectorAll("script:not([src]), body b, body img, body i, body u, body svg").length,
           pwned: typeof window.__pwned,
         }));
         assert.deepEqual(seen, { markup: 0, pwned: "undefined" }, `${p.name}'s page`);
       }
+      // Each name sits in an element of its own that isolates its direction.
+      const isolation = await alice.page.evaluate(() =>
+        [...document.querySelectorAll("#messages .author, #messages li.notice bdi, #online .name, #rooms .room-name")]
+          .map((el) => getComputedStyle(el).unicodeBidi));
+      assert.ok(isolation.length >= 8 && isolation.every((value) => value === "isolate"), JSON.stringify(isolation));
+      assertNoPageErrors([alice, bob]);
+    });
+
+    it("a right-to-left name does not reorder the text around it", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, "alice");
+      const rtl = "\u05e9\u05dc\u05d5\u05dd 42";  // Hebrew, then digits: unisolated, "42 joined" would move
+      await fx.person(t, url, rtl);
+      await waitForNotice(alice.page, `${rtl} joined`);
+      // The name is a <bdi> of its own in the notice; an isolated element of its own in the online list.
+      const parts = await alice.page.$$eval("#messages li.notice", (items) =>
+        items.map((li) => [...li.childNodes].map((node) => [node.nodeName, node.textContent])));
+      assert.deepEqual(parts.at(-1), [["BDI", rtl], ["#text", " joined"]]);
+      const online = await alice.page.$$eval("#online .name", (items) =>
+        items.map((el) => [el.textContent, getComputedStyle(el).unicodeBidi]));
+      assert.deepEqual(online.sort(), [[rtl, "isolate"], ["alice", "isolate"]].sort());
+      assertNoPageErrors([alice]);
+    });
+
+    it("a login the server cannot serve now keeps the name and is tried again", async (t) => {
+      const { url } = await fx.server(t);
+      const alice = await fx.person(t, url, undefined);
+      // The server's store fails the first two logins (as a full disk would): the page must keep
+      // the name, say so, and try again by itself.
+      await alice.page.evaluate(() => {
+        const real = window.request;
+        window.loginAttempts = 0;
+        window.request = async (event, data) => {
+          if (event === "login" && ++window.loginAttempts <= 2) {
+            return { ok: false, error: "unavailable", message: "The server cannot store anything right now." };
+          }
+          return real(event, data);
+        };
+      });
+      await alice.page.fill("#name", "alice");
+      await alice.page.click("#name-form button[type=submit]");
+      await waitInPage(alice.page, () => document.getElementById("status").textContent.startsWith("retrying"), null,
+        "the retrying status", () => alice.page.textContent("#status"));
+      await waitInPage(alice.page, () => document.getElementById("name-error").textContent.includes("cannot store"), null,
+        "the reason shown", () => alice.page.textContent("#name-error"));
+      await waitForStatus(alice.page, "online");
+      assert.equal(await alice.page.evaluate(() => window.loginAttempts), 3);
+      assert.equal(await alice.page.textContent("#me-name"), "alice");
+      assert.equal(await alice.page.isVisible("#name-form"), false, "the name form is gone");
+      const stored = JSON.parse((await storageOf(alice.page))["chat.identity"]);
+      assert.equal(stored.name, "alice");
+
+      // Again on a reconnection with the stored identity: it is kept, and the same user comes back.
+      const me = await alice.page.evaluate(() => state.me);
+      await alice.page.evaluate(() => {
+        window.loginAttempts = 0;
+        socket.io.engine.close();
+      });
+      await waitInPage(alice.page, () => document.getElementById("status").textContent.startsWith("retrying"), null,
+        "the retrying status after a reconnection", () => alice.page.textContent("#status"));
+      assert.deepEqual(JSON.parse((await storageOf(alice.page))["chat.identity"]), stored, "the identity is kept");
+      assert.equal(await alice.page.isVisible("#name-form"), false, "no name is asked for");
+      await waitForStatus(alice.page, "online");
+      assert.deepEqual(await alice.page.evaluate(() => state.me), me);
+      assert.equal(await alice.page.isVisible("#error"), false, "the login error is gone once logged in");
+
+      // A refused name (taken) is forgotten and asked for again.
+      const bob = await fx.person(t, url, undefined);
+      await bob.page.fill("#name", "ALICE");
+      await bob.page.click("#name-form button[type=submit]");
+      await waitInPage(bob.page, () => document.getElementById("name-error").textContent !== "", null, "name_taken shown");
+      assert.equal(await bob.page.evaluate(() => state.identity), null);
       assertNoPageErrors([alice, bob]);
     });
 
