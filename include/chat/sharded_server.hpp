@@ -18,6 +18,7 @@
 #include <vector>        // vector
 
 #include <asio/post.hpp>
+#include <websocketpp/common/network.hpp>
 
 #include "server.hpp"
 #include "detail/native_socket.hpp"
@@ -84,6 +85,11 @@ class ShardedServer {
       cores->push_back(&shards_.back()->core_);
     }
     if (shards == 1) return;
+    // websocketpp's 64-bit byte swap (used for every frame header) finds out the host's byte
+    // order on its first call and keeps it in a function-local static, which the shards' threads
+    // would each write on their first frame: a data race, if of one value. Asked here, before
+    // any shard's thread exists, so that they only read it.
+    websocketpp::lib::net::_htonll(0);
     std::shared_ptr<const detail::ShardCores> group = cores;
     for (std::size_t i = 0; i < shards; ++i) {
       Server<Config>& shard = *shards_[i];
