@@ -82,8 +82,10 @@ def server_specs(bin_dir):
 
 class RunningServer:
     def __init__(self, spec, core):
+        """Starts the server pinned to `core` (a taskset list such as "0"), or unpinned with None."""
         self.spec = spec
-        cmd = ["taskset", "-c", str(core)] + spec.command + ["--host", "127.0.0.1", "--port", "0"]
+        pin = [] if core is None else ["taskset", "-c", str(core)]
+        cmd = pin + spec.command + ["--host", "127.0.0.1", "--port", "0"]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                      start_new_session=True)
         self.port = None
@@ -133,7 +135,8 @@ class RunningServer:
 
 
 def run_loadgen(loadgen, core, port, server_pid, args, timeout):
-    cmd = ["taskset", "-c", str(core), loadgen, "--port", str(port), "--server-pid", str(server_pid)] + args
+    pin = [] if core is None else ["taskset", "-c", str(core)]
+    cmd = pin + [loadgen, "--port", str(port), "--server-pid", str(server_pid)] + args
     try:
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -160,20 +163,42 @@ def case_args(case, cfg, rate=None):
     raise ValueError(case)
 
 
-def measure(spec, case, cfg, loadgen, rate=None):
-    """Starts a fresh server, runs one case against it, stops it. Returns the result dict."""
+def busy_cpu_s():
+    """CPU seconds every process of the machine has used since boot, plus time stolen by the
+    hypervisor (/proc/stat). Interrupt and softirq time is left out: on loopback it is mostly the
+    benchmark's own packets, charged to no process."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
+    return (user + nice + system + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(spec, case, cfg, loadgen, rate=None, pinned=True):
+    """Starts a fresh server, runs one case against it, stops it. Returns the result dict, with
+    `other_cpu_pct`: the CPU the rest of the machine used meanwhile (busy time of every core minus
+    the server's and the generator's), in % of one core, to tell runs disturbed by other work.
+    Unpinned, the server's threads and the generator go wherever the kernel puts them."""
+    busy0, children0, wall0 = busy_cpu_s(), children_cpu_s(), time.time()
     try:
-        server = RunningServer(spec, cfg.server_core)
+        server = RunningServer(spec, cfg.server_core if pinned else None)
     except RuntimeError as e:
         return {"error": str(e)}
     time.sleep(1.0 if case == "idle" else 0.3)  # let the runtime settle before the RSS baseline
     budget = 60 + cfg.warmup + cfg.duration + 30
     if case == "idle":
         budget = 60 + cfg.idle_settle + cfg.idle_hold + max(120, cfg.idle_clients / 100)
-    result = run_loadgen(loadgen, cfg.gen_core, server.port, server.pid, case_args(case, cfg, rate), budget)
+    result = run_loadgen(loadgen, cfg.gen_core if pinned else None, server.port, server.pid,
+                         case_args(case, cfg, rate), budget)
     code, crashed = server.stop()
     if crashed:
         result["server_crashed"] = "exit code %s: %s" % (code, server.stderr_tail()[-500:])
+    other = (busy_cpu_s() - busy0) - (children_cpu_s() - children0)
+    result["other_cpu_pct"] = max(0.0, 100.0 * other / max(1e-9, time.time() - wall0))
     return result
 
 
@@ -652,6 +677,102 @@ def write_chart(cfg, specs, summaries, png_path):
     return True
 
 
+# ---- beyond one core: chat on 1 vs N shards ---------------------------------------------------
+
+
+def shards_comparison(cfg, loadgen):
+    """chat (C++) as a ShardedServer of each shard count in --shards, fan-out and echo, pinned
+    (server on --server-core, generator on --gen-core: every shard shares the one core, so this
+    shows what sharding costs) and unpinned (the kernel spreads the server's threads and the
+    generator over every core). Prints a table, writes it (markdown) and the raw results; leaves
+    docs/benchmarks.md alone (its "Beyond one core" section is written by hand from these)."""
+    chat_bin = os.path.join(cfg.bin_dir, "chat_bench_server")
+    if not os.access(chat_bin, os.X_OK):
+        sys.exit("bench/run: %s is not built" % rel(chat_bin))
+    counts = [int(n) for n in cfg.shards.split(",") if n.strip()]
+
+    def spec(n, case):
+        work = ["--handler-cpu-us", str(cfg.handler_cpu_us)] if case == "echo-work" else []
+        return ServerSpec("chat-%d" % n, "chat (C++), %d shard%s" % (n, "" if n == 1 else "s"),
+                          [chat_bin, "--shards", str(n)] + work, True)
+
+    placements = [("pinned", True), ("unpinned", False)]
+    # echo-work: the echo with each handler spending --handler-cpu-us of CPU first (an
+    # application's own work per event), so that the server, not the generator, needs the cores.
+    cases = [c for c in ("fanout", "echo", "echo-work") if c in cfg.cases.split(",") or
+             (c == "echo-work" and cfg.handler_cpu_us > 0)]
+    raw_path = os.path.join(os.path.dirname(cfg.bin_dir), "shards.jsonl")
+    # This machine is shared: a run during which the rest of the machine used more than
+    # --max-other-cpu % of a core is kept in the raw file but left out of the table, and run again
+    # (up to three times as many runs as asked for).
+    results = {}
+    discarded = {}
+    with open(raw_path, "w") as raw:
+        for rep in range(cfg.repeats):
+            for placement, pinned in placements:
+                for case in cases:
+                    for n in counts:  # interleaved, so a drift of the machine hits every count alike
+                        key = (placement, case, n)
+                        attempts = 0
+                        while True:
+                            attempts += 1
+                            r = measure(spec(n, case), "echo" if case == "echo-work" else case, cfg, loadgen,
+                                        pinned=pinned)
+                            clean = r["other_cpu_pct"] <= cfg.max_other_cpu
+                            r.update({"server": "chat-%d" % n, "case": case, "placement": placement, "shards": n,
+                                      "repeat": rep, "clean": clean})
+                            raw.write(json.dumps(r) + "\n")
+                            raw.flush()
+                            lat = r.get("latency_us", {})
+                            print("  %-8s %-6s shards=%d #%d  %s/s  cpu %s µs/op  server %s%%  gen %s%%  other %s%%  "
+                                  "p99 %s  lost %s%s%s" % (
+                                      placement, case, n, rep + 1, fmt_int(r.get("ops_per_s")),
+                                      fmt_f(r.get("server_cpu_us_per_op"), 2), fmt_f(r.get("server_cpu_pct"), 0),
+                                      fmt_f(r.get("gen_cpu_pct"), 0), fmt_f(r["other_cpu_pct"], 0),
+                                      fmt_us(lat.get("p99")), r.get("lost", "–"),
+                                      ("  ERROR: " + str(r.get("error"))) if r.get("error") else "",
+                                      "" if clean else "  (disturbed: run again)"), flush=True)
+                            results.setdefault(key, []).append(r)
+                            if clean:
+                                break
+                            discarded[key] = discarded.get(key, 0) + 1
+                            if attempts >= 4:  # give up on this repeat rather than wait forever
+                                break
+    lines = ["| placement | case | shards | ops/s | range over repeats | vs 1 shard | CPU µs/op | server CPU | generator CPU | p50 | p99 | lost |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    def kept(key):
+        """The clean runs, or every run if none was clean."""
+        runs = results.get(key, [])
+        return [r for r in runs if r["clean"]] or runs
+
+    for placement, _ in placements:
+        for case in cases:
+            base = summarize(kept((placement, case, counts[0]))).get("ops_per_s")
+            for n in counts:
+                s = summarize(kept((placement, case, n)))
+                if not s.get("ok_runs"):
+                    lines.append("| %s | %s | %d | failed: %s |||||||||" % (placement, case, n, "; ".join(s.get("errors", []))))
+                    continue
+                ops = [r["ops_per_s"] for r in kept((placement, case, n)) if r.get("ops_per_s") is not None]
+                lines.append("| %s | %s | %d | %s | %s–%s | %s | %s | %s%% | %s%% | %s | %s | %s |" % (
+                    placement, case, n, fmt_int(s["ops_per_s"]), fmt_int(min(ops)), fmt_int(max(ops)),
+                    fmt_ratio(s["ops_per_s"], base), fmt_f(s["cpu_us"], 2),
+                    fmt_f(s["server_cpu_pct"], 0), fmt_f(s["gen_cpu_pct"], 0), fmt_us(s["p50_us"]), fmt_us(s["p99_us"]),
+                    fmt_int(s["lost"])))
+    table = "\n".join(lines)
+    md_path = os.path.join(os.path.dirname(cfg.bin_dir), "shards.md")
+    with open(md_path, "w") as f:
+        f.write("Medians of up to %d repeats; fan-out %s clients (%d in flight), echo %s clients; %s-byte payloads; "
+                "echo-work: each echo handler spends %d µs of CPU first; warm-up %s s, window %s s. Server CPU is "
+                "%% of one core (all threads). Runs during which the rest of the machine used more than %s%% of a "
+                "core were run again and left out (%d such runs).\n\n%s\n" % (
+                    cfg.repeats, fmt_int(cfg.fanout_clients), cfg.inflight, fmt_int(cfg.echo_clients), cfg.payload,
+                    cfg.handler_cpu_us, fmt_f(cfg.warmup, 0), fmt_f(cfg.duration, 0), fmt_f(cfg.max_other_cpu, 0),
+                    sum(discarded.values()), table))
+    print(table)
+    print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
+
+
 # ---- main -------------------------------------------------------------------------------------
 
 
@@ -684,6 +805,16 @@ def parse_args(argv):
     p.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks.md"))
     p.add_argument("--chart", default=os.path.join(ROOT, "docs", "benchmarks.png"))
     p.add_argument("--raw", default=None, help="JSON lines of every run (default: <bin-dir>/../results.jsonl)")
+    p.add_argument("--shards", default=None, metavar="N,M,...",
+                   help="instead of the peer comparison: chat (C++) as a ShardedServer of each of these shard "
+                        "counts (e.g. 1,2), fan-out and echo, pinned and unpinned; writes <bin-dir>/../shards.md "
+                        "and shards.jsonl, not docs/benchmarks.md")
+    p.add_argument("--handler-cpu-us", type=int, default=50,
+                   help="with --shards: also run the echo with each handler spending this many µs of CPU (an "
+                        "application's own work; default 50; 0: off)")
+    p.add_argument("--max-other-cpu", type=float, default=10.0,
+                   help="with --shards: run again a run during which the rest of the machine used more than this "
+                        "%% of one core (default 10)")
     p.add_argument("--report-only", action="store_true",
                    help="run nothing: rewrite the report and chart from the --raw file of an earlier run "
                         "(give the same size options as that run)")
@@ -709,6 +840,10 @@ def main(argv):
         sys.exit("bench/run: %s is not built (run bench/run, which builds it)" % rel(loadgen))
     if os.cpu_count() and max(cfg.server_core, cfg.gen_core) >= os.cpu_count():
         sys.exit("bench/run: cores %d and %d do not exist here" % (cfg.server_core, cfg.gen_core))
+
+    if cfg.shards:
+        shards_comparison(cfg, loadgen)
+        return
 
     notes = []
     # Open files: the server and the generator each hold one per connection.

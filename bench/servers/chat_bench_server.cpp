@@ -2,33 +2,67 @@
 // arguments to everyone (the sender included); on 'echo' it acknowledges with the same arguments.
 // WebSocket clients, no compression (chat has none), ping 25 s / 20 s, no logging.
 //
-//   chat_bench_server [--host 127.0.0.1] [--port 0]
-// Prints "READY <port>" once listening; SIGINT/SIGTERM stop it.
+//   chat_bench_server [--host 127.0.0.1] [--port 0] [--shards N] [--handler-cpu-us U]
+// Prints "READY <port>" once listening; SIGINT/SIGTERM stop it. --shards N runs a
+// chat::ShardedServer of N io threads (default 1: a plain chat::Server; 0: one per core).
+// --handler-cpu-us U makes each 'echo' handler spend U µs of its thread's CPU first, standing
+// in for an application's own work per event (default 0).
 #include <chat/chat.hpp>
 
 #include <asio/signal_set.hpp>
 
+#include <time.h>
+
 #include <chrono>
+#include <cstddef>
 #include <iostream>
 #include <string>
+
+namespace {
+
+/// Spends `us` microseconds of this thread's CPU time (not wall time: a descheduled thread
+/// does not count).
+void burn_cpu(long us) {
+  if (us <= 0) return;
+  auto now = [] {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1000000000L + ts.tv_nsec;
+  };
+  const long until = now() + us * 1000;
+  while (now() < until) {
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned short port = 0;
+  std::size_t shards = 1;
+  long handler_cpu_us = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--host") host = argv[i + 1];
     else if (flag == "--port") port = static_cast<unsigned short>(std::stoi(argv[i + 1]));
+    else if (flag == "--shards") shards = std::stoul(argv[i + 1]);
+    else if (flag == "--handler-cpu-us") handler_cpu_us = std::stol(argv[i + 1]);
     else {
-      std::cerr << "usage: chat_bench_server [--host H] [--port P]\n";
+      std::cerr << "usage: chat_bench_server [--host H] [--port P] [--shards N] [--handler-cpu-us U]\n";
       return 2;
     }
   }
 
   using namespace std::chrono_literals;
-  chat::Server<> io(chat::Options{}.ping_interval(25s).ping_timeout(20s));
-  io.on("message", [&io](chat::Socket&, chat::Event& event) { io.emit("message", event.args()); });
-  io.on("echo", [](chat::Socket&, chat::Event& event) { event.ack(event.args()); });
+  chat::ShardedServer<> io(shards, chat::Options{}.ping_interval(25s).ping_timeout(20s));
+  io.each([handler_cpu_us](chat::Server<>& shard) {
+    // Through the sender's own shard: delivered there, and posted once to each other shard.
+    shard.on("message", [&shard](chat::Socket&, chat::Event& event) { shard.emit("message", event.args()); });
+    shard.on("echo", [handler_cpu_us](chat::Socket&, chat::Event& event) {
+      burn_cpu(handler_cpu_us);
+      event.ack(event.args());
+    });
+  });
 
   asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
   signals.async_wait([&io](const std::error_code& ec, int) {

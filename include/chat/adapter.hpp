@@ -61,6 +61,17 @@ class Adapter {
   virtual std::vector<Room> socket_rooms(const SocketId& id) const = 0;
   /// The ids of the sockets the options select.
   virtual std::vector<SocketId> sockets(const BroadcastOptions& options) const = 0;
+
+  /// Makes the sockets the options select join `rooms` (Node's addSockets). The default acts on
+  /// the sockets this adapter holds, through `sockets` and `add_all`; an adapter that spans
+  /// several servers also reaches theirs.
+  virtual void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms);
+  /// Makes the sockets the options select leave `rooms` (Node's delSockets). The default acts
+  /// on the sockets this adapter holds, through `sockets` and `del`.
+  virtual void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms);
+  /// Disconnects the sockets of `nsp` the options select; with `close`, their whole connections
+  /// (Node's disconnectSockets). The default acts on the sockets of `nsp` this adapter holds.
+  virtual void disconnect_sockets(Namespace& nsp, const BroadcastOptions& options, bool close);
 };
 
 /// The default adapter: rooms in two hash maps, broadcasts delivered in process.

@@ -73,14 +73,17 @@ class BroadcastOperator {
   /// Emits an event given as one JSON array: the event name followed by its arguments.
   void emit_array(json event_and_args) const;
 
-  /// Makes every selected socket join a room (Node's socketsJoin).
+  /// Makes every selected socket join a room (Node's socketsJoin), through the adapter's
+  /// `add_sockets` (with ShardedServer, on every shard).
   void sockets_join(Room room) const;
-  /// Makes every selected socket leave a room (Node's socketsLeave).
+  /// Makes every selected socket leave a room (Node's socketsLeave), through `del_sockets`.
   void sockets_leave(Room room) const;
-  /// Disconnects every selected socket; with `close`, their whole connections.
+  /// Disconnects every selected socket; with `close`, their whole connections (through the
+  /// adapter's `disconnect_sockets`: with ShardedServer, on every shard).
   void disconnect_sockets(bool close = false) const;
 
-  /// The ids of the selected sockets. Io thread only.
+  /// The ids of the selected sockets this server holds (with ShardedServer: those of the
+  /// namespace's own shard only). Io thread only.
   std::vector<SocketId> socket_ids() const;
 
   const BroadcastOptions& options() const { return options_; }

@@ -12,6 +12,7 @@
 #include "namespace.hpp"  // IWYU pragma: export
 #include "options.hpp"    // IWYU pragma: export
 #include "server.hpp"     // IWYU pragma: export
+#include "sharded_server.hpp"  // IWYU pragma: export
 #include "socket.hpp"     // IWYU pragma: export
 #include "version.hpp"    // IWYU pragma: export
 

@@ -23,6 +23,9 @@
 
 namespace chat {
 
+template <class Config>
+class ShardedServer;
+
 /// A Socket.IO server: the stock clients (socket.io-client, python-socketio, ...) connect to it
 /// unchanged, over WebSocket, long-polling, or polling upgraded to WebSocket.
 ///
@@ -143,10 +146,13 @@ class Server {
 
   const Options& options() const { return core_.options(); }
   asio::io_context& io_context() { return core_.io(); }
-  /// Open Engine.IO sessions. Io thread only.
+  /// Open Engine.IO sessions. Any thread.
   std::size_t session_count() const { return transport_.session_count(); }
 
  private:
+  template <class>
+  friend class ShardedServer;  // wires the shards together: adapters, sid tags, adopted sockets
+
   /// Waits for the connections to finish closing, then ends the loop at the deadline at the
   /// latest (a peer that never answers must not hold the process).
   void drain(std::chrono::steady_clock::time_point deadline) {

@@ -55,12 +55,19 @@ export function withTimeout(promise, ms, message) {
 }
 
 /**
- * Starts the test server with the given extra arguments. Resolves with
- * { port, url, stop(), stderr() } once it printed `LISTENING <port>`.
+ * How many shards (io threads) every test server runs with: CHAT_TEST_SHARDS, else one (a plain
+ * chat::Server). ctest runs each node suite both ways.
+ */
+export const SHARDS = Number(process.env.CHAT_TEST_SHARDS || 1);
+
+/**
+ * Starts the test server with the given extra arguments (and `--shards SHARDS` unless they say
+ * otherwise). Resolves with { port, url, stop(), stderr() } once it printed `LISTENING <port>`.
  */
 export function startServer(args = [], { startTimeoutMs = 10000 } = {}) {
   const bin = serverBinary();
-  const child = spawn(bin, ["--port", "0", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const shards = args.includes("--shards") ? [] : ["--shards", String(SHARDS)];
+  const child = spawn(bin, ["--port", "0", ...shards, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   let stdout = "";
   const exited = new Promise((resolve) => {

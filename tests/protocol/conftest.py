@@ -1,7 +1,8 @@
 """Fixtures for the protocol tests: start `test_server` (tests/support/TEST_SERVER.md) as a subprocess.
 
-The binary comes from the environment variable CHAT_TEST_SERVER. Every server started by a test is
-stopped at teardown with SIGTERM and must exit with status 0 within a few seconds.
+The binary comes from the environment variable CHAT_TEST_SERVER (and CHAT_TEST_SHARDS=N, when set,
+runs each one with --shards N). Every server started by a test is stopped at teardown with SIGTERM
+and must exit with status 0 within a few seconds.
 """
 import os
 import queue
@@ -74,6 +75,9 @@ def start_server(tmp_path_factory):
     def start(*flags):
         binary = _server_binary()
         flags = ("--port", "0") + tuple(str(f) for f in flags)
+        # CHAT_TEST_SHARDS=N runs every server as a ShardedServer of N io threads.
+        if os.environ.get("CHAT_TEST_SHARDS") and "--shards" not in flags:
+            flags += ("--shards", os.environ["CHAT_TEST_SHARDS"])
         stderr_path = str(logdir / ("stderr-%d.log" % len(started)))
         errf = open(stderr_path, "wb")
         proc = subprocess.Popen([binary, *flags], stdin=subprocess.DEVNULL,

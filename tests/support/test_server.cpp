@@ -17,6 +17,7 @@ struct Settings {
   chat::Options options;
   unsigned short port = 0;
   std::string static_dir;
+  std::size_t shards = 1;
 };
 
 std::vector<std::string> split(const std::string& text, char separator) {
@@ -48,6 +49,7 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--cors") settings.options.cors_allowed_origins(split(value, ','));
     else if (flag == "--static") settings.static_dir = value;
     else if (flag == "--client-dir") settings.options.client_bundle_dir(value);
+    else if (flag == "--shards") settings.shards = std::stoul(value);
     else {
       std::cerr << "unknown flag " << flag << '\n';
       std::exit(2);
@@ -56,20 +58,40 @@ Settings parse(int argc, char** argv) {
   return settings;
 }
 
-/// What the tests read back through `disconnect-reasons` and `errors` (io thread only).
-struct Journal {
-  std::vector<std::string> disconnects;
-  std::vector<std::string> errors;
+/// What the tests read back through `disconnect-reasons` and `errors`: one journal for the
+/// whole server, written by the hooks of every shard (each on its own io thread).
+class Journal {
+ public:
+  void disconnected(std::string entry) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    disconnects_.push_back(std::move(entry));
+  }
+  void error(std::string entry) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    errors_.push_back(std::move(entry));
+  }
+  std::vector<std::string> disconnects() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return disconnects_;
+  }
+  std::vector<std::string> errors() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return errors_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<std::string> disconnects_;
+  std::vector<std::string> errors_;
 };
 
-template <class Server>
-void install_handlers(Server& io, chat::Namespace& nsp, Journal& journal) {
+void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard) {
   nsp.on_connect([](chat::Socket& socket, const chat::json& auth) {
     socket.emit("auth", auth);
     return true;
   });
   nsp.on_disconnect([&journal, &nsp](chat::Socket&, std::string_view reason) {
-    journal.disconnects.push_back(nsp.name() + " " + std::string(reason));
+    journal.disconnected(nsp.name() + " " + std::string(reason));
   });
   nsp.on("message", [](chat::Socket& socket, chat::Event& event) { socket.emit("message-back", event.args()); });
   nsp.on("message-with-ack", [](chat::Socket&, chat::Event& event) { event.ack(event.args()); });
@@ -121,43 +143,58 @@ void install_handlers(Server& io, chat::Namespace& nsp, Journal& journal) {
   });
   nsp.on("disconnect-me", [](chat::Socket& socket, chat::Event&) { socket.disconnect(); });
   nsp.on("close-me", [](chat::Socket& socket, chat::Event&) { socket.disconnect(true); });
-  nsp.on("disconnect-reasons", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.disconnects); });
+  nsp.on("disconnect-reasons", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.disconnects()); });
   nsp.on("throw", [](chat::Socket&, chat::Event&) -> void { throw std::runtime_error("boom"); });
-  nsp.on("errors", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.errors); });
+  nsp.on("errors", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.errors()); });
+  nsp.on("shard", [shard](chat::Socket&, chat::Event& event) { event.ack(shard); });
+  nsp.on("rooms", [](chat::Socket& socket, chat::Event& event) { event.ack(socket.rooms()); });
+  nsp.on("sockets-join", [&nsp](chat::Socket&, chat::Event& event) {
+    nsp.in(event.args()[0].get<std::string>()).sockets_join(event.args()[1].get<std::string>());
+    event.ack();
+  });
+  nsp.on("sockets-leave", [&nsp](chat::Socket&, chat::Event& event) {
+    nsp.in(event.args()[0].get<std::string>()).sockets_leave(event.args()[1].get<std::string>());
+    event.ack();
+  });
+  nsp.on("disconnect-sockets", [&nsp](chat::Socket&, chat::Event& event) {
+    nsp.in(event.args()[0].get<std::string>()).disconnect_sockets(event.args()[1].get<bool>());
+    event.ack();
+  });
   nsp.on_any([](chat::Socket& socket, chat::Event& event) { socket.emit("catch-all", event.name(), event.args()); });
-  (void)io;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Settings settings = parse(argc, argv);
-  chat::Server<> io(settings.options);
-  Journal journal;
-  io.on_error([&journal](chat::Socket*, std::string_view message) { journal.errors.emplace_back(message); });
-  install_handlers(io, io.of("/"), journal);
-  install_handlers(io, io.of("/custom"), journal);
-  install_handlers(io, io.of("/private"), journal);
-  io.of("/private").on_connect([](chat::Socket& socket, const chat::json& auth) -> chat::ConnectResult {
-    if (auth.value("token", "") != "secret")
-      return chat::ConnectResult::reject("Not authorized", {{"reason", "bad token"}});
-    socket.emit("auth", auth);
-    return true;
-  });
-  if (!settings.static_dir.empty()) io.serve_static(settings.static_dir);
-  io.on_http([](const chat::HttpRequest& request, chat::HttpResponder responder) {
-    if (request.path == "/hello") {
-      responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello"});
+  Journal journal;  // outlives the server, whose hooks write to it
+  chat::ShardedServer<> io(settings.shards, settings.options);
+  io.each([&](chat::Server<>& shard, std::size_t index) {
+    shard.on_error([&journal](chat::Socket*, std::string_view message) { journal.error(std::string(message)); });
+    install_handlers(shard.of("/"), journal, index);
+    install_handlers(shard.of("/custom"), journal, index);
+    install_handlers(shard.of("/private"), journal, index);
+    shard.of("/private").on_connect([](chat::Socket& socket, const chat::json& auth) -> chat::ConnectResult {
+      if (auth.value("token", "") != "secret")
+        return chat::ConnectResult::reject("Not authorized", {{"reason", "bad token"}});
+      socket.emit("auth", auth);
       return true;
-    }
-    if (request.path == "/async-hello") {  // answered later, from another thread
-      std::thread([responder] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello later"});
-      }).detach();
-      return true;
-    }
-    return false;
+    });
+    if (!settings.static_dir.empty()) shard.serve_static(settings.static_dir);
+    shard.on_http([](const chat::HttpRequest& request, chat::HttpResponder responder) {
+      if (request.path == "/hello") {
+        responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello"});
+        return true;
+      }
+      if (request.path == "/async-hello") {  // answered later, from another thread
+        std::thread([responder] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello later"});
+        }).detach();
+        return true;
+      }
+      return false;
+    });
   });
 
   const auto port = io.listen("127.0.0.1", settings.port);

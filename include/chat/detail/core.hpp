@@ -44,6 +44,9 @@ class Core {
 
   /// The namespace with this name, created if needed ("chat" means "/chat"). Thread-safe.
   Namespace& of(std::string name);
+  /// The namespace with this name, or nullptr when it does not exist (never creates one).
+  /// Thread-safe.
+  Namespace* find(std::string name);
   /// The namespace a CONNECT names: registered, listed in the options, or dynamic through "*".
   /// nullptr when none may be joined.
   Namespace* find_for_connect(const std::string& name);

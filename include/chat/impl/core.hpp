@@ -20,6 +20,23 @@
 
 namespace chat {
 
+// ---- Adapter ------------------------------------------------------------------------------
+
+inline void Adapter::add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) {
+  for (const SocketId& id : sockets(options)) add_all(id, rooms);
+}
+
+inline void Adapter::del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) {
+  for (const SocketId& id : sockets(options))
+    for (const Room& room : rooms) del(id, room);
+}
+
+inline void Adapter::disconnect_sockets(Namespace& nsp, const BroadcastOptions& options, bool close) {
+  // Ids first: disconnecting changes the rooms being walked.
+  for (const SocketId& id : sockets(options))
+    if (Socket* socket = nsp.socket(id)) socket->disconnect(close);
+}
+
 // ---- InMemoryAdapter ----------------------------------------------------------------------
 
 inline void InMemoryAdapter::add_all(const SocketId& id, const std::vector<Room>& rooms) {
@@ -123,26 +140,20 @@ inline std::vector<SocketId> BroadcastOperator::socket_ids() const { return nsp_
 inline void BroadcastOperator::sockets_join(Room room) const {
   Namespace* nsp = nsp_;
   nsp->core().dispatch([nsp, options = options_, room = std::move(room)] {
-    for (const SocketId& id : nsp->adapter().sockets(options))
-      if (Socket* socket = nsp->socket(id)) socket->join(room);
+    nsp->adapter().add_sockets(options, {room});
   });
 }
 
 inline void BroadcastOperator::sockets_leave(Room room) const {
   Namespace* nsp = nsp_;
   nsp->core().dispatch([nsp, options = options_, room = std::move(room)] {
-    for (const SocketId& id : nsp->adapter().sockets(options))
-      if (Socket* socket = nsp->socket(id)) socket->leave(room);
+    nsp->adapter().del_sockets(options, {room});
   });
 }
 
 inline void BroadcastOperator::disconnect_sockets(bool close) const {
   Namespace* nsp = nsp_;
-  nsp->core().dispatch([nsp, options = options_, close] {
-    // Ids first: disconnecting changes the rooms being walked.
-    for (const SocketId& id : nsp->adapter().sockets(options))
-      if (Socket* socket = nsp->socket(id)) socket->disconnect(close);
-  });
+  nsp->core().dispatch([nsp, options = options_, close] { nsp->adapter().disconnect_sockets(*nsp, options, close); });
 }
 
 // ---- Socket -------------------------------------------------------------------------------
@@ -358,6 +369,13 @@ inline Namespace& Core::of(std::string name) {
   auto& slot = namespaces_[name];
   if (!slot) slot = std::make_unique<Namespace>(*this, name);
   return *slot;
+}
+
+inline Namespace* Core::find(std::string name) {
+  name = normalize(std::move(name));
+  std::lock_guard<std::mutex> lock(namespaces_mutex_);
+  const auto found = namespaces_.find(name);
+  return found == namespaces_.end() ? nullptr : found->second.get();
 }
 
 inline Namespace* Core::find_for_connect(const std::string& name) {

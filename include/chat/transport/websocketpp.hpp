@@ -20,6 +20,7 @@
 #include <variant>        // get_if, holds_alternative
 
 #include <asio/ip/address.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
@@ -29,6 +30,7 @@
 #include "../adapter.hpp"
 #include "../detail/client.hpp"
 #include "../detail/core.hpp"
+#include "../detail/native_socket.hpp"
 #include "../detail/random_id.hpp"
 #include "../detail/static_files.hpp"
 #include "../detail/url.hpp"
@@ -405,20 +407,20 @@ class Session final : public detail::Client {
       timer_.expires_after(transport_.core_.options().ping_timeout());
       timer_.async_wait([self = weak_from_this()](const std::error_code& error) {
         auto session = std::static_pointer_cast<Session>(self.lock());
-        if (!error && session) session->transport_.sessions_.erase(session->sid_);
+        if (!error && session) session->transport_.erase_session(session->sid_);
       });
       return;
     }
     if (poll_) transport_.respond_deferred(std::exchange(poll_, nullptr), 200, "1", "text/plain; charset=UTF-8");
     outbox_.clear();
-    transport_.sessions_.erase(sid_);
+    transport_.erase_session(sid_);
   }
 
   /// Drops a lingering session without waiting for its last GET.
   void forget() {
     auto self = shared_from_this();
     timer_.cancel();
-    transport_.sessions_.erase(sid_);
+    transport_.erase_session(sid_);
   }
 
   /// A GET on a lingering session: what was still queued, then the close packet.
@@ -430,7 +432,7 @@ class Session final : public detail::Client {
     auto self = shared_from_this();
     timer_.cancel();
     transport_.respond(con, 200, "1", "text/plain; charset=UTF-8");
-    transport_.sessions_.erase(sid_);
+    transport_.erase_session(sid_);
   }
 
   Transport<Config>& transport_;
@@ -512,8 +514,31 @@ class Transport {
     return local.port();
   }
 
+  /// Takes over a TCP connection accepted elsewhere (ShardedServer's router) as if this
+  /// endpoint had accepted it: websocketpp's own accept path is get_connection, accept into the
+  /// connection's socket, start, and start runs the same set-up (the TCP pre-init handler:
+  /// no-delay, the live count, the default response) for both. Closes the connection instead
+  /// once the transport has stopped. Io thread only.
+  void adopt(detail::NativeSocket socket) {
+    if (stopped_) return;  // `socket` closes
+    ConnectionPtr con = endpoint_.get_connection();
+    if (!con) return;
+    std::error_code ec;
+    con->get_raw_socket().assign(socket.protocol(), socket.handle(), ec);
+    if (ec) {
+      con->terminate(ec);  // as websocketpp does with a connection whose accept failed
+      return;              // `socket` still owns the handle, and closes it
+    }
+    socket.release();
+    con->start();
+  }
+
+  /// Makes every sid start with `prefix` (ShardedServer: the shard's tag), before its random part.
+  void set_sid_prefix(std::string prefix) { sid_prefix_ = std::move(prefix); }
+
   /// Stops accepting and closes every session with "server shutting down".
   void stop() {
+    stopped_ = true;
     std::error_code ec;
     if (endpoint_.is_listening()) endpoint_.stop_listening(ec);
     std::vector<std::shared_ptr<Session<Config>>> sessions;
@@ -527,12 +552,27 @@ class Transport {
   void set_http_handler(HttpHandler handler) { http_handler_ = std::move(handler); }
   void set_static_root(std::filesystem::path root) { static_root_ = std::move(root); }
 
-  std::size_t session_count() const { return sessions_.size(); }
+  /// Open Engine.IO sessions. Any thread.
+  std::size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
   /// Connections (WebSocket or HTTP) not yet fully closed. Any thread.
   std::size_t live_connections() const { return live_connections_->load(); }
 
  private:
   friend class Session<Config>;
+
+  // ---- sessions ----
+
+  std::string new_sid() const { return sid_prefix_ + detail::random_id(); }
+
+  void add_session(const std::string& sid, const std::shared_ptr<Session<Config>>& session) {
+    sessions_.emplace(sid, session);
+    session_count_.store(sessions_.size(), std::memory_order_relaxed);
+  }
+
+  void erase_session(const std::string& sid) {
+    sessions_.erase(sid);
+    session_count_.store(sessions_.size(), std::memory_order_relaxed);
+  }
 
   // ---- responses ----
 
@@ -761,9 +801,9 @@ class Transport {
     }
     switch (std::get<engineio::Intent>(verdict)) {
       case engineio::Intent::open_session: {
-        const std::string sid = detail::random_id();
+        const std::string sid = new_sid();
         auto created = std::make_shared<Session<Config>>(*this, sid, make_handshake(con, target), engineio::Transport::polling);
-        sessions_.emplace(sid, created);
+        add_session(sid, created);
         respond(con, 200, open_packet(sid, core_.options().allow_upgrades()), "text/plain; charset=UTF-8");
         created->start();
         break;
@@ -842,12 +882,12 @@ class Transport {
       session->attach_probe(con);
       return;
     }
-    const std::string sid = detail::random_id();
+    const std::string sid = new_sid();
     auto session = std::make_shared<Session<Config>>(*this, sid, make_handshake(con, *target), engineio::Transport::websocket);
     release_handshake(con);
     session->attach_websocket(con);
     con->session = session;
-    sessions_.emplace(sid, session);
+    add_session(sid, session);
     con->send(open_packet(sid, false), websocketpp::frame::opcode::text);
     session->start();
   }
@@ -873,6 +913,9 @@ class Transport {
   std::shared_ptr<std::atomic<std::size_t>> live_connections_ = std::make_shared<std::atomic<std::size_t>>(0);
   Endpoint endpoint_;
   std::unordered_map<std::string, std::shared_ptr<Session<Config>>> sessions_;
+  std::atomic<std::size_t> session_count_{0};  // sessions_.size(), for other threads
+  std::string sid_prefix_;
+  bool stopped_ = false;
   MessagePtr control_frames_[7];
   HttpHandler http_handler_;
   std::optional<std::filesystem::path> static_root_;
