@@ -163,7 +163,7 @@ export function launchBrowser() {
  * Opens the page at `url` in a new browser context (its own storage: another person) and, if
  * `name` is given, enters it in the name form. Resolves once the status badge says "online",
  * with { name, context, page, errors, websockets, sent }: uncaught page errors, the page's WebSockets
- * and the text of every frame it sent on them.
+ * and the text of everything it sent to the server (WebSocket frames and polling POST bodies).
  */
 export async function openChatPage(browser, url, { name, viewport = DESKTOP, contextOptions = {}, beforeLoad } = {}) {
   const context = await browser.newContext({ viewport, ...contextOptions });
@@ -177,6 +177,13 @@ export async function openChatPage(browser, url, { name, viewport = DESKTOP, con
   page.on("websocket", (ws) => {
     websockets.push(ws);
     ws.on("framesent", (frame) => sent.push(String(frame.payload)));
+  });
+  // A reconnection starts on long-polling, so what the page sends first may travel in a POST
+  // before the upgrade: those bodies count as sent too.
+  page.on("request", (request) => {
+    if (request.method() === "POST" && new URL(request.url()).pathname === "/socket.io/") {
+      sent.push(request.postData() ?? "");
+    }
   });
   try {
     await beforeLoad?.(page);
