@@ -52,7 +52,9 @@ namespace chat {
 /// What stays per shard: `socket_ids()` and `Namespace::socket`/`size`/`for_each_socket` see
 /// the shard's own sockets; `Server::session_count` counts its own sessions (this class's sums
 /// them); an application's own state (counters, maps of users) is per shard unless the
-/// application shares it, with its own locking.
+/// application shares it, with its own locking. There is no back-pressure between shards: a
+/// shard that falls behind queues what the others hand it (broadcasts included) until it
+/// catches up.
 ///
 /// @tparam Config the websocketpp configuration: plain TCP only, since the router reads the
 ///         request line (TLS belongs in a terminating proxy in front).
@@ -62,6 +64,12 @@ namespace chat {
 /// time by two threads, so state the hooks of several shards touch needs the application's own
 /// locking. `each`, `listen` and everything a setup does must happen before `run()`. `emit`,
 /// `to`, `in`, `except`, `stop` and `session_count` may be called from any thread.
+///
+/// @par Errors
+/// The constructor throws std::invalid_argument beyond 64 shards; `listen` throws
+/// std::system_error when it cannot bind; `run` rethrows an exception that escaped a shard's
+/// loop, after stopping every shard. Hooks' exceptions go to each shard's `on_error`, as with a
+/// Server.
 template <class Config = transport::PlainConfig>
 class ShardedServer {
   static_assert(std::is_same_v<typename Config::transport_config::socket_type,
