@@ -699,7 +699,9 @@ def shards_comparison(cfg, loadgen):
     placements = [("pinned", True), ("unpinned", False)]
     # echo-work: the echo with each handler spending --handler-cpu-us of CPU first (an
     # application's own work per event), so that the server, not the generator, needs the cores.
-    cases = [c for c in ("fanout", "echo", "echo-work") if c in cfg.cases.split(",") or
+    # rate: fan-out at --rate deliveries/s, open loop; with broadcasts this sparse each delivery is
+    # one send(), so what sharding changes there is how soon a broadcast reaches its last client.
+    cases = [c for c in ("fanout", "echo", "echo-work", "rate") if c in cfg.cases.split(",") or
              (c == "echo-work" and cfg.handler_cpu_us > 0)]
     raw_path = os.path.join(os.path.dirname(cfg.bin_dir), "shards.jsonl")
     # This machine is shared: a run during which the rest of the machine used more than
@@ -717,7 +719,7 @@ def shards_comparison(cfg, loadgen):
                         while True:
                             attempts += 1
                             r = measure(spec(n, case), "echo" if case == "echo-work" else case, cfg, loadgen,
-                                        pinned=pinned)
+                                        rate=cfg.rate if case == "rate" else None, pinned=pinned)
                             clean = r["other_cpu_pct"] <= cfg.max_other_cpu
                             r.update({"server": "chat-%d" % n, "case": case, "placement": placement, "shards": n,
                                       "repeat": rep, "clean": clean})
@@ -762,11 +764,13 @@ def shards_comparison(cfg, loadgen):
     table = "\n".join(lines)
     md_path = os.path.join(os.path.dirname(cfg.bin_dir), "shards.md")
     with open(md_path, "w") as f:
-        f.write("Medians of up to %d repeats; fan-out %s clients (%d in flight), echo %s clients; %s-byte payloads; "
+        f.write("Medians of up to %d repeats; fan-out %s clients (%d in flight), echo %s clients, rate: %s "
+                "deliveries/s to %s clients (open loop); %s-byte payloads; "
                 "echo-work: each echo handler spends %d µs of CPU first; warm-up %s s, window %s s. Server CPU is "
                 "%% of one core (all threads). Runs during which the rest of the machine used more than %s%% of a "
                 "core were run again and left out (%d such runs).\n\n%s\n" % (
-                    cfg.repeats, fmt_int(cfg.fanout_clients), cfg.inflight, fmt_int(cfg.echo_clients), cfg.payload,
+                    cfg.repeats, fmt_int(cfg.fanout_clients), cfg.inflight, fmt_int(cfg.echo_clients),
+                    fmt_int(cfg.rate), fmt_int(cfg.rate_clients), cfg.payload,
                     cfg.handler_cpu_us, fmt_f(cfg.warmup, 0), fmt_f(cfg.duration, 0), fmt_f(cfg.max_other_cpu, 0),
                     sum(discarded.values()), table))
     print(table)
@@ -807,7 +811,7 @@ def parse_args(argv):
     p.add_argument("--raw", default=None, help="JSON lines of every run (default: <bin-dir>/../results.jsonl)")
     p.add_argument("--shards", default=None, metavar="N,M,...",
                    help="instead of the peer comparison: chat (C++) as a ShardedServer of each of these shard "
-                        "counts (e.g. 1,2), fan-out and echo, pinned and unpinned; writes <bin-dir>/../shards.md "
+                        "counts (e.g. 1,2), fan-out, echo and fixed rate, pinned and unpinned; writes <bin-dir>/../shards.md "
                         "and shards.jsonl, not docs/benchmarks.md")
     p.add_argument("--handler-cpu-us", type=int, default=50,
                    help="with --shards: also run the echo with each handler spending this many µs of CPU (an "
