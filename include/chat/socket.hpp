@@ -122,7 +122,12 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// The request that opened the connection.
   const Handshake& handshake() const;
   /// The CONNECT packet's auth object ({} when the client sent none).
-  const json& auth() const { return auth_; }
+  const json& auth() const {
+    // Without auth, one shared empty object: an empty object of every socket's own would be an
+    // allocation per idle connection.
+    static const json no_auth = json::object();
+    return auth_sent_ ? auth_ : no_auth;
+  }
   /// Whether the CONNECT packet carried an auth object at all.
   bool auth_sent() const { return auth_sent_; }
   /// Free storage for the application (Node's `socket.data`).

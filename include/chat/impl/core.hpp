@@ -160,7 +160,7 @@ inline void BroadcastOperator::disconnect_sockets(bool close) const {
 
 inline Socket::Socket(Namespace& nsp, detail::Client& client, std::string id, json auth)
     : nsp_(nsp), client_(client.shared_from_this()), id_(std::move(id)), auth_sent_(!auth.is_null()) {
-  auth_ = auth_sent_ ? std::move(auth) : json::object();
+  if (auth_sent_) auth_ = std::move(auth);
 }
 
 inline Socket::~Socket() = default;
