@@ -52,6 +52,20 @@ function assertEveryShard(clients) {
   return counts;
 }
 
+/**
+ * Two groups spread over every shard: `inside` (two clients per shard), all joined to a new room
+ * named after `prefix`, and `outside` (one per shard), in no room of their own choosing.
+ */
+async function roomOverEveryShard(mode, tr, prefix) {
+  const inside = await spread(server.url, mode, 2 * SHARDS, tr);
+  const outside = await spread(server.url, mode, SHARDS, tr);
+  assertEveryShard(inside);
+  assertEveryShard(outside);
+  const room = uniqueName(prefix);
+  for (const c of inside) await c.ack("join", room);
+  return { inside, outside, room };
+}
+
 function tagged(client, event, tag) {
   return client.all(event).filter((args) => args[0] && args[0].tag === tag);
 }
@@ -89,12 +103,7 @@ for (const mode of MODES) {
 
     it("a room broadcast reaches its members on every shard exactly once, and nobody else", async (t) => {
       const tr = tracker(t);
-      const members = await spread(server.url, mode, 2 * SHARDS, tr);
-      const outsiders = await spread(server.url, mode, SHARDS, tr);
-      assertEveryShard(members);
-      assertEveryShard(outsiders);
-      const room = uniqueName("shards");
-      for (const c of members) await c.ack("join", room);
+      const { inside: members, outside: outsiders, room } = await roomOverEveryShard(mode, tr, "shards");
 
       for (const sender of [members[0], outsiders[1]]) {
         const tag = uniqueName("room-once");
@@ -154,12 +163,8 @@ for (const mode of MODES) {
 
     it("sockets_join and sockets_leave act on the selected sockets of every shard", async (t) => {
       const tr = tracker(t);
-      const selected = await spread(server.url, mode, 2 * SHARDS, tr);
-      const others = await spread(server.url, mode, SHARDS, tr);
-      assertEveryShard(selected);
-      const selector = uniqueName("selector");
+      const { inside: selected, outside: others, room: selector } = await roomOverEveryShard(mode, tr, "selector");
       const target = uniqueName("target");
-      for (const c of selected) await c.ack("join", selector);
 
       // From a socket outside the selection, so no shard is the asker's own by accident.
       assert.deepEqual(await others[0].ack("sockets-join", selector, target), []);
@@ -177,12 +182,7 @@ for (const mode of MODES) {
 
     it("disconnect_sockets disconnects the selected sockets on every shard, and only them", async (t) => {
       const tr = tracker(t);
-      const selected = await spread(server.url, mode, 2 * SHARDS, tr);
-      const others = await spread(server.url, mode, SHARDS, tr);
-      assertEveryShard(selected);
-      assertEveryShard(others);
-      const selector = uniqueName("doomed");
-      for (const c of selected) await c.ack("join", selector);
+      const { inside: selected, outside: others, room: selector } = await roomOverEveryShard(mode, tr, "doomed");
       assert.deepEqual(await others[0].ack("disconnect-sockets", selector, false), []);
       await Promise.all(
         selected.map(async (c) => assert.equal((await c.next("disconnect"))[0], "io server disconnect")),

@@ -50,6 +50,16 @@ Packet connect_packet(std::string nsp = "/") {
   return packet;
 }
 
+/// Connects a LocalClient on shard `index` (on its io thread) and sends CONNECT for `nsp`.
+std::shared_ptr<chat::LocalClient> connect_on(chat::ShardedServer<>& io, Running& running, std::size_t index,
+                                              const std::string& nsp) {
+  return running.on(index, [&io, index, nsp] {
+    auto client = io.shard(index).connect_local();
+    client->send(connect_packet(nsp));
+    return client;
+  });
+}
+
 /// The events `client` received so far, as [name, args...] arrays, after waiting until
 /// `expected` of them arrived (a hang guard of 10 s, never a timing assertion).
 std::vector<chat::json> events(chat::LocalClient& client, std::vector<chat::json>& seen, std::size_t expected) {
@@ -72,11 +82,7 @@ struct Peer {
 std::vector<Peer> connect_everywhere(chat::ShardedServer<>& io, Running& running, const std::string& nsp = "/") {
   std::vector<Peer> peers(io.shard_count());
   for (std::size_t i = 0; i < peers.size(); ++i) {
-    peers[i].client = running.on(i, [&io, i, nsp] {
-      auto client = io.shard(i).connect_local();
-      client->send(connect_packet(nsp));
-      return client;
-    });
+    peers[i].client = connect_on(io, running, i, nsp);
     for (auto& packet : peers[i].client->take_received()) {
       REQUIRE(packet.type == PacketType::connect);
       peers[i].id = packet.data["sid"].get<std::string>();
@@ -147,11 +153,7 @@ TEST_CASE("sharded server: a namespace on some shards only, and dynamic namespac
   chat::ShardedServer<> io(2, chat::Options().namespaces({"*"}));
   Running running(io);
   // "/dyn" appears on shard 1 only, on its first CONNECT there.
-  auto client = running.on(1, [&io] {
-    auto c = io.shard(1).connect_local();
-    c->send(connect_packet("/dyn"));
-    return c;
-  });
+  auto client = connect_on(io, running, 1, "/dyn");
   std::vector<chat::json> seen;
   // Broadcasting from shard 1 posts to shard 0, which has no "/dyn": nothing happens there.
   running.on(1, [&] { io.shard(1).of("/dyn").emit("local", 1); });
@@ -160,11 +162,7 @@ TEST_CASE("sharded server: a namespace on some shards only, and dynamic namespac
   io.shard(0).of("/dyn").emit("from-0", 2);
   CHECK(events(*client, seen, 2) == std::vector<chat::json>{{"local", 1}, {"from-0", 2}});
   // A client of shard 0 joining it later gets later broadcasts from shard 1.
-  auto late = running.on(0, [&io] {
-    auto c = io.shard(0).connect_local();
-    c->send(connect_packet("/dyn"));
-    return c;
-  });
+  auto late = connect_on(io, running, 0, "/dyn");
   std::vector<chat::json> late_seen;
   running.on(1, [&] { io.shard(1).of("/dyn").emit("both", 3); });
   CHECK(events(*late, late_seen, 1) == std::vector<chat::json>{{"both", 3}});

@@ -651,12 +651,12 @@ class Transport {
 
   /// The request's headers, in order.
   static std::vector<std::pair<std::string, std::string>> request_headers(const ConnectionPtr& con) {
-    const auto& request_headers = con->get_request().get_headers();
+    const auto& sent = con->get_request().get_headers();
     std::vector<std::pair<std::string, std::string>> headers;
     // Kept for the session's life: exactly as many slots as headers (growth by doubling left up
     // to 40% of them empty, a few hundred bytes of every idle connection).
-    headers.reserve(request_headers.size());
-    for (const auto& header : request_headers) headers.emplace_back(header.first, header.second);
+    headers.reserve(sent.size());
+    for (const auto& header : sent) headers.emplace_back(header.first, header.second);
     return headers;
   }
 
