@@ -2,13 +2,31 @@
 #ifndef CHAT_OPTIONS_HPP
 #define CHAT_OPTIONS_HPP
 
-#include <chrono>   // milliseconds
-#include <cstddef>  // size_t
-#include <string>   // string
-#include <utility>  // move
-#include <vector>   // vector
+#include <chrono>       // milliseconds
+#include <cstddef>      // size_t
+#include <functional>   // function
+#include <optional>     // optional
+#include <stdexcept>    // invalid_argument
+#include <string>       // string
+#include <string_view>  // string_view
+#include <utility>      // move
+#include <vector>       // vector
+
+#include "http.hpp"
 
 namespace chat {
+
+/// Decides whether a request that carries an Origin header may reach Socket.IO: `origin` is the
+/// header, `request` the whole request (its body empty). See `Options::cors_origin_check`.
+using OriginCheck = std::function<bool(std::string_view origin, const HttpRequest& request)>;
+
+/// The cookie a handshake sets to the new session's id (Node's `cookie` option): the header is
+/// `Set-Cookie: <name>=<sid>; <attributes>`. Load balancers use it to keep a client's requests
+/// on one server.
+struct SessionCookie {
+  std::string name = "io";
+  std::string attributes = "Path=/; HttpOnly; SameSite=Lax";  ///< as they go after the value
+};
 
 /// The options of a `chat::Server`. Each setter returns the options, so they chain:
 /// `chat::Options{}.ping_interval(10s).cors_allowed_origins({"*"})`.
@@ -31,6 +49,12 @@ class Options {
   Options& connect_timeout(std::chrono::milliseconds value) { connect_timeout_ = value; return *this; }
   std::chrono::milliseconds connect_timeout() const { return connect_timeout_; }
 
+  /// Added to the ping interval the server tells clients (not to the one it pings at), so a
+  /// client waits that much longer for a ping before it gives up on the server
+  /// (python-engineio's `ping_interval=(interval, grace)`). Default 0.
+  Options& ping_interval_grace(std::chrono::milliseconds value) { ping_interval_grace_ = value; return *this; }
+  std::chrono::milliseconds ping_interval_grace() const { return ping_interval_grace_; }
+
   /// How long an upgrade probe may wait for the client's `5` before it is dropped and polling
   /// goes on. Default 10 s.
   Options& upgrade_timeout(std::chrono::milliseconds value) { upgrade_timeout_ = value; return *this; }
@@ -48,16 +72,73 @@ class Options {
   Options& max_buffered_bytes(std::size_t bytes) { max_buffered_bytes_ = bytes; return *this; }
   std::size_t max_buffered_bytes() const { return max_buffered_bytes_; }
 
-  /// The origins allowed to connect, as `scheme://host[:port]`, or {"*"} for any. A request
-  /// (polling or WebSocket) whose Origin header is not listed gets 403; polling responses to an
-  /// allowed origin carry the CORS headers. Empty (the default): no CORS headers and no Origin
-  /// check, as Node's socket.io without its `cors` option.
+  /// Which web pages may connect (an Engine.IO request from a browser carries its page's
+  /// Origin). A request whose Origin the policy refuses gets 403 and the Engine.IO error JSON,
+  /// over polling and WebSocket alike; an Engine.IO response to an allowed Origin carries the
+  /// CORS headers. A request without an Origin header (not from a browser) is never refused.
+  ///
+  /// The policy: `cors_origin_check` when set, which alone decides; otherwise the Origin must
+  /// be listed in `cors_allowed_origins` (`{"*"}`: any) or, with `cors_allow_same_origin`, be
+  /// the server's own. With none of the three (the default) there is no check and no CORS
+  /// header, as in Node's socket.io without its `cors` option.
+  ///
+  /// Origins are compared as the browser sends them: `scheme://host[:port]`.
   Options& cors_allowed_origins(std::vector<std::string> origins) { cors_allowed_origins_ = std::move(origins); return *this; }
   const std::vector<std::string>& cors_allowed_origins() const { return cors_allowed_origins_; }
+
+  /// Allows the server's own origin: `http://` followed by the request's Host header (or the
+  /// scheme and host a proxy names in X-Forwarded-Proto and X-Forwarded-Host). Alone, it makes
+  /// the same-origin policy that keeps a page of another site from connecting with the
+  /// browser's cookies (Flask-SocketIO's default). Default false.
+  Options& cors_allow_same_origin(bool value) { cors_allow_same_origin_ = value; return *this; }
+  bool cors_allow_same_origin() const { return cors_allow_same_origin_; }
+
+  /// A function that decides, for each Engine.IO request with an Origin header, whether it may
+  /// connect (replacing the list and the same-origin rule). It runs on the io thread, once per
+  /// request, and must not block; an exception it throws refuses the request and goes to
+  /// `on_error`. Default: none.
+  Options& cors_origin_check(OriginCheck check) { cors_origin_check_ = std::move(check); return *this; }
+  const OriginCheck& cors_origin_check() const { return cors_origin_check_; }
+
+  /// Whether CORS responses say `Access-Control-Allow-Credentials: true`, letting pages of
+  /// allowed origins send cookies. Default true (as python-engineio; Node's default is false).
+  Options& cors_credentials(bool value) { cors_credentials_ = value; return *this; }
+  bool cors_credentials() const { return cors_credentials_; }
+
+  /// Whether any Origin policy is set (see `cors_allowed_origins`).
+  bool checks_origin() const {
+    return !cors_allowed_origins_.empty() || cors_allow_same_origin_ || static_cast<bool>(cors_origin_check_);
+  }
 
   /// Whether polling clients may upgrade to WebSocket. Default true.
   Options& allow_upgrades(bool value) { allow_upgrades_ = value; return *this; }
   bool allow_upgrades() const { return allow_upgrades_; }
+
+  /// The transports clients may use: "polling", "websocket" or both (the default). A request
+  /// on a transport left out gets 400 with Engine.IO's "Transport unknown" (code 0), and
+  /// without "websocket" no upgrade is offered. Throws std::invalid_argument for another name
+  /// or an empty list.
+  Options& transports(const std::vector<std::string>& names) {
+    if (names.empty()) throw std::invalid_argument("chat::Options::transports: no transport given");
+    bool polling = false;
+    bool websocket = false;
+    for (const auto& name : names) {
+      if (name == "polling") polling = true;
+      else if (name == "websocket") websocket = true;
+      else throw std::invalid_argument("chat::Options::transports: unknown transport \"" + name +
+                                       "\" (expected \"polling\" or \"websocket\")");
+    }
+    polling_ = polling;
+    websocket_ = websocket;
+    return *this;
+  }
+  bool polling_allowed() const { return polling_; }
+  bool websocket_allowed() const { return websocket_; }
+
+  /// Sets a cookie holding the session id on every handshake response (polling and
+  /// WebSocket). Default: no cookie.
+  Options& cookie(SessionCookie value) { cookie_ = std::move(value); return *this; }
+  const std::optional<SessionCookie>& cookie() const { return cookie_; }
 
   /// The URL path Socket.IO is served under. Default "/socket.io/" (a trailing slash is added
   /// when missing).
@@ -83,11 +164,18 @@ class Options {
   std::chrono::milliseconds ping_interval_{25000};
   std::chrono::milliseconds ping_timeout_{20000};
   std::chrono::milliseconds connect_timeout_{45000};
+  std::chrono::milliseconds ping_interval_grace_{0};
   std::chrono::milliseconds upgrade_timeout_{10000};
   std::size_t max_payload_ = 1000000;
   std::size_t max_buffered_bytes_ = 16u << 20;
   std::vector<std::string> cors_allowed_origins_;
+  bool cors_allow_same_origin_ = false;
+  OriginCheck cors_origin_check_;
+  bool cors_credentials_ = true;
   bool allow_upgrades_ = true;
+  bool polling_ = true;
+  bool websocket_ = true;
+  std::optional<SessionCookie> cookie_;
   std::string path_ = "/socket.io/";
   std::vector<std::string> namespaces_;
   std::string client_bundle_dir_;

@@ -13,7 +13,7 @@ from typing import Any, List, Optional
 from . import _context
 from .exceptions import ConnectionRefusedError
 from .namespace import Namespace
-from .server import SocketIO
+from .server import SocketIO, _take
 from .test_client import SocketIOTestClient
 
 __all__ = [
@@ -24,22 +24,49 @@ __all__ = [
 __version__ = "0.1.0"
 
 
+def _target(function: str, sid: Optional[str], namespace: Optional[str], needs_sid: bool = True):
+    """The SocketIO, sid and namespace a module-level function acts on: the running handler's,
+    or, outside a handler (an HTTP route, a background task), those given, with the SocketIO of
+    the current Flask app (Flask-SocketIO's rule)."""
+    context = _context.current_or_none()
+    if context is not None:
+        return context.socketio, sid or context.sid, namespace or context.namespace
+    socketio = None
+    try:
+        import flask
+
+        if flask.has_app_context():
+            socketio = flask.current_app.extensions.get("socketio")
+    except ImportError:  # pragma: no cover - Flask is optional
+        pass
+    if socketio is None:
+        raise RuntimeError("%s() outside a Socket.IO handler needs a Flask app context (with the app "
+                           "SocketIO was given) to find the server; or call the SocketIO object's "
+                           "methods" % function)
+    if needs_sid and sid is None:
+        raise RuntimeError("%s() outside a Socket.IO handler needs the client's sid: pass sid=" % function)
+    return socketio, sid, namespace or "/"
+
+
 def emit(event: str, *args, **kwargs) -> None:
     """Emit an event from a handler: to the sender by default; ``broadcast=True`` to the whole
     namespace (sender included); ``to``/``room`` a sid, room or list; ``include_self=False`` or
-    ``skip_sid`` to leave clients out; ``namespace`` another namespace; ``callback`` to get the
-    client's acknowledgement."""
-    context = _context.current()
-    namespace = kwargs.pop("namespace", None) or context.namespace
-    broadcast = kwargs.pop("broadcast", False)
-    to = kwargs.pop("to", None)
-    room = kwargs.pop("room", None)
-    to = to if to is not None else room
+    ``skip_sid`` to leave clients out; ``namespace`` another namespace; ``callback`` to get each
+    recipient's acknowledgement. Outside a handler (inside a Flask app context) it needs ``to``
+    or ``broadcast=True``."""
+    _take(kwargs, "emit", ("namespace", "broadcast", "to", "room", "include_self", "skip_sid", "callback",
+                           "ignore_queue"))
+    to = kwargs.get("to")
+    if to is None:
+        to = kwargs.get("room")
+    broadcast = kwargs.get("broadcast", False)
+    socketio, sid, namespace = _target("emit", None, kwargs.get("namespace"), needs_sid=False)
     if to is None and not broadcast:
-        to = context.sid
-    context.socketio.emit(event, *args, namespace=namespace, to=to,
-                          include_self=kwargs.pop("include_self", True), skip_sid=kwargs.pop("skip_sid", None),
-                          callback=kwargs.pop("callback", None))
+        if sid is None:
+            raise RuntimeError("emit() outside a Socket.IO handler needs to= (or broadcast=True)")
+        to = sid
+    socketio.emit(event, *args, namespace=namespace, to=to, include_self=kwargs.get("include_self", True),
+                  skip_sid=kwargs.get("skip_sid"), callback=kwargs.get("callback"))
 
 
 def send(message: Any, **kwargs) -> None:
@@ -50,41 +77,42 @@ def send(message: Any, **kwargs) -> None:
 
 def call(event: str, *args, **kwargs):
     """Emit to a client (the sender by default) and wait for its acknowledgement."""
-    context = _context.current()
-    kwargs.setdefault("to", context.sid)
-    kwargs.setdefault("namespace", context.namespace)
-    return context.socketio.call(event, *args, **kwargs)
+    _take(kwargs, "call", ("namespace", "to", "room", "timeout", "ignore_queue"))
+    socketio, sid, namespace = _target("call", kwargs.pop("to", None) or kwargs.pop("room", None),
+                                       kwargs.pop("namespace", None))
+    return socketio.call(event, *args, to=sid, namespace=namespace, **kwargs)
 
 
 def join_room(room: str, sid: Optional[str] = None, namespace: Optional[str] = None) -> None:
     """Put the sender (or ``sid``) in a room."""
-    context = _context.current()
-    context.socketio._ensure_server().join_room(namespace or context.namespace, sid or context.sid, room)
+    socketio, sid, namespace = _target("join_room", sid, namespace)
+    socketio._ensure_server().join_room(namespace, sid, room)
 
 
 def leave_room(room: str, sid: Optional[str] = None, namespace: Optional[str] = None) -> None:
     """Take the sender (or ``sid``) out of a room."""
-    context = _context.current()
-    context.socketio._ensure_server().leave_room(namespace or context.namespace, sid or context.sid, room)
+    socketio, sid, namespace = _target("leave_room", sid, namespace)
+    socketio._ensure_server().leave_room(namespace, sid, room)
 
 
 def close_room(room: str, namespace: Optional[str] = None) -> None:
     """Remove everyone from a room."""
-    context = _context.current()
-    context.socketio.close_room(room, namespace=namespace or context.namespace)
+    socketio, _, namespace = _target("close_room", None, namespace, needs_sid=False)
+    socketio.close_room(room, namespace=namespace)
 
 
 def rooms(sid: Optional[str] = None, namespace: Optional[str] = None) -> List[str]:
     """The rooms of the sender (or ``sid``), its own sid room included."""
-    context = _context.current()
-    return context.socketio._ensure_server().rooms(namespace or context.namespace, sid or context.sid)
+    socketio, sid, namespace = _target("rooms", sid, namespace)
+    return socketio._ensure_server().rooms(namespace, sid)
 
 
 def disconnect(sid: Optional[str] = None, namespace: Optional[str] = None, silent: bool = False) -> None:
     """Disconnect the sender (or ``sid``) from the namespace; its disconnect handler runs with
-    reason ``'server disconnect'``."""
-    context = _context.current()
-    context.socketio._ensure_server().disconnect(namespace or context.namespace, sid or context.sid)
+    reason ``'server disconnect'``. (``silent`` is deprecated in Flask-SocketIO and does
+    nothing there either.)"""
+    socketio, sid, namespace = _target("disconnect", sid, namespace)
+    socketio._ensure_server().disconnect(namespace, sid)
 
 
 class _RequestProxy:

@@ -1,6 +1,8 @@
 """``SocketIO``: Flask-SocketIO's API on chat's C++ server."""
 from __future__ import annotations
 
+import datetime
+import json as json_module_std
 import itertools
 import logging
 import os
@@ -9,19 +11,11 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import _context, _core
+from . import _context, _core, _options
 from ._context import HandlerContext, Headers, QueryArgs, Request
 from .exceptions import ConnectionRefusedError
 
-logger = logging.getLogger("chat")
-
-#: Options Flask-SocketIO accepts that change nothing here (documented in the README).
-ACCEPTED_OPTIONS = {
-    "async_mode", "manage_session", "message_queue", "channel", "json", "async_handlers",
-    "http_compression", "compression_threshold", "cookie", "cors_credentials", "monitor_clients",
-    "transports", "client_manager", "serializer", "logger", "engineio_logger", "allow_unsafe_werkzeug",
-    "resource", "kafka", "write_only", "upgrade_timeout",
-}
+_default_logger = logging.getLogger("chat")
 
 
 class _Reason:
@@ -48,12 +42,6 @@ _REASONS = {
 }
 
 
-def _seconds_to_ms(value) -> int:
-    if isinstance(value, (tuple, list)):  # Flask-SocketIO's (interval, grace period)
-        value = value[0]
-    return int(float(value) * 1000)
-
-
 def _payload(args: tuple) -> list:
     """Flask-SocketIO's payload rule: one positional value is one argument, except a tuple,
     whose elements are the arguments (several positional values are taken as several)."""
@@ -70,42 +58,63 @@ def _as_list(value) -> List[str]:
     return [str(value)]
 
 
-def _managed_session(session):
-    """A dict copy of a Flask session that Flask's session interface accepts."""
-    from flask.sessions import SessionMixin
+def _take(kwargs: dict, function: str, allowed) -> None:
+    """Refuses keyword arguments a function does not take (rather than ignoring them)."""
+    unknown = sorted(set(kwargs) - set(allowed))
+    if unknown:
+        raise TypeError("%s() got unexpected keyword argument%s %s" % (
+            function, "s" if len(unknown) > 1 else "", ", ".join(map(repr, unknown))))
 
-    class ManagedSession(dict, SessionMixin):
-        pass
 
-    return ManagedSession(dict(session))
+# A callback registered by emit(callback=...) lives this long at most when its clients never
+# answer (python-socketio keeps it until they disconnect; a bound keeps memory bounded).
+_CALLBACK_TIMEOUT = 3600.0
+
+# How long run() waits, after stopping the server, for the reloader's server thread to return.
+_SERVE_THREAD_EXIT = 5.0
+
+_RUN_ARGUMENTS = ("debug", "use_reloader", "reloader_options", "extra_files", "log_output",
+                  "allow_unsafe_werkzeug")
 
 
 class SocketIO:
     """Create a Socket.IO server, optionally attached to a Flask (any WSGI) app.
 
     :param app: the Flask application instance, or ``None`` to call ``init_app`` later.
-    :param kwargs: Flask-SocketIO's options: ``cors_allowed_origins`` (``'*'``, a list, or
-        ``None`` for no Origin check), ``ping_interval`` and ``ping_timeout`` (seconds),
-        ``max_http_buffer_size``, ``path``, ``namespaces`` (a list or ``'*'``),
-        ``always_connect``, ``logger``, ``engineio_logger``; and chat's own ``workers``
-        (handler threads, default 16). Other Flask-SocketIO options are accepted and ignored.
+    :param kwargs: Flask-SocketIO's options, with its defaults: ``cors_allowed_origins``
+        (``None``: only pages of the server's own origin; ``'*'``; an origin or a list; ``[]``:
+        no check; or a function of ``(origin[, environ])``), ``cors_credentials``,
+        ``ping_interval`` (seconds, or ``(interval, grace)``), ``ping_timeout``,
+        ``max_http_buffer_size``, ``allow_upgrades``, ``transports``, ``cookie``, ``path``,
+        ``namespaces`` (a list or ``'*'``), ``always_connect``, ``manage_session``,
+        ``async_handlers``, ``logger``, ``json``; Node's ``upgrade_timeout`` and
+        ``connect_timeout`` (seconds); and chat's own ``workers`` (handler threads, default 16)
+        and ``client_bundle_dir``. An option chat cannot honour (``message_queue``,
+        ``async_mode='eventlet'``, ``http_compression=True``, ...) raises ``ValueError``
+        naming it; an unknown name raises ``TypeError``.
 
     Handlers run on a pool of worker threads, never on the server's network thread; one
-    client's events run in order, one at a time.
+    client's events run in order, one at a time (``async_handlers=True``: each in its own turn,
+    in parallel, as python-socketio does).
     """
 
     reason = _Reason
 
     def __init__(self, app=None, **kwargs):
+        _options.check(kwargs)
         self.app = None
         self.async_mode = "threading"
-        self.manage_session = kwargs.get("manage_session", True)
+        self.manage_session = True
         self.server_options: Dict[str, Any] = {}
         self.handlers: Dict[str, Dict[str, Callable]] = {}
         self.namespace_handlers: Dict[str, Any] = {}
         self.exception_handlers: Dict[str, Callable] = {}
         self.default_exception_handler: Optional[Callable] = None
         self.server = None  # the _core.Server, made when the server first starts
+        self.logger = _default_logger
+        self._log_events = False
+        self._log_requests = False
+        self._json: Optional[_options.JsonCodec] = None
         self._lock = threading.RLock()
         self._environs: Dict[tuple, dict] = {}
         self._callbacks: Dict[int, tuple] = {}
@@ -113,42 +122,45 @@ class SocketIO:
         self._stopped = threading.Event()
         self._test_sids: set = set()
         self._test_errors: Dict[str, BaseException] = {}
-        if app is not None or "message_queue" in kwargs:
+        if app is not None:
             self.init_app(app, **kwargs)
         else:
-            self.server_options.update(kwargs)
+            self._merge_options(kwargs)
 
     # ---- set-up ----
 
     def init_app(self, app, **kwargs):
         """Attach the app and merge options (Flask-SocketIO's delayed initialisation)."""
-        self.server_options.update(kwargs)
-        if "manage_session" in kwargs:
-            self.manage_session = kwargs["manage_session"]
+        _options.check(kwargs)
         if app is not None:
             self.app = app
             extensions = getattr(app, "extensions", None)
             if isinstance(extensions, dict):
                 extensions["socketio"] = self
+        self._merge_options(kwargs)
+
+    def _merge_options(self, kwargs):
+        if self.server is not None and kwargs:
+            raise RuntimeError("the server has started: options cannot change any more")
+        self.server_options.update(kwargs)
+        self.manage_session = bool(self.server_options.get("manage_session", True))
+        logger = self.server_options.get("logger", False)
+        if isinstance(logger, bool):
+            self.logger = _default_logger
+            if logger and self.logger.level == logging.NOTSET:
+                # python-socketio's logger=True: INFO to stderr when the app configured nothing.
+                self.logger.setLevel(logging.INFO)
+                if not self.logger.handlers:
+                    self.logger.addHandler(logging.StreamHandler())
+        else:
+            self.logger = logger
+        self._log_events = logger is not False
+        module = self.server_options.get("json")
+        self._json = None if module is None or module is json_module_std else _options.JsonCodec(module, self.app)
 
     def _core_options(self, http: bool) -> dict:
-        options = dict(self.server_options)
-        core: Dict[str, Any] = {"http": http}
-        if "ping_interval" in options:
-            core["ping_interval_ms"] = _seconds_to_ms(options["ping_interval"])
-        if "ping_timeout" in options:
-            core["ping_timeout_ms"] = _seconds_to_ms(options["ping_timeout"])
-        if "max_http_buffer_size" in options:
-            core["max_payload"] = int(options["max_http_buffer_size"])
-        origins = options.get("cors_allowed_origins")
-        if origins is not None and origins != []:
-            core["cors_allowed_origins"] = ["*"] if origins == "*" else _as_list(origins)
-        path = options.get("path") or options.get("resource") or "socket.io"
-        core["path"] = "/" + path.strip("/") + "/"
-        if "allow_upgrades" in options:
-            core["allow_upgrades"] = bool(options["allow_upgrades"])
-        if "workers" in options:
-            core["workers"] = int(options["workers"])
+        core = _options.core_options(self.server_options)
+        core["http"] = http
         bundle = self._client_bundle_dir()
         if bundle:
             core["client_bundle_dir"] = bundle
@@ -202,7 +214,7 @@ class SocketIO:
 
         def decorator(handler):
             if self.server is not None and namespace not in self.handlers and namespace not in self.namespace_handlers:
-                logger.warning("chat: handlers for new namespace %s registered after the server started", namespace)
+                self.logger.warning("chat: handlers for new namespace %s registered after the server started", namespace)
             self.handlers.setdefault(namespace, {})[message] = handler
             return handler
 
@@ -257,49 +269,54 @@ class SocketIO:
     def emit(self, event: str, *args, **kwargs):
         """Emit an event; with no ``to``, to every client of the namespace.
 
-        :param namespace: default ``'/'``. :param to: (or ``room``) a sid, a room, or a list.
-        :param include_self: ``False`` skips the sender (inside a handler).
+        :param namespace: default ``'/'``.
+        :param to: (or ``room``) a sid, a room, or a list of them.
+        :param include_self: ``False`` leaves out the client whose handler is running.
         :param skip_sid: a sid or a list of sids to leave out.
-        :param callback: called with the client's acknowledgement (one client only)."""
-        namespace = kwargs.pop("namespace", None) or "/"
-        to = kwargs.pop("to", None)
-        room = kwargs.pop("room", None)
-        to = to if to is not None else room
-        include_self = kwargs.pop("include_self", True)
-        skip_sid = kwargs.pop("skip_sid", None)
-        callback = kwargs.pop("callback", None)
-        kwargs.pop("ignore_queue", None)
-        kwargs.pop("broadcast", None)
+        :param callback: called with each recipient's acknowledgement, once per recipient
+            that answers (inside the handler's context when emitted from a handler).
+        :param ignore_queue: accepted: there is no message queue, so every emit is local."""
+        _take(kwargs, "emit", ("namespace", "to", "room", "include_self", "skip_sid", "callback", "ignore_queue"))
+        namespace = kwargs.get("namespace") or "/"
+        to = kwargs.get("to")
+        if to is None:
+            to = kwargs.get("room")
+        callback = kwargs.get("callback")
         context = _context.current_or_none()
-        skip = _as_list(skip_sid)
-        if not include_self and not skip and context is not None:
+        skip = _as_list(kwargs.get("skip_sid"))
+        if not kwargs.get("include_self", True) and not skip and context is not None:
             skip = [context.sid]
+        payload = self._outgoing(_payload(args))
+        if self._log_events:
+            self.logger.info('emitting event "%s" to %s [%s]', event, to or "all", namespace)
         server = self._ensure_server()
-        if callback is not None:
-            if to is None or isinstance(to, (list, tuple, set)):
-                raise ValueError("Callbacks can only be issued to a single client")
-            callback_id = next(self._callback_ids)
-            origin = (context.namespace, context.sid, context.request) if context else (namespace, str(to), None)
-            self._callbacks[callback_id] = (callback, origin)
-            server.emit_with_ack(namespace, str(to), event, _payload(args), callback_id, 3600.0)
+        if callback is None:
+            server.emit(namespace, event, payload, _as_list(to), skip)
             return
-        server.emit(namespace, event, _payload(args), _as_list(to), skip)
+        callback_id = next(self._callback_ids)
+        # From a handler the callback runs in that handler's context (Flask-SocketIO's rule);
+        # from elsewhere it is called as it is.
+        origin = (context.namespace, context.sid) if context is not None else None
+        self._callbacks[callback_id] = (callback, origin)
+        server.emit_with_ack(namespace, event, payload, _as_list(to), skip, callback_id, _CALLBACK_TIMEOUT)
 
     def send(self, data, json: bool = False, namespace: Optional[str] = None, to=None, callback=None,
              include_self: bool = True, skip_sid=None, **kwargs):
-        """Send a ``message`` (or, with ``json=True``, a ``json``) event."""
+        """Send a ``message`` (or, with ``json=True``, a ``json``) event, routed like ``emit``."""
         self.emit("json" if json else "message", data, namespace=namespace, to=to, callback=callback,
                   include_self=include_self, skip_sid=skip_sid, **kwargs)
 
     def call(self, event: str, *args, **kwargs):
         """Emit to one client and wait for its acknowledgement: its value (or a tuple when it
         sent several, ``None`` when none). Raises ``TimeoutError`` after ``timeout`` (60 s)."""
-        namespace = kwargs.pop("namespace", None) or "/"
-        to = kwargs.pop("to", None) or kwargs.pop("room", None)
-        timeout = kwargs.pop("timeout", 60)
+        _take(kwargs, "call", ("namespace", "to", "room", "timeout", "ignore_queue"))
+        namespace = kwargs.get("namespace") or "/"
+        to = kwargs.get("to") or kwargs.get("room")
+        timeout = kwargs.get("timeout", 60)
         if to is None:
             raise ValueError("call() requires the recipient: pass to=sid")
-        reply = self._ensure_server().call(namespace, str(to), event, _payload(args), float(timeout))
+        reply = self._ensure_server().call(namespace, str(to), event, self._outgoing(_payload(args)), float(timeout))
+        reply = self._incoming(reply)
         if len(reply) == 0:
             return None
         return reply[0] if len(reply) == 1 else tuple(reply)
@@ -308,32 +325,82 @@ class SocketIO:
         """Remove everyone from a room."""
         self._ensure_server().close_room(namespace or "/", room)
 
+    def _outgoing(self, payload: list) -> list:
+        return payload if self._json is None else self._json.outgoing(payload)
+
+    def _incoming(self, payload):
+        return payload if self._json is None else self._json.incoming(payload)
+
     # ---- running ----
 
     def run(self, app=None, host: Optional[str] = None, port: Optional[int] = None, **kwargs):
         """Serve Socket.IO (and the app's routes, through WSGI) until Ctrl-C or ``stop()``.
 
-        :param host: default ``'127.0.0.1'``. :param port: default 5000 (0: any free port).
-        Flask-SocketIO's other arguments (``debug``, ``use_reloader``, ``log_output``,
-        ``allow_unsafe_werkzeug``, ...) are accepted and ignored."""
+        :param host: default ``'127.0.0.1'``.
+        :param port: default: the port of the app's ``SERVER_NAME``, else 5000 (0: any free port).
+        :param debug: sets ``app.debug``; the reloader is on by default in debug mode.
+        :param use_reloader: restart the process when a source file changes (Werkzeug's
+            reloader, as Flask-SocketIO uses it), with ``extra_files`` and ``reloader_options``.
+        :param log_output: log each request the app's routes answer (default: ``app.debug``).
+        :param allow_unsafe_werkzeug: accepted: chat never serves through Werkzeug's server.
+
+        TLS (``certfile``, ``keyfile``, ``ssl_context``) is not supported yet, and is refused
+        rather than served as plain HTTP."""
+        for name in ("certfile", "keyfile", "ssl_context"):
+            if kwargs.get(name) is not None:
+                raise _options.UnsupportedOption(
+                    name, kwargs[name], "chat does not serve TLS yet; end TLS in a proxy in front of it "
+                    "and run without %s (it is not served as plain HTTP in its place)" % name)
+        _take({k: v for k, v in kwargs.items() if k not in ("certfile", "keyfile", "ssl_context")},
+              "run", _RUN_ARGUMENTS)
         if app is not None:
             self.init_app(app)
+        app = self.app
+        if "debug" in kwargs and app is not None:
+            app.debug = bool(kwargs["debug"])
+        debug = bool(getattr(app, "debug", False))
         host = host or "127.0.0.1"
-        port = 5000 if port is None else int(port)
-        server = self._ensure_server(http=self.app is not None)
-        bound = server.listen(host, port)
-        self.port = bound
-        if kwargs.get("log_output", True):
-            print(f" * chat serving Socket.IO on http://{host}:{bound}", file=sys.stderr, flush=True)
+        if port is None:
+            server_name = getattr(app, "config", {}).get("SERVER_NAME") if app is not None else None
+            port = int(server_name.rsplit(":", 1)[1]) if server_name and ":" in server_name else 5000
+        self._log_requests = bool(kwargs.get("log_output", debug))
+        use_reloader = kwargs.get("use_reloader")
+        if use_reloader is None:
+            use_reloader = debug
+        if not use_reloader:
+            self._serve(host, int(port))
+            return
+        from werkzeug._reloader import run_with_reloader  # what Flask-SocketIO's run() uses too
+
         self._stopped.clear()
-        server.start()
         try:
-            while not server.wait(0.1):
-                pass
-        except KeyboardInterrupt:
-            pass
+            run_with_reloader(lambda: self._serve(host, int(port)), extra_files=kwargs.get("extra_files"),
+                              **(kwargs.get("reloader_options") or {}))
         finally:
-            server.stop()
+            # The reloader runs the server in a daemon thread of the process it restarts, and
+            # leaves by SystemExit when a file changed. The server stops, and that thread leaves
+            # the C++ calls it waits in, before the interpreter finalizes: a thread still in one
+            # then would be ended inside C++ code, which aborts the process.
+            if self.server is not None:
+                self.server.stop()
+                self._stopped.wait(_SERVE_THREAD_EXIT)
+
+    def _serve(self, host: str, port: int):
+        self._stopped.clear()
+        try:
+            server = self._ensure_server(http=self.app is not None)
+            bound = server.listen(host, port)
+            self.port = bound
+            print(f" * chat serving Socket.IO on http://{host}:{bound}", file=sys.stderr, flush=True)
+            server.start()
+            try:
+                while not server.wait(0.1):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.stop()
+        finally:
             self._stopped.set()
 
     def stop(self):
@@ -372,10 +439,19 @@ class SocketIO:
         if kind == "ack":
             return self._on_ack(*args)
         if kind == "http":
-            from .wsgi import call_wsgi
-
-            return call_wsgi(self.app, args[0])
+            return self._on_http(*args)
         raise ValueError(kind)
+
+    def _on_http(self, request):
+        from .wsgi import call_wsgi
+
+        status, headers, body = call_wsgi(self.app, request)
+        if self._log_requests:
+            # Werkzeug's access-log line, as Flask's own server writes it.
+            when = datetime.datetime.now().strftime("%d/%b/%Y %H:%M:%S")
+            print('%s - - [%s] "%s %s HTTP/1.1" %d -' % (request["remote_address"], when, request["method"],
+                                                           request["target"], status), file=sys.stderr, flush=True)
+        return status, headers, body
 
     def _handler_for(self, namespace: str, event: str):
         """The handler of an event and how to call it: (handler, real-namespace-first?)."""
@@ -396,35 +472,32 @@ class SocketIO:
         """Calls a handler in its context (and the app's request context); returns its value."""
         environ = self._environs.get((namespace, sid), {})
         event = {"message": message, "args": tuple(args)}
-        flask_context = None
-        request = None
         if self.app is not None and hasattr(self.app, "request_context"):
-            from .wsgi import handshake_environ
-
-            flask_context = self.app.request_context(handshake_environ(environ))
-            flask_context.push()
             import flask
 
-            if self.manage_session:
-                # A copy of the user session made at connection time, kept across this client's
-                # events (Flask-SocketIO's managed session).
-                if "saved_session" not in environ:
-                    environ["saved_session"] = _managed_session(flask.session)
-                flask_context.session = environ["saved_session"]
-            request = flask.request._get_current_object()
-            request.sid = sid
-            request.namespace = namespace
-            request.event = event
-        else:
-            # Built once per connection; only the event changes from call to call.
-            request = environ.get("request")
-            if request is None:
-                request = Request(sid=sid, namespace=namespace, event=event,
-                                  args=QueryArgs(environ.get("query", [])),
-                                  headers=Headers(environ.get("headers", [])),
-                                  remote_addr=environ.get("remote_address", ""))
-                environ["request"] = request
-            request.event = event
+            from ._flask import HandlerContext as FlaskHandlerContext
+
+            with FlaskHandlerContext(self.app, environ, self.manage_session) as flask_context:
+                request = flask.request._get_current_object()
+                request.sid = sid
+                request.namespace = namespace
+                request.event = event
+                result = self._call(handler, namespace, sid, request, args, connect_auth, is_connect)
+                flask_context.save_session()
+                return result
+        # Built once per connection; only the event changes from call to call.
+        request = environ.get("request")
+        if request is None:
+            request = Request(sid=sid, namespace=namespace, event=event,
+                              args=QueryArgs(environ.get("query", [])),
+                              headers=Headers(environ.get("headers", [])),
+                              remote_addr=environ.get("remote_address", ""))
+            environ["request"] = request
+        request.event = event
+        return self._call(handler, namespace, sid, request, args, connect_auth, is_connect)
+
+    def _call(self, handler, namespace, sid, request, args, connect_auth, is_connect):
+        """Calls a handler with chat's handler context set (what ``emit``, ``join_room``... read)."""
         token = _context._current.set(HandlerContext(self, namespace, sid, request))
         try:
             if is_connect:
@@ -435,12 +508,10 @@ class SocketIO:
             return handler(*args)
         finally:
             _context._current.reset(token)
-            if flask_context is not None:
-                flask_context.pop()
 
     def _on_connect(self, namespace, sid, auth, environ):
         self._environs[(namespace, sid)] = environ
-        auth = auth or None  # python-socketio hands an empty auth over as none at all
+        auth = self._incoming(auth) if auth else None  # python-socketio hands an empty auth over as none
         server = self.server
         always = bool(self.server_options.get("always_connect"))
         if always:
@@ -457,7 +528,7 @@ class SocketIO:
                 message = error.error_args["message"]
                 data = error.error_args.get("data")
             except Exception:  # noqa: BLE001 - a failing connect handler refuses, and is logged
-                logger.exception("chat: connect handler of %s failed", namespace)
+                self.logger.exception("chat: connect handler of %s failed", namespace)
                 accepted, message = False, "Connection rejected by server"
         if accepted:
             if not always:
@@ -466,9 +537,12 @@ class SocketIO:
             server.disconnect(namespace, sid)
         else:
             self._environs.pop((namespace, sid), None)
-            server.reject(namespace, sid, message, data)
+            server.reject(namespace, sid, message, self._outgoing([data])[0] if data is not None else None)
 
     def _on_event(self, namespace, sid, name, args, ack_id):
+        if self._log_events:
+            self.logger.info('received event "%s" from %s [%s]', name, sid, namespace)
+        args = self._incoming(args)
         handler, catch_all_event = self._handler_for(namespace, name)
         if handler is None:
             if ack_id is not None:
@@ -495,7 +569,7 @@ class SocketIO:
             else:
                 reply = [result]
             try:
-                self.server.ack(namespace, sid, ack_id, reply)
+                self.server.ack(namespace, sid, ack_id, self._outgoing(reply))
             except Exception as error:  # noqa: BLE001 - an unserialisable return value
                 self._handler_failed(sid, error, "acknowledgement of %r in %s failed" % (name, namespace))
 
@@ -505,7 +579,7 @@ class SocketIO:
         if sid in self._test_sids:
             self._test_errors[sid] = error
         else:
-            logger.error("chat: %s", what, exc_info=error)
+            self.logger.error("chat: %s", what, exc_info=error)
 
     def _on_disconnect(self, namespace, sid, reason):
         if (namespace, sid) not in self._environs:
@@ -519,16 +593,22 @@ class SocketIO:
                 except TypeError:
                     self._run_handler(handler, namespace, sid, "disconnect", ())
         except Exception:  # noqa: BLE001
-            logger.exception("chat: disconnect handler of %s failed", namespace)
+            self.logger.exception("chat: disconnect handler of %s failed", namespace)
         finally:
             self._environs.pop((namespace, sid), None)
 
-    def _on_ack(self, callback_id, args):
-        entry = self._callbacks.pop(callback_id, None)
-        if entry is None:
+    def _on_ack(self, callback_id, args, finished):
+        """A recipient's answer to emit(callback=...) (``args`` None: one that never answered);
+        ``finished`` when no recipient is left to answer."""
+        entry = self._callbacks.pop(callback_id, None) if finished else self._callbacks.get(callback_id)
+        if entry is None or args is None:
             return
-        callback, (namespace, sid, _request) = entry
+        callback, origin = entry
+        args = self._incoming(args)
         try:
-            self._run_handler(callback, namespace, sid, None, args)
+            if origin is None:
+                callback(*args)
+            else:
+                self._run_handler(callback, origin[0], origin[1], None, args)
         except Exception:  # noqa: BLE001
-            logger.exception("chat: emit callback failed")
+            self.logger.exception("chat: emit callback failed")

@@ -8,7 +8,8 @@ from typing import List, Tuple
 from urllib.parse import urlsplit
 
 
-def _base_environ(method: str, target: str, headers, remote_address: str, body: bytes = b"") -> dict:
+def base_environ(method: str, target: str, headers, remote_address: str, body: bytes = b"") -> dict:
+    """A WSGI environ for a request, from what the C++ server read of it."""
     split = urlsplit(target)
     environ = {
         "REQUEST_METHOD": method,
@@ -46,7 +47,7 @@ def _base_environ(method: str, target: str, headers, remote_address: str, body: 
 
 def handshake_environ(handshake: dict) -> dict:
     """The WSGI environ of the request that opened a Socket.IO connection."""
-    return _base_environ("GET", handshake.get("url") or "/socket.io/", handshake.get("headers", []),
+    return base_environ("GET", handshake.get("url") or "/socket.io/", handshake.get("headers", []),
                          handshake.get("remote_address", ""))
 
 
@@ -54,7 +55,7 @@ def call_wsgi(app, request: dict) -> Tuple[int, List[Tuple[str, str]], bytes]:
     """Runs one request through a WSGI app; returns (status, headers, body)."""
     if app is None:
         return 404, [("Content-Type", "text/plain")], b"Not Found"
-    environ = _base_environ(request["method"], request["target"], request["headers"], request["remote_address"],
+    environ = base_environ(request["method"], request["target"], request["headers"], request["remote_address"],
                             bytes(request["body"]))
     response = {}
 

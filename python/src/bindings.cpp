@@ -15,6 +15,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -234,9 +235,20 @@ class PyServer {
     if (options.contains("ping_interval_ms")) settings.ping_interval(ms(options["ping_interval_ms"]));
     if (options.contains("ping_timeout_ms")) settings.ping_timeout(ms(options["ping_timeout_ms"]));
     if (options.contains("connect_timeout_ms")) settings.connect_timeout(ms(options["connect_timeout_ms"]));
+    if (options.contains("upgrade_timeout_ms")) settings.upgrade_timeout(ms(options["upgrade_timeout_ms"]));
+    if (options.contains("ping_interval_grace_ms")) settings.ping_interval_grace(ms(options["ping_interval_grace_ms"]));
     if (options.contains("max_payload")) settings.max_payload(options["max_payload"].cast<std::size_t>());
     if (options.contains("cors_allowed_origins"))
       settings.cors_allowed_origins(options["cors_allowed_origins"].cast<std::vector<std::string>>());
+    if (options.contains("cors_allow_same_origin")) settings.cors_allow_same_origin(options["cors_allow_same_origin"].cast<bool>());
+    if (options.contains("cors_credentials")) settings.cors_credentials(options["cors_credentials"].cast<bool>());
+    if (options.contains("cors_origin_check")) settings.cors_origin_check(origin_check(options["cors_origin_check"]));
+    if (options.contains("transports")) settings.transports(options["transports"].cast<std::vector<std::string>>());
+    if (options.contains("cookie")) {
+      auto [name, attributes] = options["cookie"].cast<std::pair<std::string, std::string>>();
+      settings.cookie(chat::SessionCookie{name, attributes});
+    }
+    if (options.contains("ordered_events")) ordered_events_ = options["ordered_events"].cast<bool>();
     if (options.contains("path")) settings.path(options["path"].cast<std::string>());
     if (options.contains("allow_upgrades")) settings.allow_upgrades(options["allow_upgrades"].cast<bool>());
     if (options.contains("client_bundle_dir")) settings.client_bundle_dir(options["client_bundle_dir"].cast<std::string>());
@@ -314,7 +326,10 @@ class PyServer {
     return true;
   }
 
+  /// Stops the server and waits for its threads. Callers are served one at a time (run()'s
+  /// own exit and stop() from another thread may both get here): only the first joins.
   void stop_and_join() {
+    std::lock_guard<std::mutex> one_at_a_time(stopping_);
     server_->stop();
     {
       std::lock_guard<std::mutex> lock(lifecycle_);
@@ -334,27 +349,37 @@ class PyServer {
     target.emit_array(std::move(data));
   }
 
-  /// Emits to one socket and asks for an ack; the reply goes to the dispatcher as an "ack" job
-  /// on that socket's queue, with `callback_id`.
-  void emit_with_ack(const std::string& nsp, const std::string& sid, const std::string& event, const py::handle& args,
+  /// Emits to every selected socket (`to` empty: the whole namespace), each with its own ack
+  /// id, as python-socketio does. Each answer goes to the dispatcher as an "ack" job:
+  /// (callback_id, its arguments, whether it was the last one due); a socket that never answers
+  /// (timeout, disconnect) comes as arguments None, and with no recipient at all one "ack" job
+  /// says it is finished.
+  void emit_with_ack(const std::string& nsp, const std::string& event, const py::handle& args,
+                     const std::vector<std::string>& to, const std::vector<std::string>& skip,
                      std::uint64_t callback_id, double timeout) {
     chat::Args values(args_to_json(args));
-    server_->post([this, nsp, sid, event, values = std::move(values), callback_id, timeout]() mutable {
-      chat::Socket* socket = server_->of(nsp).socket(sid);
-      if (!socket) return;
-      socket->emit_with_ack(event, std::move(values),
-          [this, sid, callback_id](std::error_code error, chat::Args reply) {
-            if (error) return;  // Flask-SocketIO drops a callback whose ack never comes
-            pool_->submit(sid, [this, callback_id, reply = std::move(reply)] {
-              py::gil_scoped_acquire gil;
-              try {
-                call("ack", callback_id, from_json(reply.array()));
-              } catch (const std::exception& e) {
-                report(e);
-              }
-            });
-          },
-          std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
+    server_->post([this, nsp, event, values = std::move(values), to, skip, callback_id, timeout] {
+      chat::Namespace& space = server_->of(nsp);
+      const std::vector<chat::SocketId> recipients = space.all().to(to).except(skip).socket_ids();
+      auto remaining = std::make_shared<std::size_t>(recipients.size());
+      if (recipients.empty()) {
+        answer(callback_id, std::nullopt, true);
+        return;
+      }
+      for (const auto& sid : recipients) {
+        chat::Socket* socket = space.socket(sid);
+        if (!socket) {
+          answer(callback_id, std::nullopt, --*remaining == 0);
+          continue;
+        }
+        socket->emit_with_ack(event, values,
+            [this, callback_id, remaining](std::error_code error, chat::Args reply) {
+              std::optional<chat::json> answered;
+              if (!error) answered = std::move(reply).array();  // python-socketio never calls back a client that did not answer
+              answer(callback_id, std::move(answered), --*remaining == 0);
+            },
+            std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
+      }
     });
   }
 
@@ -529,6 +554,45 @@ class PyServer {
     return dispatcher_(std::forward<Values>(values)...);
   }
 
+  /// Hands one recipient's answer to emit_with_ack's callback to the dispatcher. The answers
+  /// to one emit queue under one key, so they run in the order they came, the last one last.
+  void answer(std::uint64_t callback_id, std::optional<chat::json> reply, bool finished) {
+    pool_->submit("ack " + std::to_string(callback_id), [this, callback_id, reply = std::move(reply), finished] {
+      py::gil_scoped_acquire gil;
+      try {
+        call("ack", callback_id, reply ? from_json(*reply) : py::none(), finished);
+      } catch (const std::exception& e) {
+        report(e);
+      }
+    });
+  }
+
+  /// The key a socket's events queue under: the sid (one at a time, in order), or, with
+  /// python-socketio's async_handlers, a key of their own (each event in parallel).
+  std::string event_key(const chat::Socket& socket) {
+    if (ordered_events_) return socket.id();
+    return socket.id() + "#" + std::to_string(next_event_++);
+  }
+
+  /// A Python function of (origin, request dict) as the server's Origin check: it runs on the io
+  /// thread, which takes the GIL for it.
+  static chat::OriginCheck origin_check(py::object function) {
+    auto held = std::make_shared<py::object>(std::move(function));
+    return [held](std::string_view origin, const chat::HttpRequest& request) {
+      py::gil_scoped_acquire gil;
+      py::dict environ;
+      environ["method"] = request.method;
+      environ["target"] = request.target;
+      environ["headers"] = pairs_to_list(request.headers);
+      environ["remote_address"] = request.remote_address;
+      try {
+        return (*held)(py::str(origin.data(), origin.size()), environ).cast<bool>();
+      } catch (const py::error_already_set& e) {
+        throw std::runtime_error(e.what());  // the transport logs it and refuses the request
+      }
+    };
+  }
+
   static void report(const std::exception& e) {
     py::module_::import("logging").attr("getLogger")("chat").attr("exception")("chat: %s", e.what());
   }
@@ -554,7 +618,7 @@ class PyServer {
       return chat::ConnectResult::defer();
     });
     nsp.on_any([this](chat::Socket& socket, chat::Event& event) {
-      pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), name = event.name(),
+      pool_->submit(event_key(socket), [this, nsp = socket.nsp().name(), sid = socket.id(), name = event.name(),
                                   args = event.args(), ack_id = event.ack_id()] {
         py::gil_scoped_acquire gil;
         try {
@@ -581,10 +645,13 @@ class PyServer {
   std::shared_ptr<chat::Server<>> server_;
   std::unique_ptr<WorkerPool> pool_;
   std::mutex lifecycle_;
+  std::mutex stopping_;
   std::thread io_thread_;
   std::atomic<bool> finished_{false};
   bool stopped_ = false;
   std::atomic<std::uint64_t> next_http_{0};
+  bool ordered_events_ = true;
+  std::uint64_t next_event_ = 0;  // io thread only
 };
 
 }  // namespace
@@ -604,8 +671,8 @@ PYBIND11_MODULE(_core, module) {
       .def("wait", &PyServer::wait, py::arg("timeout"), py::call_guard<py::gil_scoped_release>())
       .def("stop", &PyServer::stop_and_join, py::call_guard<py::gil_scoped_release>())
       .def("emit", &PyServer::emit, py::arg("namespace"), py::arg("event"), py::arg("args"), py::arg("to"), py::arg("skip"))
-      .def("emit_with_ack", &PyServer::emit_with_ack, py::arg("namespace"), py::arg("sid"), py::arg("event"),
-           py::arg("args"), py::arg("callback_id"), py::arg("timeout"))
+      .def("emit_with_ack", &PyServer::emit_with_ack, py::arg("namespace"), py::arg("event"), py::arg("args"),
+           py::arg("to"), py::arg("skip"), py::arg("callback_id"), py::arg("timeout"))
       .def("call", &PyServer::call_client, py::arg("namespace"), py::arg("sid"), py::arg("event"), py::arg("args"),
            py::arg("timeout"))
       .def("ack", &PyServer::ack, py::arg("namespace"), py::arg("sid"), py::arg("ack_id"), py::arg("args"))

@@ -1,17 +1,22 @@
 """Shared fixtures of the `chat` Python package tests.
 
 - `free_port`: a TCP port on 127.0.0.1 that was free a moment ago (bound, then closed).
-- `start_app`: starts a chat app file (tests/python/apps/) in a subprocess with the venv's Python,
-  as `python APP PORT`, and waits (bounded) until its Flask route /hello answers. The process's
+- `start_app`: starts a chat app file (tests/python/apps/) in a subprocess with the Python that runs
+  the tests (the venv's, or the Flask 3 venv's on the second run),
+  as `python APP PORT [ARGS]`, and waits (bounded) until its Flask route /hello answers. The process's
   stdout and stderr go to a log file, appended to the report of any failing test that used it.
   At teardown every server still running gets SIGINT and must exit 0 within SHUTDOWN_TIMEOUT;
   one that does not is killed and the teardown fails.
 - `chat_server`: one realtime_app.py server shared by a test module.
+- `clients`: a factory of python-socketio clients (clients.Client), disconnected at teardown;
+  `transport` and `node_transport`: the transports the tests run over (parameters).
 """
+import contextlib
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -19,7 +24,8 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
 APPS_DIR = os.path.join(HERE, "apps")
-VENV_PYTHON = os.path.join(REPO_ROOT, ".venv", "bin", "python")
+# The apps run on the interpreter that runs the tests: .venv (Flask 2.2) or .venv-flask3.
+APP_PYTHON = sys.executable
 
 STARTUP_TIMEOUT = 30.0   # hang guard: a Flask import plus the server start
 SHUTDOWN_TIMEOUT = 5.0   # hang guard on SIGINT, not a timing assertion
@@ -48,17 +54,14 @@ def _default_sigint():
 class ServerProcess:
     """A chat app running in a subprocess on 127.0.0.1:port."""
 
-    def __init__(self, app_file, port, log_path):
+    def __init__(self, app_file, port, log_path, args=()):
         self.app_file = app_file
         self.port = port
         self.log_path = log_path
         self.stopped = False
-        if not os.access(VENV_PYTHON, os.X_OK):
-            pytest.fail("%s is missing: run scripts/setup, then install the package into the venv "
-                        "(pip install --no-build-isolation .)" % VENV_PYTHON, pytrace=False)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self._log = open(log_path, "wb")
-        self.proc = subprocess.Popen([VENV_PYTHON, app_file, str(port)], cwd=APPS_DIR, env=env,
+        self.proc = subprocess.Popen([APP_PYTHON, app_file, str(port), *args], cwd=APPS_DIR, env=env,
                                      stdin=subprocess.DEVNULL, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True,
                                      preexec_fn=_default_sigint)
@@ -156,15 +159,16 @@ def _stop_all(servers):
 
 @pytest.fixture
 def start_app(tmp_path_factory, request):
-    """Factory: start_app(app='realtime_app.py', port=None) -> a ready ServerProcess."""
+    """Factory: start_app(app='realtime_app.py', port=None, args=()) -> a ready ServerProcess
+    (`args` follow the port on the app's command line)."""
     started = []
     request.node.chat_servers = started
     logdir = tmp_path_factory.mktemp("chat-server-logs")
 
-    def start(app="realtime_app.py", port=None):
+    def start(app="realtime_app.py", port=None, args=()):
         port = port or pick_free_port()
         server = ServerProcess(os.path.join(APPS_DIR, app), port,
-                               str(logdir / ("server-%d.log" % len(started))))
+                               str(logdir / ("server-%d.log" % len(started))), args)
         started.append(server)
         return server.wait_ready()
 
@@ -174,17 +178,61 @@ def start_app(tmp_path_factory, request):
         pytest.fail("\n\n".join(problems), pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def chat_server(tmp_path_factory):
-    """realtime_app.py, one per test module."""
-    logdir = tmp_path_factory.mktemp("chat-module-server")
-    server = ServerProcess(os.path.join(APPS_DIR, "realtime_app.py"), pick_free_port(),
-                           str(logdir / "server.log"))
+@contextlib.contextmanager
+def module_server(tmp_path_factory, app="realtime_app.py", args=()):
+    """A ready ServerProcess of `app` for a module-scoped fixture; stopped (and checked) at exit."""
+    logdir = tmp_path_factory.mktemp("module-server")
+    server = ServerProcess(os.path.join(APPS_DIR, app), pick_free_port(), str(logdir / "server.log"), args)
     server.wait_ready()
     yield server
     problems = _stop_all([server])
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def chat_server(tmp_path_factory):
+    """realtime_app.py, one per test module."""
+    with module_server(tmp_path_factory) as server:
+        yield server
+
+
+@pytest.fixture
+def clients():
+    """Factory of clients.Client, all disconnected at teardown."""
+    from clients import Client
+
+    made = []
+
+    def make(*args, **kwargs):
+        c = Client(*args, **kwargs)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
+
+
+@pytest.fixture(params=["polling", "upgrade", "websocket"])
+def transport(request):
+    """python-socketio's transports: polling only, polling upgraded to WebSocket, WebSocket only."""
+    return request.param
+
+
+@pytest.fixture(params=["polling", "websocket", "default"])
+def node_transport(request):
+    """socket.io-client's: polling only, WebSocket only, and its default (polling, then upgrade)."""
+    return request.param
+
+
+def pytest_report_header(config):
+    """Which Flask these tests run on (scripts/test runs them on Flask 2.2 and on Flask 3)."""
+    import importlib.metadata as metadata
+
+    return "chat on Flask %s, Werkzeug %s, python-socketio %s (client), %s" % (
+        metadata.version("flask"), metadata.version("werkzeug"), metadata.version("python-socketio"),
+        sys.executable)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -1,9 +1,9 @@
 """Flask-SocketIO's own test suite (test_socketio.py, 5.x) ported to `chat`.
 
 The application below is Flask-SocketIO's test application with only its import line changed; each
-test asserts what the original asserts, through `socketio.test_client(app, ...)`. Three places
-differ from the original file, each because the original reads python-socketio internals that a
-C++ server does not have:
+test asserts what the original asserts, through `socketio.test_client(app, ...)`. Four places
+differ from the original file: three because the original reads python-socketio internals that a
+C++ server does not have, one because chat has no message queue yet:
 
 - test_managed_session / test_unmanaged_session read the managed session through an event that
   returns `dict(session)` as its ack, instead of `socketio.server.environ[eio_sid]['saved_session']`;
@@ -11,6 +11,8 @@ C++ server does not have:
 - test_delayed_init checks the merged options through `socketio.server_options` (the attribute
   Flask-SocketIO keeps them in) instead of `socketio.server.eio.allow_upgrades/cookie`.
 - test_background_task waits (bounded) for the background task's emit instead of sleeping 0.1 s.
+- test_message_queue_options: chat has no message queue yet, so it checks that each of the
+  original's set-ups is refused with an error naming message_queue.
 
 Flask-SocketIO 5.4/5.5 added the catch-all event and namespace ('*') and the disconnect reason; the
 tests for them (test_emit_catch_all_event, test_send_catch_all_namespace, and the reason checks of
@@ -406,13 +408,20 @@ def test_disconnect_namespace():
     assert state['disconnected'] == '/test'
 
 
-@pytest.mark.xfail(
-    not LEGACY, strict=True,
-    reason="issue 3: message_queue is accepted but has no effect until the cluster work lands, "
-           "so there is no client_manager with write_only")
 def test_message_queue_options():
-    if LEGACY:
-        pytest.importorskip('redis')  # Flask-SocketIO builds a RedisManager
+    if not LEGACY:
+        # chat has no message queue yet: each of the original's four set-ups is refused at once
+        # (Flask-SocketIO builds a RedisManager, write-only without an app).
+        with pytest.raises(ValueError, match="^message_queue="):
+            SocketIO(Flask(__name__), message_queue='redis://')
+        with pytest.raises(ValueError, match="^message_queue="):
+            SocketIO(Flask(__name__)).init_app(Flask(__name__), message_queue='redis://')
+        with pytest.raises(ValueError, match="^message_queue="):
+            SocketIO(message_queue='redis://')
+        with pytest.raises(ValueError, match="^message_queue="):
+            SocketIO().init_app(None, message_queue='redis://')
+        return
+    pytest.importorskip('redis')  # Flask-SocketIO builds a RedisManager
     app = Flask(__name__)
     socketio = SocketIO(app, message_queue='redis://')
     assert not socketio.server_options['client_manager'].write_only

@@ -9,7 +9,8 @@ import urllib.request
 
 import socketio
 
-from conftest import REPO_ROOT, VENV_PYTHON, IO_TIMEOUT, SHUTDOWN_TIMEOUT
+from clients import run_node
+from conftest import REPO_ROOT, APP_PYTHON, IO_TIMEOUT, SHUTDOWN_TIMEOUT
 
 EXAMPLE_DIR = os.path.join(REPO_ROOT, "examples", "original_app")
 
@@ -22,7 +23,7 @@ LAUNCH = (
 
 
 def test_original_app_serves_its_page_and_chat(tmp_path):
-    proc = subprocess.Popen([VENV_PYTHON, "-c", LAUNCH], cwd=str(tmp_path), stdout=subprocess.PIPE,
+    proc = subprocess.Popen([APP_PYTHON, "-c", LAUNCH], cwd=str(tmp_path), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         banner = proc.stdout.readline()
@@ -53,6 +54,11 @@ def test_original_app_serves_its_page_and_chat(tmp_path):
             assert inbox.get(timeout=IO_TIMEOUT) == "and from the second"
         for client in clients:
             client.disconnect()
+
+        # socket.io-client under Node, over each transport, as two tabs of the page would
+        for transport in ("polling", "websocket", "default"):
+            r = run_node("original", url, transport, script="flask_client.mjs")
+            assert r["received"] == [["hello from node tab 0", "and from tab 1"]] * 2, (transport, r)
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         output, _ = proc.communicate(timeout=SHUTDOWN_TIMEOUT)

@@ -6,10 +6,7 @@ The app pings every 0.5 s and waits 0.5 s for the pong, so a server that stops a
 while a handler blocks drops clients within the tests.
 """
 import json
-import os
 import queue
-import shutil
-import subprocess
 import threading
 import time
 
@@ -17,123 +14,8 @@ import pytest
 import requests
 import socketio
 
-from conftest import APPS_DIR, IO_TIMEOUT, REPO_ROOT, SHUTDOWN_TIMEOUT
-
-TRANSPORTS = {
-    "polling": ["polling"],
-    "websocket": ["websocket"],
-    "upgrade": None,  # python-socketio's default: polling, then upgrade to WebSocket
-}
-
-
-# ---------------------------------------------------------------- python-socketio client helper
-
-class Client:
-    """A python-socketio Client recording every event it receives, per (namespace, event).
-
-    python-engineio's client runs each received message in its own thread, so events are
-    queued per name and never compared for order across names."""
-
-    def __init__(self, namespaces=("/",), handlers=None):
-        self.sio = socketio.Client(reconnection=False)
-        self.namespaces = list(namespaces)
-        self._queues = {}
-        self._lock = threading.Lock()
-        self.connect_errors = queue.Queue()
-        self.disconnects = queue.Queue()
-        handlers = handlers or {}
-        for ns in self.namespaces:
-            self.sio.on("*", self._catch_all(ns), namespace=ns)
-            self.sio.on("connect_error", self._on_connect_error(ns), namespace=ns)
-            self.sio.on("disconnect", self._on_disconnect(ns), namespace=ns)
-        for (ns, event), handler in handlers.items():
-            self.sio.on(event, handler, namespace=ns)
-
-    def _q(self, ns, event):
-        with self._lock:
-            return self._queues.setdefault((ns, event), queue.Queue())
-
-    def _catch_all(self, ns):
-        def handler(event, *args):
-            self._q(ns, event).put(args)
-        return handler
-
-    def _on_connect_error(self, ns):
-        return lambda *args: self.connect_errors.put((ns, args))
-
-    def _on_disconnect(self, ns):
-        return lambda *args: self.disconnects.put(ns)
-
-    def connect(self, server, transport="websocket", auth=None, query="", headers=None,
-                wait=True):
-        """Connects every namespace; with wait=False, returns once Engine.IO is connected (for
-        connections the server refuses: python-socketio's client would otherwise wait out
-        wait_timeout after the CONNECT_ERROR)."""
-        url = server.url + (("?" + query) if query else "")
-        self.sio.connect(url, transports=TRANSPORTS[transport], namespaces=self.namespaces,
-                         auth=auth, headers=headers or {}, wait=wait, wait_timeout=IO_TIMEOUT)
-        return self
-
-    def next_connect_error(self, timeout=IO_TIMEOUT):
-        try:
-            return self.connect_errors.get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError("no connect_error within %.0f s" % timeout)
-
-    def next(self, event, ns="/", timeout=IO_TIMEOUT):
-        """The argument tuple of the next `event` on `ns` not yet consumed."""
-        try:
-            return self._q(ns, event).get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError("no %r event on %s within %.0f s" % (event, ns, timeout))
-
-    def pending(self, event, ns="/"):
-        q = self._q(ns, event)
-        out = []
-        while True:
-            try:
-                out.append(q.get_nowait())
-            except queue.Empty:
-                return out
-
-    def call(self, event, data=None, ns="/", timeout=IO_TIMEOUT):
-        return self.sio.call(event, data, namespace=ns, timeout=timeout)
-
-    def emit(self, event, data=None, ns="/"):
-        self.sio.emit(event, data, namespace=ns)
-
-    def sync(self, ns="/"):
-        """Round trips after which every packet the server sent before them has been handed to
-        its handler thread and recorded (the client runs each message in a new thread)."""
-        for i in range(3):
-            assert self.call("sync", "sync-%d" % i, ns=ns) == "sync-%d" % i
-
-    def close(self):
-        try:
-            if self.sio.connected or self.sio.eio.state != "disconnected":
-                self.sio.disconnect()
-        except Exception:
-            pass
-
-
-@pytest.fixture
-def clients():
-    """Factory of Clients, all disconnected at teardown."""
-    made = []
-
-    def make(*args, **kwargs):
-        c = Client(*args, **kwargs)
-        made.append(c)
-        return c
-
-    yield make
-    for c in made:
-        c.close()
-
-
-@pytest.fixture(params=sorted(TRANSPORTS))
-def transport(request):
-    return request.param
+from clients import run_node
+from conftest import IO_TIMEOUT, SHUTDOWN_TIMEOUT
 
 
 def expected_transport(transport):
@@ -511,47 +393,6 @@ def test_sigint_stops_server_with_clients_and_busy_threads(start_app, clients):
 
 
 # ---------------------------------------------------------------- socket.io-client under Node
-
-NODE = shutil.which("node")
-
-
-def _decode(value):
-    if isinstance(value, dict):
-        if set(value) == {"$bytes"}:
-            return bytes.fromhex(value["$bytes"])
-        return {k: _decode(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    return value
-
-
-def run_node(scenario, server, transport):
-    if NODE is None:
-        pytest.fail("node is not installed (scripts/setup installs it)")
-    if not os.path.isdir(os.path.join(REPO_ROOT, "node_modules", "socket.io-client")):
-        pytest.fail("node_modules/socket.io-client is missing (scripts/setup runs npm ci)")
-    try:
-        p = subprocess.run([NODE, os.path.join(APPS_DIR, "node_client.mjs"), scenario, server.url,
-                            transport], capture_output=True, text=True, timeout=60)
-    except subprocess.TimeoutExpired as e:
-        raise AssertionError("node scenario %s hung; stdout %r stderr %r"
-                             % (scenario, e.stdout, e.stderr))
-    lines = p.stdout.strip().splitlines()
-    assert lines, "node scenario %s printed nothing (status %d); stderr:\n%s" \
-        % (scenario, p.returncode, p.stderr)
-    result = json.loads(lines[-1])
-    assert p.returncode == 0 and "error" not in result, \
-        "node scenario %s failed: %s\nstderr:\n%s" % (scenario, result.get("error"), p.stderr)
-    return _decode(result)
-
-
-NODE_TRANSPORTS = ["polling", "websocket", "default"]
-
-
-@pytest.fixture(params=NODE_TRANSPORTS)
-def node_transport(request):
-    return request.param
-
 
 def test_node_events_acks_binary(chat_server, node_transport):
     r = run_node("basic", chat_server, node_transport)

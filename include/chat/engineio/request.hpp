@@ -69,17 +69,24 @@ enum class Intent {
 /// The verdict on a request: an intent, or an error to answer with.
 using Verdict = std::variant<Intent, Error>;
 
+/// The transports a server accepts (Node's `transports` option).
+struct AllowedTransports {
+  bool polling = true;
+  bool websocket = true;
+};
+
 /// Validates a request against Engine.IO v4's rules in Node's order: the transport, then the sid
 /// (or, for a handshake, the method, the transport matching the request kind, and the protocol
 /// version, which only a handshake is asked for). `websocket_upgrade` is whether the request is
 /// a WebSocket handshake; `state` is the state of the session its sid names (absent when it
-/// carries no sid).
+/// carries no sid); a transport not in `allowed` is unknown, as in Node.
 inline Verdict classify_request(std::string_view method, const detail::Target& target,
-                                bool websocket_upgrade, SessionState state) {
+                                bool websocket_upgrade, SessionState state, AllowedTransports allowed = {}) {
   const auto transport = target.param("transport");
   if (!transport || (*transport != "polling" && *transport != "websocket"))
     return Error::unknown_transport;
   const bool wants_websocket = *transport == "websocket";
+  if (!(wants_websocket ? allowed.websocket : allowed.polling)) return Error::unknown_transport;
 
   if (!target.param("sid")) {
     if (method != "GET") return Error::bad_handshake_method;

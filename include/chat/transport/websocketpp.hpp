@@ -30,6 +30,7 @@
 #include "../adapter.hpp"
 #include "../detail/client.hpp"
 #include "../detail/core.hpp"
+#include "../detail/cors.hpp"
 #include "../detail/native_socket.hpp"
 #include "../detail/random_id.hpp"
 #include "../detail/static_files.hpp"
@@ -53,6 +54,7 @@ struct ConnectionData {
 
   std::weak_ptr<detail::Client> session;
   bool probe = false;  ///< a WebSocket probing to upgrade a polling session
+  bool cors_allowed = false;  ///< an Engine.IO request from an Origin the policy allows
   /// The transport's count of connection objects alive, so that stop() can tell when every
   /// connection has finished closing.
   std::shared_ptr<std::atomic<std::size_t>> live_connections;
@@ -578,10 +580,9 @@ class Transport {
 
   void add_common_headers(const ConnectionPtr& con) {
     con->replace_header("Connection", "close");
-    const std::string& origin = con->get_request_header("Origin");
-    if (origin.empty() || core_.options().cors_allowed_origins().empty() || !origin_allowed(origin)) return;
-    con->replace_header("Access-Control-Allow-Origin", origin);
-    con->replace_header("Access-Control-Allow-Credentials", "true");
+    if (!con->cors_allowed) return;
+    con->replace_header("Access-Control-Allow-Origin", con->get_request_header("Origin"));
+    if (core_.options().cors_credentials()) con->replace_header("Access-Control-Allow-Credentials", "true");
     con->replace_header("Vary", "Origin");
   }
 
@@ -603,17 +604,27 @@ class Transport {
     respond(con, engineio::error_status(error), engineio::error_body(error), "application/json");
   }
 
-  bool origin_allowed(std::string_view origin) const {
-    for (const auto& allowed : core_.options().cors_allowed_origins())
-      if (allowed == "*" || allowed == origin) return true;
-    return false;
-  }
-
-  /// The origin check: only when origins are configured and the request names one.
-  bool origin_refused(const ConnectionPtr& con) const {
-    if (core_.options().cors_allowed_origins().empty()) return false;
-    const std::string& origin = con->get_request_header("Origin");
-    return !origin.empty() && !origin_allowed(origin);
+  /// The Origin policy's verdict on an Engine.IO request (see Options::cors_allowed_origins).
+  /// A custom check that throws refuses, and the error goes to on_error.
+  detail::OriginVerdict check_origin(const ConnectionPtr& con, const detail::Target& target) {
+    const auto& options = core_.options();
+    if (!options.checks_origin()) return detail::OriginVerdict::unchecked;
+    auto header = [&](const char* name) -> std::optional<std::string_view> {
+      const std::string& value = con->get_request_header(name);
+      if (value.empty()) return std::nullopt;
+      return std::string_view(value);
+    };
+    detail::OriginHeaders headers;
+    headers.origin = con->get_request_header("Origin");
+    headers.host = header("Host");
+    headers.forwarded_proto = header("X-Forwarded-Proto");
+    headers.forwarded_host = header("X-Forwarded-Host");
+    try {
+      return detail::check_origin(options, headers, "http", [&] { return http_request(con, target, false); });
+    } catch (const std::exception& e) {
+      core_.report_error(nullptr, std::string("cors_origin_check: ") + e.what());
+      return detail::OriginVerdict::refused;
+    }
   }
 
   // ---- prepared frames ----
@@ -683,8 +694,15 @@ class Transport {
 
   std::string open_packet(const std::string& sid, bool can_upgrade) const {
     const auto& options = core_.options();
-    return "0" + engineio::open_packet_data(sid, can_upgrade, options.ping_interval(), options.ping_timeout(),
-                                            options.max_payload());
+    return "0" + engineio::open_packet_data(sid, can_upgrade, options.ping_interval() + options.ping_interval_grace(),
+                                            options.ping_timeout(), options.max_payload());
+  }
+
+  /// Whether a polling session is offered the upgrade to WebSocket.
+  bool can_upgrade() const { return core_.options().allow_upgrades() && core_.options().websocket_allowed(); }
+
+  engineio::AllowedTransports allowed_transports() const {
+    return {core_.options().polling_allowed(), core_.options().websocket_allowed()};
   }
 
   std::shared_ptr<Session<Config>> find_session(const detail::Target& target) const {
@@ -729,15 +747,20 @@ class Transport {
     respond(con, 404, "Not Found", "text/plain");
   }
 
-  bool call_http_handler(const ConnectionPtr& con, const detail::Target& target) {
+  static HttpRequest http_request(const ConnectionPtr& con, const detail::Target& target, bool with_body) {
     HttpRequest request;
     request.method = con->get_request().get_method();
     request.target = con->get_resource();
     request.path = target.path;
     request.query = target.query;
     request.headers = request_headers(con);
-    request.body = con->get_request_body();
+    if (with_body) request.body = con->get_request_body();
     request.remote_address = remote_address(con);
+    return request;
+  }
+
+  bool call_http_handler(const ConnectionPtr& con, const detail::Target& target) {
+    HttpRequest request = http_request(con, target, true);
     con->defer_http_response();
     detail::Core* core = &core_;
     auto declined = std::make_shared<bool>(false);
@@ -784,9 +807,15 @@ class Transport {
   }
 
   void on_engine_http(const ConnectionPtr& con, const detail::Target& target) {
-    if (origin_refused(con)) {
-      respond_error(con, engineio::Error::forbidden);
-      return;
+    switch (check_origin(con, target)) {
+      case detail::OriginVerdict::refused:
+        respond_error(con, engineio::Error::forbidden);
+        return;
+      case detail::OriginVerdict::allowed:
+        con->cors_allowed = true;
+        break;
+      case detail::OriginVerdict::unchecked:
+        break;
     }
     const std::string& method = con->get_request().get_method();
     if (method == "OPTIONS") {
@@ -798,7 +827,7 @@ class Transport {
     }
     auto session = find_session(target);
     const auto state = session ? session->state() : engineio::SessionState::absent;
-    const auto verdict = engineio::classify_request(method, target, false, state);
+    const auto verdict = engineio::classify_request(method, target, false, state, allowed_transports());
     if (const auto* error = std::get_if<engineio::Error>(&verdict)) {
       respond_error(con, *error);
       return;
@@ -808,7 +837,11 @@ class Transport {
         const std::string sid = new_sid();
         auto created = std::make_shared<Session<Config>>(*this, sid, make_handshake(con, target), engineio::Transport::polling);
         add_session(sid, created);
-        respond(con, 200, open_packet(sid, core_.options().allow_upgrades()), "text/plain; charset=UTF-8");
+        respond(con, 200, open_packet(sid, can_upgrade()), "text/plain; charset=UTF-8");
+        if (const auto& cookie = core_.options().cookie()) {
+          con->append_header("Set-Cookie", cookie->name + "=" + sid + (cookie->attributes.empty() ? "" : "; ") +
+                                               cookie->attributes);
+        }
         created->start();
         break;
       }
@@ -847,10 +880,11 @@ class Transport {
     const auto target = detail::parse_target(con->get_resource());
     const std::string& path = core_.options().path();
     if (!target || (target->path != path && target->path + "/" != path)) return refuse(404, "Not Found");
-    if (origin_refused(con)) return refuse(403, engineio::error_body(engineio::Error::forbidden));
+    if (check_origin(con, *target) == detail::OriginVerdict::refused)
+      return refuse(403, engineio::error_body(engineio::Error::forbidden));
     auto session = find_session(*target);
     const auto state = session ? session->state() : engineio::SessionState::absent;
-    const auto verdict = engineio::classify_request("GET", *target, true, state);
+    const auto verdict = engineio::classify_request("GET", *target, true, state, allowed_transports());
     if (const auto* error = std::get_if<engineio::Error>(&verdict)) {
       return refuse(engineio::error_status(*error), engineio::error_body(*error));
     }

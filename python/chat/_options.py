@@ -1,0 +1,251 @@
+"""The options of ``SocketIO(app, **options)``: Flask-SocketIO's, python-socketio's and
+python-engineio's names, checked when given and turned into the C++ server's settings.
+
+Every option either does what it does there or is refused at once, with a message that names it
+and says what to use instead: none is accepted and quietly ignored.
+"""
+from __future__ import annotations
+
+import inspect
+import json as std_json
+from typing import Any, Callable, Dict, List, Optional
+
+from .wsgi import base_environ
+
+# What SocketIO() and init_app() accept, beside chat's own (`workers`, `client_bundle_dir`,
+# `connect_timeout`).
+SERVER_OPTIONS = frozenset({
+    # Flask-SocketIO
+    "manage_session", "message_queue", "channel", "path", "resource",
+    # python-socketio
+    "client_manager", "logger", "serializer", "json", "async_handlers", "always_connect",
+    "namespaces", "engineio_logger", "write_only",
+    # python-engineio
+    "async_mode", "ping_interval", "ping_timeout", "max_http_buffer_size", "allow_upgrades",
+    "http_compression", "compression_threshold", "cookie", "cors_allowed_origins",
+    "cors_credentials", "monitor_clients", "transports",
+    # Node's, under python names
+    "upgrade_timeout",
+    # chat's own
+    "workers", "client_bundle_dir", "connect_timeout",
+})
+
+_TRANSPORTS = ("polling", "websocket")
+
+
+class UnsupportedOption(ValueError):
+    """An option (or a value of one) that chat does not support: refused rather than ignored."""
+
+    def __init__(self, name: str, value: Any, why: str):
+        super().__init__("%s=%r: %s" % (name, value, why))
+        self.option = name
+
+
+def check(options: Dict[str, Any]) -> None:
+    """Refuses unknown option names and values chat cannot honour (raises at once)."""
+    unknown = sorted(set(options) - SERVER_OPTIONS)
+    if unknown:
+        raise TypeError("SocketIO() got unknown option%s %s; the options are: %s"
+                        % ("s" if len(unknown) > 1 else "", ", ".join(map(repr, unknown)),
+                           ", ".join(sorted(SERVER_OPTIONS))))
+    for name in ("message_queue", "channel", "client_manager", "write_only"):
+        if name in options and options[name] is not None and not (name == "write_only" and options[name] is False):
+            raise UnsupportedOption(
+                name, options[name],
+                "chat has no message queue or client manager yet: one process serves every client "
+                "(emit from other threads with socketio.emit; leave this option out)")
+    mode = options.get("async_mode")
+    if mode not in (None, "threading"):
+        raise UnsupportedOption("async_mode", mode,
+                                "chat runs handlers on its own thread pool, not on eventlet or gevent; "
+                                "leave async_mode out (or pass 'threading')")
+    if options.get("http_compression") not in (None, False):
+        raise UnsupportedOption("http_compression", options["http_compression"],
+                                "chat does not compress long-polling responses; pass "
+                                "http_compression=False or leave it out")
+    if "compression_threshold" in options:
+        raise UnsupportedOption("compression_threshold", options["compression_threshold"],
+                                "chat does not compress long-polling responses; leave it out")
+    if options.get("monitor_clients") not in (None, True):
+        raise UnsupportedOption("monitor_clients", options["monitor_clients"],
+                                "the C++ server always closes clients that stop answering pings; "
+                                "leave it out")
+    if options.get("engineio_logger") not in (None, False):
+        raise UnsupportedOption("engineio_logger", options["engineio_logger"],
+                                "chat's Engine.IO layer is C++ and does not log packets; leave it out "
+                                "(logger=True logs every Socket.IO event received and emitted)")
+    serializer = options.get("serializer", "default")
+    if serializer != "default":
+        raise UnsupportedOption("serializer", serializer,
+                                "chat speaks the default JSON parser only (no msgpack yet); leave it out")
+    logger = options.get("logger", False)
+    if not isinstance(logger, bool) and not all(hasattr(logger, m) for m in ("info", "error", "exception")):
+        raise UnsupportedOption("logger", logger, "pass True, False or a logging.Logger")
+    json_module = options.get("json")
+    if json_module is not None and not (callable(getattr(json_module, "dumps", None))
+                                        and callable(getattr(json_module, "loads", None))):
+        raise UnsupportedOption("json", json_module, "pass a module with dumps() and loads(), like json")
+    transports(options.get("transports"))
+    cookie(options.get("cookie"))
+    origins = options.get("cors_allowed_origins")
+    if not (origins is None or isinstance(origins, (str, list, tuple, set)) or callable(origins)):
+        raise UnsupportedOption("cors_allowed_origins", origins,
+                                "pass None (same origin only), '*', an origin, a list of origins, or a "
+                                "function of (origin[, environ])")
+
+
+def transports(value) -> Optional[List[str]]:
+    """python-engineio's rule: a name or a list; unknown names are dropped; none left is an error."""
+    if value is None:
+        return None
+    names = [value] if isinstance(value, str) else list(value)
+    valid = [name for name in names if name in _TRANSPORTS]
+    if not valid:
+        raise UnsupportedOption("transports", value, "no valid transport: use 'polling' and/or 'websocket'")
+    return valid
+
+
+def cookie(value) -> Optional[tuple]:
+    """The (name, attributes) of the session cookie: python-engineio's string (a name, with
+    ``Path=/; SameSite=Lax``) or dict (``name`` and attributes; ``True`` for a bare attribute)."""
+    if value is None or value is False:
+        return None
+    if isinstance(value, str):
+        return value, "path=/; SameSite=Lax"
+    if not isinstance(value, dict):
+        raise UnsupportedOption("cookie", value, "pass a cookie name or a dict of its name and attributes")
+    parts = []
+    for attribute, setting in value.items():
+        if attribute == "name" or setting is None or setting is False:
+            continue
+        if callable(setting):
+            raise UnsupportedOption("cookie", value,
+                                    "attribute %r is a function; chat sets the cookie from the C++ server "
+                                    "and takes only str values (or True for a bare attribute)" % attribute)
+        parts.append(attribute if setting is True else "%s=%s" % (attribute, setting))
+    return str(value.get("name", "io")), "; ".join(parts)
+
+
+def _seconds(value) -> float:
+    return float(value)
+
+
+def _ms(seconds) -> int:
+    return int(round(float(seconds) * 1000))
+
+
+def origin_check(function: Callable) -> Callable[[str, dict], bool]:
+    """python-engineio calls a ``cors_allowed_origins`` function with the origin and the WSGI
+    environ, or with the origin alone when it takes one argument."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+        positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        takes_environ = len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in parameters)
+    except (TypeError, ValueError):  # a builtin without a signature: try as python-engineio does
+        takes_environ = None
+
+    def check_request(origin: str, request: dict) -> bool:
+        environ = base_environ(request["method"], request["target"], request["headers"], request["remote_address"])
+        if takes_environ is None:
+            try:
+                return bool(function(origin, environ))
+            except TypeError:
+                return bool(function(origin))
+        return bool(function(origin, environ) if takes_environ else function(origin))
+
+    return check_request
+
+
+def core_options(options: Dict[str, Any]) -> Dict[str, Any]:
+    """The C++ server's settings for `options` (already checked)."""
+    core: Dict[str, Any] = {}
+    if "ping_interval" in options:
+        interval = options["ping_interval"]
+        if isinstance(interval, (tuple, list)):  # python-engineio's (interval, grace period)
+            interval, grace = interval
+            core["ping_interval_grace_ms"] = _ms(grace)
+        core["ping_interval_ms"] = _ms(interval)
+    if "ping_timeout" in options:
+        core["ping_timeout_ms"] = _ms(options["ping_timeout"])
+    if "upgrade_timeout" in options:
+        core["upgrade_timeout_ms"] = _ms(options["upgrade_timeout"])
+    if "connect_timeout" in options:
+        core["connect_timeout_ms"] = _ms(options["connect_timeout"])
+    if "max_http_buffer_size" in options:
+        core["max_payload"] = int(options["max_http_buffer_size"])
+    if "allow_upgrades" in options:
+        core["allow_upgrades"] = bool(options["allow_upgrades"])
+    if "cors_credentials" in options:
+        core["cors_credentials"] = bool(options["cors_credentials"])
+    origins = options.get("cors_allowed_origins")
+    if origins is None:
+        core["cors_allow_same_origin"] = True  # Flask-SocketIO's default: the page's own site only
+    elif callable(origins) and not isinstance(origins, str):
+        core["cors_origin_check"] = origin_check(origins)
+    elif origins == "*":
+        core["cors_allowed_origins"] = ["*"]
+    elif isinstance(origins, str):
+        core["cors_allowed_origins"] = [origins]
+    else:
+        core["cors_allowed_origins"] = ["*"] if "*" in origins else [str(o) for o in origins]
+    allowed = transports(options.get("transports"))
+    if allowed is not None:
+        core["transports"] = allowed
+    session_cookie = cookie(options.get("cookie"))
+    if session_cookie is not None:
+        core["cookie"] = session_cookie
+    path = options.get("path") or options.get("resource") or "socket.io"
+    core["path"] = "/" + path.strip("/") + "/"
+    if "workers" in options:
+        core["workers"] = int(options["workers"])
+    core["ordered_events"] = not options.get("async_handlers", False)
+    return core
+
+
+class JsonCodec:
+    """A ``json=`` module in the path of every payload: what goes out is its ``dumps``' output
+    (so the types it knows, such as Flask's for dates, can be sent), what comes in is its
+    ``loads``' output. Bytes pass around it as binary attachments, as in python-socketio."""
+
+    _KEY = "\x00chat-binary"
+
+    def __init__(self, module, app=None):
+        self.module = module
+        self.app = app
+
+    def _call(self, function, *args):
+        # Flask's json reads the app's settings from the app context (Flask-SocketIO wraps it
+        # the same way).
+        if self.app is not None and getattr(self.module, "__name__", "") == "flask.json":
+            with self.app.app_context():
+                return function(*args)
+        return function(*args)
+
+    def _hide(self, value, found):
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            found.append(bytes(value))
+            return {self._KEY: len(found) - 1}
+        if isinstance(value, dict):
+            return {k: self._hide(v, found) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self._hide(v, found) for v in value]
+        return value
+
+    def _restore(self, value, found):
+        if isinstance(value, dict):
+            if len(value) == 1 and self._KEY in value:
+                return found[value[self._KEY]]
+            return {k: self._restore(v, found) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._restore(v, found) for v in value]
+        return value
+
+    def outgoing(self, args: list) -> list:
+        found: list = []
+        text = self._call(self.module.dumps, self._hide(list(args), found))
+        return self._restore(std_json.loads(text), found)
+
+    def incoming(self, args):
+        found: list = []
+        text = std_json.dumps(self._hide(args, found))
+        return self._restore(self._call(self.module.loads, text), found)

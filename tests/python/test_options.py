@@ -1,0 +1,359 @@
+"""Every option of Flask-SocketIO / python-socketio / python-engineio that `chat.SocketIO`
+accepts does what it does there, on the wire; every one it cannot honour is refused at once
+with an error naming it. Servers run in this process (socketio.run on a thread, port 0) and are
+reached over real sockets."""
+import io
+import json
+import logging
+import re
+import threading
+import time
+
+import pytest
+import requests
+import websocket
+from flask import Flask
+
+import chat
+from chat import SocketIO, emit
+from clients import Client
+from conftest import IO_TIMEOUT
+
+
+class Running:
+    """A SocketIO served on a thread of this process, on a free port."""
+
+    def __init__(self, socketio, app):
+        self.socketio = socketio
+        self.thread = threading.Thread(target=socketio.run, args=(app,), kwargs={"port": 0}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + IO_TIMEOUT
+        while getattr(socketio, "port", None) is None:
+            assert time.monotonic() < deadline, "the server did not start"
+            assert self.thread.is_alive(), "socketio.run() returned before serving"
+            time.sleep(0.01)
+        self.port = socketio.port
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def handshake(self, headers=None, transport="polling"):
+        return requests.get(self.url + "/socket.io/?EIO=4&transport=" + transport, headers=headers or {},
+                            timeout=IO_TIMEOUT)
+
+    def open_packet(self, headers=None):
+        r = self.handshake(headers)
+        assert r.status_code == 200 and r.text.startswith("0{"), (r.status_code, r.text)
+        return json.loads(r.text[1:])
+
+    def ws_url(self, query=""):
+        return "ws://127.0.0.1:%d/socket.io/?EIO=4&transport=websocket%s" % (self.port, query)
+
+    def stop(self):
+        self.socketio.stop()
+        self.thread.join(IO_TIMEOUT)
+        assert not self.thread.is_alive(), "socketio.run() did not return after stop()"
+
+
+@pytest.fixture
+def serve():
+    """serve(socketio, app=None) -> Running; stopped at teardown."""
+    running = []
+
+    def start(socketio, app=None):
+        app = app or Flask(__name__)
+        server = Running(socketio, app)
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.stop()
+
+
+def refused_status(server, origin):
+    try:
+        ws = websocket.create_connection(server.ws_url(), origin=origin, timeout=IO_TIMEOUT)
+    except websocket.WebSocketBadStatusException as e:
+        return e.status_code
+    ws.close()
+    return 101
+
+
+# ---------------------------------------------------------------- CORS
+
+def test_default_allows_only_the_same_origin(serve):
+    server = serve(SocketIO())
+    own = "http://127.0.0.1:%d" % server.port
+    r = server.handshake({"Origin": own})
+    assert r.status_code == 200
+    assert r.headers["Access-Control-Allow-Origin"] == own
+    refused = server.handshake({"Origin": "http://other.example"})
+    assert refused.status_code == 403 and refused.json() == {"code": 4, "message": "Forbidden"}
+    assert server.handshake().status_code == 200  # no Origin: not a browser
+    # a proxy's X-Forwarded-Host / -Proto name the origin the browser sees
+    assert server.handshake({"Origin": "https://chat.example", "X-Forwarded-Host": "chat.example",
+                             "X-Forwarded-Proto": "https"}).status_code == 200
+    assert server.handshake({"Origin": "https://chat.example", "X-Forwarded-Host": "other.example",
+                             "X-Forwarded-Proto": "https"}).status_code == 403
+    assert refused_status(server, own) == 101
+    assert refused_status(server, "http://other.example") == 403
+
+
+def test_empty_list_turns_cors_off(serve):
+    server = serve(SocketIO(cors_allowed_origins=[]))
+    r = server.handshake({"Origin": "http://other.example"})
+    assert r.status_code == 200
+    assert "Access-Control-Allow-Origin" not in r.headers
+
+
+def test_one_origin_as_a_string(serve):
+    server = serve(SocketIO(cors_allowed_origins="http://good.example"))
+    assert server.handshake({"Origin": "http://good.example"}).status_code == 200
+    assert server.handshake({"Origin": "http://127.0.0.1:%d" % server.port}).status_code == 403
+
+
+def test_function_of_the_origin_alone(serve):
+    seen = []
+
+    def allowed(origin):
+        seen.append(origin)
+        return origin == "http://good.example"
+
+    server = serve(SocketIO(cors_allowed_origins=allowed))
+    assert server.handshake({"Origin": "http://good.example"}).status_code == 200
+    assert server.handshake({"Origin": "http://bad.example"}).status_code == 403
+    assert refused_status(server, "http://bad.example") == 403
+    assert seen == ["http://good.example", "http://bad.example", "http://bad.example"]
+
+
+def test_cors_credentials_false(serve):
+    server = serve(SocketIO(cors_allowed_origins="*", cors_credentials=False))
+    r = server.handshake({"Origin": "http://any.example"})
+    assert r.headers["Access-Control-Allow-Origin"] == "http://any.example"
+    assert "Access-Control-Allow-Credentials" not in r.headers
+
+
+# ---------------------------------------------------------------- Engine.IO options
+
+def test_transports_websocket_only(serve):
+    server = serve(SocketIO(transports=["websocket"]))
+    r = server.handshake()
+    assert r.status_code == 400 and r.json() == {"code": 0, "message": "Transport unknown"}
+    ws = websocket.create_connection(server.ws_url(), timeout=IO_TIMEOUT)
+    try:
+        assert ws.recv().startswith("0{")
+    finally:
+        ws.close()
+
+
+def test_transports_polling_only(serve, clients):
+    server = serve(SocketIO(transports="polling"))
+    assert server.open_packet()["upgrades"] == []
+    with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+        websocket.create_connection(server.ws_url(), timeout=IO_TIMEOUT)
+    assert refused.value.status_code == 400
+    c = clients().connect(server, "upgrade")  # asks to upgrade, is not offered one, stays polling
+    assert c.sio.transport() == "polling"
+
+
+def test_no_valid_transport_is_refused():
+    with pytest.raises(ValueError, match="transports"):
+        SocketIO(transports=["carrier-pigeon"])
+
+
+def test_cookie_name(serve):
+    server = serve(SocketIO(cookie="route"))
+    r = server.handshake()
+    sid = json.loads(r.text[1:])["sid"]
+    assert r.headers["Set-Cookie"] == "route=%s; path=/; SameSite=Lax" % sid
+
+
+def test_cookie_attributes(serve):
+    server = serve(SocketIO(cookie={"name": "lb", "path": "/chat", "Secure": True, "HttpOnly": True,
+                                    "SameSite": "Strict", "Domain": None}))
+    r = server.handshake()
+    sid = json.loads(r.text[1:])["sid"]
+    assert r.headers["Set-Cookie"] == "lb=%s; path=/chat; Secure; HttpOnly; SameSite=Strict" % sid
+
+
+def test_cookie_attribute_functions_are_refused():
+    with pytest.raises(ValueError, match="cookie"):
+        SocketIO(cookie={"name": "io", "Expires": lambda: "tomorrow"})
+
+
+def test_ping_interval_with_grace_period(serve):
+    server = serve(SocketIO(ping_interval=(2, 3), ping_timeout=4))
+    packet = server.open_packet()
+    # python-engineio tells clients the interval plus the grace period
+    assert (packet["pingInterval"], packet["pingTimeout"]) == (5000, 4000)
+
+
+def test_upgrade_timeout(serve):
+    server = serve(SocketIO(upgrade_timeout=0.2))
+    sid = server.open_packet()["sid"]
+    probe = websocket.create_connection(server.ws_url("&sid=" + sid), timeout=IO_TIMEOUT)
+    try:
+        # A probe that never sends 2probe is closed once upgrade_timeout has passed (with the
+        # default 10 s, recv() would time out first and fail the test).
+        while probe.recv() not in ("", b""):
+            pass
+    finally:
+        probe.close()
+
+
+def test_max_http_buffer_size(serve):
+    server = serve(SocketIO(max_http_buffer_size=100))
+    assert server.open_packet()["maxPayload"] == 100
+
+
+# ---------------------------------------------------------------- python-socketio options
+
+def test_async_handlers_lets_one_clients_events_overlap(serve, clients):
+    socketio = SocketIO(async_handlers=True)
+    released = threading.Event()
+
+    @socketio.on("wait")
+    def wait():
+        return "released" if released.wait(IO_TIMEOUT) else "timed out"
+
+    @socketio.on("release")
+    def release():
+        released.set()
+        return "ok"
+
+    server = serve(socketio)
+    c = clients().connect(server, "websocket")
+    c.emit("wait")  # its handler blocks until the next event of the same client has run
+    assert c.call("release") == "ok"
+
+
+@pytest.fixture
+def chat_logger():
+    """The "chat" logger, put back as it was after the test (logger=True configures it)."""
+    logger = logging.getLogger("chat")
+    level, handlers = logger.level, list(logger.handlers)
+    yield logger
+    logger.setLevel(level)
+    logger.handlers[:] = handlers
+
+
+def test_logger_true_logs_events(serve, clients, caplog, chat_logger):
+    socketio = SocketIO(logger=True)
+    assert chat_logger.level == logging.INFO
+
+    @socketio.on("hello")
+    def hello(data):
+        emit("reply", data)
+
+    server = serve(socketio)
+    c = clients().connect(server, "websocket")
+    with caplog.at_level(logging.INFO, logger="chat"):
+        c.emit("hello", 1)
+        c.next("reply")
+    messages = [r.getMessage() for r in caplog.records if r.name == "chat"]
+    assert any(re.match(r'received event "hello" from \S+ \[/\]', m) for m in messages), messages
+    assert any(m.startswith('emitting event "reply" to ') for m in messages), messages
+
+
+def test_logger_object_gets_the_logs(serve, clients):
+    stream = io.StringIO()
+    custom = logging.getLogger("test_options.custom")
+    custom.setLevel(logging.INFO)
+    handler = logging.StreamHandler(stream)
+    custom.addHandler(handler)
+    try:
+        socketio = SocketIO(logger=custom)
+
+        @socketio.on("hello")
+        def hello(data):
+            return data
+
+        server = serve(socketio)
+        c = clients().connect(server, "websocket")
+        assert c.call("hello", 2) == 2
+        assert 'received event "hello"' in stream.getvalue()
+    finally:
+        custom.removeHandler(handler)
+
+
+class Tagging:
+    """A json module of the kind python-socketio accepts: it writes sets as sorted lists and
+    reads every object with a marker key added."""
+
+    @staticmethod
+    def dumps(value, **kwargs):
+        return json.dumps(value, default=lambda o: sorted(o) if isinstance(o, set) else repr(o), **kwargs)
+
+    @staticmethod
+    def loads(text, **kwargs):
+        return json.loads(text, object_hook=lambda d: dict(d, tagged=True), **kwargs)
+
+
+def test_json_module(serve, clients):
+    socketio = SocketIO(json=Tagging)
+
+    @socketio.on("convert")
+    def convert(data):
+        return {"received": data, "set": {3, 1, 2}, "bytes": b"\x00\x01"}
+
+    server = serve(socketio)
+    c = clients().connect(server, "websocket")
+    reply = c.call("convert", {"a": 1})
+    assert reply == {"received": {"a": 1, "tagged": True}, "set": [1, 2, 3], "bytes": b"\x00\x01"}
+
+
+# ---------------------------------------------------------------- refused at once
+
+@pytest.mark.parametrize("options, named", [
+    ({"message_queue": "redis://"}, "message_queue"),
+    ({"channel": "other"}, "channel"),
+    ({"client_manager": object()}, "client_manager"),
+    ({"write_only": True}, "write_only"),
+    ({"async_mode": "eventlet"}, "async_mode"),
+    ({"async_mode": "gevent"}, "async_mode"),
+    ({"http_compression": True}, "http_compression"),
+    ({"compression_threshold": 2048}, "compression_threshold"),
+    ({"monitor_clients": False}, "monitor_clients"),
+    ({"engineio_logger": True}, "engineio_logger"),
+    ({"serializer": "msgpack"}, "serializer"),
+    ({"json": object()}, "json"),
+    ({"logger": "yes"}, "logger"),
+    ({"cors_allowed_origins": 42}, "cors_allowed_origins"),
+])
+def test_unsupported_options_are_refused(options, named):
+    with pytest.raises(ValueError, match="^%s=" % named) as refused:
+        SocketIO(Flask(__name__), **options)
+    assert refused.value.option == named
+    # the same from init_app, and with no app (Flask-SocketIO's emitter-only instance)
+    with pytest.raises(ValueError, match="^%s=" % named):
+        SocketIO().init_app(Flask(__name__), **options)
+    with pytest.raises(ValueError, match="^%s=" % named):
+        SocketIO(**options)
+
+
+def test_supported_values_of_those_options_are_accepted():
+    SocketIO(Flask(__name__), async_mode="threading", http_compression=False, monitor_clients=True,
+             engineio_logger=False, serializer="default", write_only=False, json=json, logger=False)
+
+
+def test_unknown_option_names_are_refused():
+    with pytest.raises(TypeError, match="'ping_intervall'"):
+        SocketIO(ping_intervall=3)
+
+
+def test_unknown_emit_arguments_are_refused():
+    socketio = SocketIO()
+    with pytest.raises(TypeError, match="'brodcast'"):
+        socketio.emit("x", brodcast=True)
+
+
+@pytest.mark.parametrize("argument", ["certfile", "keyfile", "ssl_context"])
+def test_run_refuses_tls_rather_than_serving_plain_http(argument):
+    socketio = SocketIO(Flask(__name__))
+    with pytest.raises(ValueError, match="^%s=.*TLS" % argument):
+        socketio.run(port=0, **{argument: "server.pem"})
+    assert socketio.server is None  # nothing was bound
+
+
+def test_run_refuses_unknown_arguments():
+    with pytest.raises(TypeError, match="'reload'"):
+        SocketIO(Flask(__name__)).run(port=0, reload=True)
