@@ -11,46 +11,13 @@
 //
 // Prints one line of JSON and exits 0, or prints {"error": "..."} and exits 1; every wait is
 // bounded.
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { ack, connected, io, next, runScenario, timeout, transportOptions, WAIT_MS } from "./scenario.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.resolve(here, "..", "..", "..", "package.json"));
-const { io } = require("socket.io-client");
-
-const WAIT_MS = 10000;
 const [scenario, url, transport, allowedOrigin, refusedOrigin] = process.argv.slice(2);
-const transportOpts =
-  transport === "polling" ? { transports: ["polling"] }
-  : transport === "websocket" ? { transports: ["websocket"] }
-  : {};
-
-function timeout(promise, what) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${WAIT_MS} ms: ${what}`)), WAIT_MS);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
 
 function connect(headers) {
-  return io(url, { forceNew: true, reconnection: false, timeout: WAIT_MS, extraHeaders: headers, ...transportOpts });
-}
-
-function next(socket, event) {
-  return timeout(new Promise((resolve) => socket.once(event, (...args) => resolve(args))), `event ${event}`);
-}
-
-function connected(socket) {
-  return timeout(new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", (err) => reject(new Error("connect_error: " + err.message)));
-  }), "connect");
-}
-
-function ack(socket, event, ...args) {
-  return timeout(new Promise((resolve) => socket.emit(event, ...args, (...reply) => resolve(reply))), `ack of ${event}`);
+  return io(url, { forceNew: true, reconnection: false, timeout: WAIT_MS, extraHeaders: headers,
+                   ...transportOptions(transport) });
 }
 
 async function get(pathname, headers = {}) {
@@ -124,11 +91,4 @@ const scenarios = {
   },
 };
 
-try {
-  const result = await scenarios[scenario]();
-  console.log(JSON.stringify(result));
-  process.exit(0);
-} catch (error) {
-  console.log(JSON.stringify({ error: String(error && error.stack || error) }));
-  process.exit(1);
-}
+await runScenario(scenarios, scenario);

@@ -6,64 +6,15 @@
 // Prints one line of JSON (the scenario's observations; bytes as {"$bytes": "<hex>"}) and exits
 // 0, or prints {"error": "..."} and exits 1. Every wait is bounded, so a broken server fails the
 // scenario instead of hanging it.
-import { createRequire } from "node:module";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { ack, connected, io, next, runScenario, timeout, transportOptions, WAIT_MS } from "./scenario.mjs";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const require = createRequire(path.resolve(here, "..", "..", "..", "package.json"));
-const { io } = require("socket.io-client");
-
-const WAIT_MS = 10000;
 const [scenario, url, transport] = process.argv.slice(2);
-const transportOpts =
-  transport === "polling" ? { transports: ["polling"] }
-  : transport === "websocket" ? { transports: ["websocket"] }
-  : {};
-
-function encode(value) {
-  if (Buffer.isBuffer(value)) return { $bytes: value.toString("hex") };
-  if (value instanceof ArrayBuffer) return { $bytes: Buffer.from(value).toString("hex") };
-  if (ArrayBuffer.isView(value)) {
-    return { $bytes: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex") };
-  }
-  if (Array.isArray(value)) return value.map(encode);
-  if (value && typeof value === "object") {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, encode(v)]));
-  }
-  return value;
-}
-
-function timeout(promise, what) {
-  let timer;
-  const limit = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${WAIT_MS} ms: ${what}`)), WAIT_MS);
-  });
-  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
-}
+const transportOpts = transportOptions(transport);
 
 function connect(nsp = "/", opts = {}) {
   return io(url + (nsp === "/" ? "" : nsp), {
     forceNew: true, reconnection: false, timeout: WAIT_MS, ...transportOpts, ...opts,
   });
-}
-
-// Resolves with the arguments of the next `event` on `socket`.
-function next(socket, event) {
-  return timeout(new Promise((resolve) => socket.once(event, (...args) => resolve(args))),
-    `event ${event}`);
-}
-
-function connected(socket) {
-  return timeout(new Promise((resolve, reject) => {
-    socket.once("connect", resolve);
-    socket.once("connect_error", (err) => reject(new Error("connect_error: " + err.message)));
-  }), "connect");
-}
-
-function ack(socket, event, ...args) {
-  return timeout(new Promise((resolve) => socket.emit(event, ...args, (...reply) => resolve(reply))),
-    `ack of ${event}`);
 }
 
 const scenarios = {
@@ -235,12 +186,4 @@ const scenarios = {
   },
 };
 
-try {
-  if (!scenarios[scenario]) throw new Error("unknown scenario " + scenario);
-  const result = await scenarios[scenario]();
-  process.stdout.write(JSON.stringify(encode(result)) + "\n");
-  process.exit(0);
-} catch (err) {
-  process.stdout.write(JSON.stringify({ error: String(err && err.stack || err) }) + "\n");
-  process.exit(1);
-}
+await runScenario(scenarios, scenario);
