@@ -215,7 +215,7 @@ class ChatApp {
     io_.on_any([](chat::Socket&, chat::Event& event) {
       event.ack(refusal({"bad_request", "Unknown event \"" + event.name() + "\"."}));
     });
-    io_.on_disconnect([this](chat::Socket& socket, std::string_view) { disconnected(socket); });
+    io_.on_disconnect([this](chat::Socket& socket, chat::DisconnectReason) { disconnected(socket); });
   }
 
  private:

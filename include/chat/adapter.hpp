@@ -1,37 +1,58 @@
-// chat::Adapter: where rooms live and how a broadcast finds its recipients. The in-memory
-// adapter is the default; a cluster adapter (Redis, ...) implements the same interface and
-// plugs in through `Server::set_adapter_factory` without touching sessions or transports.
+// chat::Adapter: where a namespace's rooms live and how a broadcast, and every request that may
+// span servers (fetch sockets, server-side emits, broadcasts with acks, session persistence),
+// finds its way. The in-memory adapter is the default; a cluster adapter (Redis, ...)
+// implements the same interface and plugs in through Server::set_adapter_factory without
+// touching sessions or transports. This header needs neither Asio nor the rest of the server.
 #ifndef CHAT_ADAPTER_HPP
 #define CHAT_ADAPTER_HPP
 
-// The outermost chat header included brings in the bodies (impl/core.hpp) once every
-// declaration they use is complete; headers it includes on the way leave them out.
-#ifndef CHAT_DECLARATIONS_OPEN
-#define CHAT_DECLARATIONS_OPEN
-#define CHAT_ADAPTER_HPP_OUTERMOST
-#endif
-
+#include <cstddef>        // size_t
+#include <cstdint>        // uint64_t
+#include <functional>     // function
 #include <memory>         // shared_ptr
+#include <optional>       // optional
 #include <string>         // string
 #include <unordered_map>  // unordered_map
 #include <unordered_set>  // unordered_set
+#include <utility>        // move
 #include <vector>         // vector
 
-#include "socketio/packet.hpp"
+#include "args.hpp"
+#include "fwd.hpp"
+#include "handshake.hpp"
+#include "parser.hpp"
 
 namespace chat {
 
-class Namespace;
+/// A packet on its way to one or more sockets: the packet itself (what a cluster adapter sends
+/// to the other servers) and its encoding, made once by the server's parser and shared by every
+/// local recipient.
+///
+/// @par Thread Safety
+/// Immutable: one may be read by several threads (the shards of a ShardedServer) at once.
+class OutgoingPacket {
+ public:
+  OutgoingPacket(socketio::Packet packet, const Parser& parser)
+      : packet_(std::move(packet)), encoded_(parser.encode(packet_)) {}
 
-using SocketId = std::string;
-using Room = std::string;
+  const socketio::Packet& packet() const { return packet_; }
+  const socketio::Encoded& encoded() const { return encoded_; }
 
-/// A packet encoded once for every recipient of a broadcast.
-struct EncodedPacket {
-  socketio::Encoded encoded;
-  /// Per-transport cache of the frames built from `encoded` (for WebSocket, one prepared frame
-  /// per Engine.IO message, shared by every recipient). Touched only on the io thread.
-  mutable std::shared_ptr<void> transport_cache;
+  /// The encoding of `packet`, as an Engine.IO session queues it: it keeps the packet alive.
+  static std::shared_ptr<const engineio::Messages> messages(const std::shared_ptr<const OutgoingPacket>& packet) {
+    return std::shared_ptr<const engineio::Messages>(packet, &packet->encoded_);
+  }
+
+ private:
+  socketio::Packet packet_;
+  socketio::Encoded encoded_;
+};
+
+/// How a broadcast is to travel (Node's broadcast flags).
+struct BroadcastFlags {
+  /// This server only: a cluster adapter does not send it to the other servers (Node's `local`).
+  /// A ShardedServer is one server: its shards all deliver it.
+  bool local = false;
 };
 
 /// Who a broadcast reaches: sockets in any of `rooms` (every socket of the namespace when
@@ -39,69 +60,168 @@ struct EncodedPacket {
 struct BroadcastOptions {
   std::unordered_set<Room> rooms;
   std::unordered_set<Room> except;
+  BroadcastFlags flags;
 };
 
-/// The room registry and broadcaster of one namespace (Node's socket.io-adapter).
+/// A socket as fetch_sockets reports it, wherever it is (Node's RemoteSocket's data).
+struct SocketInfo {
+  SocketId id;
+  Handshake handshake;
+  json auth;                 ///< the CONNECT packet's auth object ({} when none)
+  std::vector<Room> rooms;   ///< its own id included
+  json data;                 ///< Socket::data()
+};
+
+/// What connection state recovery keeps of a socket that lost its connection (Node's
+/// persisted session).
+struct PersistedSession {
+  SocketId sid;
+  std::string pid;            ///< the private id the client shows to recover it
+  std::vector<Room> rooms;
+  json data;
+  std::vector<socketio::Packet> missed;  ///< restored only: packets broadcast to it meanwhile
+};
+
+/// What an adapter may do with the sockets of its namespace on this server: implemented by the
+/// namespace, handed to the adapter factory.
 ///
 /// @par Thread Safety
-/// Called only on the server's io thread.
-class Adapter {
+/// The server's io thread only.
+class LocalSockets {
  public:
-  virtual ~Adapter() = default;
+  /// The namespace's name ("/", "/chat").
+  virtual const std::string& name() const = 0;
+  /// The server's parser, to encode packets for these sockets.
+  virtual const Parser& parser() const = 0;
+  /// How many sockets the namespace has here.
+  virtual std::size_t size() const = 0;
+  /// Sends a packet to one socket (nothing when it is not here).
+  virtual void deliver(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet) = 0;
+  /// Sends a packet to every socket of the namespace.
+  virtual void deliver_to_all(const std::shared_ptr<const OutgoingPacket>& packet) = 0;
+  /// Sends a packet that asks for an acknowledgement (its id set by `next_ack_id`), and gives
+  /// the socket's answer to `on_ack` (never called when the socket leaves first). False when the
+  /// socket is not here.
+  virtual bool deliver_expecting_ack(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet,
+                                     std::function<void(Args)> on_ack) = 0;
+  /// A fresh ack id of this namespace: one id serves every socket a broadcast reaches.
+  virtual std::uint64_t next_ack_id() = 0;
+  /// Disconnects one socket; with `close`, its whole connection.
+  virtual void disconnect(const SocketId& id, bool close) = 0;
+  /// A socket's details (its rooms left empty: the adapter knows them), or nullopt.
+  virtual std::optional<SocketInfo> describe(const SocketId& id) const = 0;
+  /// Runs the namespace's server-side emit hook on an event another server sent; `reply`
+  /// answers it (once at most).
+  virtual void receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) = 0;
 
-  /// Adds a socket to rooms.
-  virtual void add_all(const SocketId& id, const std::vector<Room>& rooms) = 0;
-  /// Removes a socket from one room.
-  virtual void del(const SocketId& id, const Room& room) = 0;
-  /// Removes a socket from every room (it disconnected).
-  virtual void del_all(const SocketId& id) = 0;
-  /// Delivers `packet` to every local socket the options select.
-  virtual void broadcast(const std::shared_ptr<const EncodedPacket>& packet, const BroadcastOptions& options) = 0;
-  /// The rooms a socket is in.
-  virtual std::vector<Room> socket_rooms(const SocketId& id) const = 0;
-  /// The ids of the sockets the options select.
-  virtual std::vector<SocketId> sockets(const BroadcastOptions& options) const = 0;
-
-  /// Makes the sockets the options select join `rooms` (Node's addSockets). The default acts on
-  /// the sockets this adapter holds, through `sockets` and `add_all`; an adapter that spans
-  /// several servers also reaches theirs.
-  virtual void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms);
-  /// Makes the sockets the options select leave `rooms` (Node's delSockets). The default acts
-  /// on the sockets this adapter holds, through `sockets` and `del`.
-  virtual void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms);
-  /// Disconnects the sockets of `nsp` the options select; with `close`, their whole connections
-  /// (Node's disconnectSockets). The default acts on the sockets of `nsp` this adapter holds.
-  virtual void disconnect_sockets(Namespace& nsp, const BroadcastOptions& options, bool close);
+ protected:
+  ~LocalSockets() = default;
 };
 
-/// The default adapter: rooms in two hash maps, broadcasts delivered in process.
+/// The room registry and message router of one namespace (Node's socket.io-adapter). Requests
+/// that span servers answer through callbacks, so a cluster adapter may answer later, once the
+/// other servers have.
+///
+/// @par Thread Safety
+/// Called only on the server's io thread; callbacks are called on it too.
+class Adapter {
+ public:
+  /// How many clients a broadcast with acks reached on one server (or all of them).
+  using ClientCount = std::function<void(std::size_t clients)>;
+
+  virtual ~Adapter() = default;
+
+  // ---- the rooms of local sockets ----
+
+  /// Adds a local socket to rooms.
+  virtual void add_all(const SocketId& id, const std::vector<Room>& rooms) = 0;
+  /// Removes a local socket from one room.
+  virtual void del(const SocketId& id, const Room& room) = 0;
+  /// Removes a local socket from every room (it disconnected).
+  virtual void del_all(const SocketId& id) = 0;
+  /// The rooms a local socket is in.
+  virtual std::vector<Room> socket_rooms(const SocketId& id) const = 0;
+  /// The ids of the local sockets the options select.
+  virtual std::vector<SocketId> sockets(const BroadcastOptions& options) const = 0;
+
+  // ---- what may span servers ----
+
+  /// Delivers `packet` to every socket the options select.
+  virtual void broadcast(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options) = 0;
+  /// Delivers `packet` (its id set) to every socket the options select, each answer going to
+  /// `on_ack`; `on_client_count` learns how many sockets it reached, once per server that
+  /// reports (Node's broadcastWithAck). With a `server_count` of N, N reports come.
+  virtual void broadcast_with_ack(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options,
+                                  ClientCount on_client_count, std::function<void(Args)> on_ack) = 0;
+  /// How many servers the adapter spans (this one included).
+  virtual void server_count(std::function<void(std::size_t servers)> done) = 0;
+  /// Makes the selected sockets join `rooms` (Node's addSockets).
+  virtual void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) = 0;
+  /// Makes the selected sockets leave `rooms` (Node's delSockets).
+  virtual void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) = 0;
+  /// Disconnects the selected sockets; with `close`, their whole connections (Node's
+  /// disconnectSockets).
+  virtual void disconnect_sockets(const BroadcastOptions& options, bool close) = 0;
+  /// The selected sockets, wherever they are (Node's fetchSockets).
+  virtual void fetch_sockets(const BroadcastOptions& options, std::function<void(std::vector<SocketInfo>)> done) = 0;
+  /// Sends an event to the namespace of the same name on every other server (Node's
+  /// serverSideEmit). `on_server_count` learns how many servers were sent it (0 with no other
+  /// server); each of their replies goes to `on_reply`. Never delivered to this server.
+  virtual void server_side_emit(const Args& event_and_args, ClientCount on_server_count,
+                                std::function<void(Args)> on_reply) = 0;
+  /// Keeps a disconnected socket's state for connection state recovery.
+  virtual void persist_session(const PersistedSession& session) = 0;
+  /// Gives back a session kept by `persist_session` for the client that shows `pid`, with the
+  /// packets broadcast to it since `offset`, or nullopt.
+  virtual void restore_session(const std::string& pid, const std::string& offset,
+                               std::function<void(std::optional<PersistedSession>)> done) = 0;
+};
+
+/// The default adapter: the rooms of local sockets in two hash maps; every request answered
+/// from this server alone (a server_count of 1, no server-side emit reaching anyone, no session
+/// kept: Node's base adapter).
 class InMemoryAdapter : public Adapter {
  public:
-  explicit InMemoryAdapter(Namespace& nsp) : nsp_(nsp) {}
+  explicit InMemoryAdapter(LocalSockets& sockets) : sockets_(sockets) {}
 
   void add_all(const SocketId& id, const std::vector<Room>& rooms) override;
   void del(const SocketId& id, const Room& room) override;
   void del_all(const SocketId& id) override;
-  void broadcast(const std::shared_ptr<const EncodedPacket>& packet, const BroadcastOptions& options) override;
   std::vector<Room> socket_rooms(const SocketId& id) const override;
   std::vector<SocketId> sockets(const BroadcastOptions& options) const override;
 
+  void broadcast(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options) override;
+  void broadcast_with_ack(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options,
+                          ClientCount on_client_count, std::function<void(Args)> on_ack) override;
+  void server_count(std::function<void(std::size_t)> done) override { done(1); }
+  void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override;
+  void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override;
+  void disconnect_sockets(const BroadcastOptions& options, bool close) override;
+  void fetch_sockets(const BroadcastOptions& options, std::function<void(std::vector<SocketInfo>)> done) override;
+  void server_side_emit(const Args&, ClientCount on_server_count, std::function<void(Args)>) override {
+    on_server_count(0);
+  }
+  void persist_session(const PersistedSession&) override {}
+  void restore_session(const std::string&, const std::string&,
+                       std::function<void(std::optional<PersistedSession>)> done) override {
+    done(std::nullopt);
+  }
+
+ protected:
+  LocalSockets& local() const { return sockets_; }
+
  private:
-  /// Calls `visit(id)` once for each socket the options select.
+  /// Calls `visit(id)` once for each local socket the options select.
   template <class Visit>
   void for_each_selected(const BroadcastOptions& options, Visit&& visit) const;
 
-  Namespace& nsp_;
+  LocalSockets& sockets_;
   std::unordered_map<Room, std::unordered_set<SocketId>> rooms_;
   std::unordered_map<SocketId, std::unordered_set<Room>> sids_;
 };
 
 }  // namespace chat
 
-#ifdef CHAT_ADAPTER_HPP_OUTERMOST
-#undef CHAT_ADAPTER_HPP_OUTERMOST
-#undef CHAT_DECLARATIONS_OPEN
-#include "impl/core.hpp"
-#endif
+#include "impl/adapter.hpp"
 
 #endif  // CHAT_ADAPTER_HPP

@@ -1,14 +1,10 @@
-// chat::BroadcastOperator: an emit to a selection of sockets (rooms, exceptions) of a namespace.
+// chat::BroadcastOperator: an emit to a selection of sockets (rooms, exceptions) of a namespace,
+// and what else acts on such a selection (join, leave, disconnect, fetch).
 #ifndef CHAT_BROADCAST_HPP
 #define CHAT_BROADCAST_HPP
 
-// The outermost chat header included brings in the bodies (impl/core.hpp) once every
-// declaration they use is complete; headers it includes on the way leave them out.
-#ifndef CHAT_DECLARATIONS_OPEN
-#define CHAT_DECLARATIONS_OPEN
-#define CHAT_BROADCAST_HPP_OUTERMOST
-#endif
-
+#include <chrono>       // milliseconds
+#include <functional>   // function
 #include <string>       // string
 #include <string_view>  // string_view
 #include <utility>      // forward, move
@@ -16,21 +12,21 @@
 
 #include "adapter.hpp"
 #include "args.hpp"
+#include "fwd.hpp"
 
 namespace chat {
 
-class Namespace;
-
-/// Selects sockets of one namespace, then emits to them, makes them join or leave rooms, or
-/// disconnects them: Node's `io.to(room).except(other).emit(...)`.
+/// Selects sockets of one namespace, then emits to them, makes them join or leave rooms,
+/// disconnects or fetches them: Node's `io.to(room).except(other).emit(...)`. Every request
+/// goes through the namespace's adapter, so with a cluster adapter it spans the cluster.
 ///
-/// The selection is a value: `to` and `except` return new operators and never change this one.
-/// A broadcast is encoded once, on the calling thread, and delivered on the io thread, with one
-/// prepared WebSocket frame shared by every WebSocket recipient.
+/// The selection is a value: `to`, `except` and `local` return new operators and never change
+/// this one. A broadcast is encoded once, on the calling thread, and delivered on the io thread,
+/// with one prepared WebSocket frame shared by every WebSocket recipient.
 ///
 /// @par Thread Safety
 /// Every member may be called from any thread (work is posted to the io thread), except
-/// `socket_ids`, which must run on the io thread.
+/// `socket_ids`, which must run on the io thread. Callbacks run on the io thread.
 class BroadcastOperator {
  public:
   BroadcastOperator(Namespace& nsp, BroadcastOptions options) : nsp_(&nsp), options_(std::move(options)) {}
@@ -61,26 +57,37 @@ class BroadcastOperator {
     next.options_.except.insert(rooms.begin(), rooms.end());
     return next;
   }
+  /// This server only: a cluster adapter keeps it from the other servers (Node's `local`).
+  BroadcastOperator local() const {
+    BroadcastOperator next = *this;
+    next.options_.flags.local = true;
+    return next;
+  }
 
   /// Emits an event to every selected socket. Arguments are anything convertible to JSON
   /// (binary values included); an `Args` is spread.
   template <class... Values>
   void emit(std::string_view event, Values&&... values) const {
-    Args args = Args::of(std::string(event), std::forward<Values>(values)...);
-    emit_array(std::move(args).array());
+    emit_array(std::move(Args::of(std::string(event), std::forward<Values>(values)...)).array());
   }
-
   /// Emits an event given as one JSON array: the event name followed by its arguments.
   void emit_array(json event_and_args) const;
 
-  /// Makes every selected socket join a room (Node's socketsJoin), through the adapter's
-  /// `add_sockets` (with ShardedServer, on every shard).
+  /// Emits an event to every selected socket and gathers their acknowledgements: `callback`
+  /// gets every answer once all came, or errc::ack_timeout with those that came within
+  /// `timeout` (Node's `io.timeout(ms).emit(..., (err, responses) => ...)`).
+  void emit_with_ack(std::string_view event, Args args, AcksCallback callback,
+                     std::chrono::milliseconds timeout) const;
+
+  /// Makes every selected socket join a room (Node's socketsJoin).
   void sockets_join(Room room) const;
-  /// Makes every selected socket leave a room (Node's socketsLeave), through `del_sockets`.
+  /// Makes every selected socket leave a room (Node's socketsLeave).
   void sockets_leave(Room room) const;
-  /// Disconnects every selected socket; with `close`, their whole connections (through the
-  /// adapter's `disconnect_sockets`: with ShardedServer, on every shard).
+  /// Disconnects every selected socket; with `close`, their whole connections.
   void disconnect_sockets(bool close = false) const;
+  /// The selected sockets, wherever they are: ids, handshakes, rooms and data (Node's
+  /// fetchSockets).
+  void fetch_sockets(std::function<void(std::vector<SocketInfo>)> done) const;
 
   /// The ids of the selected sockets this server holds (with ShardedServer: those of the
   /// namespace's own shard only). Io thread only.
@@ -95,10 +102,6 @@ class BroadcastOperator {
 
 }  // namespace chat
 
-#ifdef CHAT_BROADCAST_HPP_OUTERMOST
-#undef CHAT_BROADCAST_HPP_OUTERMOST
-#undef CHAT_DECLARATIONS_OPEN
-#include "impl/core.hpp"
-#endif
+#include "impl/broadcast.hpp"
 
 #endif  // CHAT_BROADCAST_HPP

@@ -14,26 +14,26 @@
 #include "detail/client.hpp"
 #include "detail/core.hpp"
 #include "handshake.hpp"
-#include "namespace.hpp"
 #include "socketio/packet.hpp"
 
 namespace chat {
 
 /// A client connected to a server in process: Socket.IO packets go in through `send` and every
 /// packet the server writes to it is decoded and kept until `take_received`. Each packet goes
-/// through the same encoder and decoder as on the wire.
+/// through the server's parser both ways, as on the wire.
 ///
 /// @par Thread Safety
-/// `send` and `close` must run on the server's io thread (use `Server::post`);
-/// `take_received` and `closed` may be called from any thread.
+/// `send` and `close_connection` must run on the server's io thread (use `Server::post`);
+/// `take_received` and `closed_by_server` may be called from any thread.
 class LocalClient final : public detail::Client {
  public:
-  LocalClient(detail::Core& core, Handshake handshake) : Client(core, std::move(handshake)) {}
+  LocalClient(detail::Core& core, Handshake handshake)
+      : Client(core, std::move(handshake)), received_decoder_(core.parser().decoder()) {}
 
   /// Feeds one packet as if the client had sent it.
   void send(const socketio::Packet& packet) {
-    const socketio::Encoded encoded = socketio::encode(packet);
-    on_message(std::string_view(encoded.text).substr(1), false);
+    const socketio::Encoded encoded = core().parser().encode(packet);
+    on_message(encoded.data, encoded.binary);
     for (const auto& attachment : encoded.attachments) on_message(attachment, true);
   }
 
@@ -45,22 +45,22 @@ class LocalClient final : public detail::Client {
     return received;
   }
 
-  /// Whether the server closed the connection (or `close` was called).
+  /// Whether the server closed the connection (or `close_connection` was called).
   bool closed_by_server() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return transport_closed_;
   }
 
   /// Drops the connection as a client going away would ("transport close").
-  void close_connection() { on_transport_closed("transport close"); }
+  void close_connection() { on_transport_closed(DisconnectReason::transport_close); }
 
-  void write(const std::shared_ptr<const EncodedPacket>& packet) override {
-    socketio::Decoder decoder;
-    auto status = decoder.feed_text(std::string_view(packet->encoded.text).substr(1));
-    for (const auto& attachment : packet->encoded.attachments) status = decoder.feed_binary(attachment);
-    if (status != socketio::Decoder::Status::complete) return;  // our own encoder's output
+  void write(const std::shared_ptr<const OutgoingPacket>& packet) override {
+    const socketio::Encoded& encoded = packet->encoded();
+    auto status = received_decoder_->feed(encoded.data, encoded.binary);
+    for (const auto& attachment : encoded.attachments) status = received_decoder_->feed(attachment, true);
+    if (status != PacketDecoder::Status::complete) return;  // the server's own parser's output
     std::lock_guard<std::mutex> lock(mutex_);
-    received_.push_back(std::move(decoder.packet()));
+    received_.push_back(std::move(received_decoder_->packet()));
   }
 
  protected:
@@ -70,6 +70,7 @@ class LocalClient final : public detail::Client {
   }
 
  private:
+  std::unique_ptr<PacketDecoder> received_decoder_;  // io thread only
   mutable std::mutex mutex_;
   std::vector<socketio::Packet> received_;
   bool transport_closed_ = false;

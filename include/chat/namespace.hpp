@@ -1,46 +1,48 @@
-// chat::Namespace: a Socket.IO namespace, its handlers, its sockets and its adapter.
+// chat::Namespace: a Socket.IO namespace, its hooks and middlewares, its sockets and its adapter.
 #ifndef CHAT_NAMESPACE_HPP
 #define CHAT_NAMESPACE_HPP
 
-// The outermost chat header included brings in the bodies (impl/core.hpp) once every
-// declaration they use is complete; headers it includes on the way leave them out.
-#ifndef CHAT_DECLARATIONS_OPEN
-#define CHAT_DECLARATIONS_OPEN
-#define CHAT_NAMESPACE_HPP_OUTERMOST
-#endif
-
+#include <chrono>         // milliseconds
+#include <cstddef>        // size_t
+#include <cstdint>        // uint64_t
 #include <functional>     // function
 #include <memory>         // shared_ptr, unique_ptr
+#include <optional>       // optional
 #include <string>         // string
 #include <string_view>    // string_view
 #include <unordered_map>  // unordered_map
 #include <utility>        // forward, move
+#include <vector>         // vector
 
 #include "adapter.hpp"
 #include "args.hpp"
-#include "broadcast.hpp"
-#include "socket.hpp"
+#include "fwd.hpp"
+#include "middleware.hpp"
 
 namespace chat {
 
 namespace detail {
 class Core;
 class Client;
-}
+struct PacketChain;
+inline void run_packet_chain(const std::shared_ptr<PacketChain>& chain);
+}  // namespace detail
 
 /// A namespace ("/", "/admin", ...): its hooks, its connected sockets and its adapter (rooms).
 ///
 /// @par Thread Safety
-/// Register hooks before `Server::run()` or on the io thread. `emit`, `to`, `in`, `except`
-/// may be called from any thread; `socket`, `size` and `adapter` only on the io thread.
-/// Hooks run on the io thread and must not block it.
-class Namespace {
+/// Register hooks and middlewares before `Server::run()` or on the io thread. `emit`, `to`,
+/// `in`, `except`, `all` and `server_side_emit` may be called from any thread; `socket`,
+/// `size`, `for_each_socket` and `adapter` only on the io thread. Hooks run on the io thread
+/// and must not block it.
+class Namespace : private LocalSockets {
  public:
   Namespace(detail::Core& core, std::string name);
   Namespace(const Namespace&) = delete;
   Namespace& operator=(const Namespace&) = delete;
+  ~Namespace();
 
-  const std::string& name() const { return name_; }
+  const std::string& name() const override { return name_; }
 
   /// Handles one event by name. A handler that throws is reported to the server's error hook.
   Namespace& on(std::string event, EventHandler handler) {
@@ -52,64 +54,95 @@ class Namespace {
     any_handler_ = std::move(handler);
     return *this;
   }
-  /// Decides on each client joining this namespace; without one, everyone is accepted.
+  /// Decides on each client joining this namespace, after the middlewares; without one,
+  /// everyone the middlewares let through is accepted.
   Namespace& on_connect(ConnectHandler handler) {
     connect_handler_ = std::move(handler);
     return *this;
   }
-  /// Learns that a socket left, with Node's reason ("client namespace disconnect",
-  /// "server namespace disconnect", "ping timeout", "transport close", "transport error",
-  /// "parse error", "forced server close", "server shutting down").
+  /// Learns that a socket left, and why (DisconnectReason, Node's spellings through to_string).
   Namespace& on_disconnect(DisconnectHandler handler) {
     disconnect_handler_ = std::move(handler);
+    return *this;
+  }
+  /// Adds a middleware every client joining this namespace goes through, in the order added,
+  /// before the connect hook (Node's `namespace.use`). One that calls `next.fail(message,
+  /// data)` refuses the client with CONNECT_ERROR {"message","data"}.
+  Namespace& use(ConnectMiddleware middleware) {
+    middlewares_.push_back(std::move(middleware));
+    return *this;
+  }
+  /// Handles the events other servers of a cluster send with `server_side_emit`.
+  Namespace& on_server_side_emit(ServerSideHandler handler) {
+    server_side_handler_ = std::move(handler);
     return *this;
   }
 
   /// Emits to every socket of the namespace.
   template <class... Values>
-  void emit(std::string_view event, Values&&... values) {
-    all().emit(event, std::forward<Values>(values)...);
-  }
+  void emit(std::string_view event, Values&&... values);
   /// Selects the sockets in a room (or the socket with that id).
-  BroadcastOperator to(Room room) { return all().to(std::move(room)); }
-  BroadcastOperator in(Room room) { return to(std::move(room)); }
+  BroadcastOperator to(Room room);
+  BroadcastOperator in(Room room);
   /// Selects every socket except those in a room (or the socket with that id).
-  BroadcastOperator except(Room room) { return all().except(std::move(room)); }
+  BroadcastOperator except(Room room);
   /// Selects every socket of the namespace.
-  BroadcastOperator all() { return BroadcastOperator(*this, {}); }
+  BroadcastOperator all();
+
+  /// Sends an event to this namespace on every other server of the cluster (their
+  /// `on_server_side_emit` hooks), through the adapter (Node's serverSideEmit). With the
+  /// in-memory adapter there is no other server.
+  template <class... Values>
+  void server_side_emit(std::string_view event, Values&&... values) {
+    server_side_emit_array(std::move(Args::of(std::string(event), std::forward<Values>(values)...)));
+  }
+  void server_side_emit_array(Args event_and_args);
+  /// Sends an event to the other servers and gathers their answers: `callback` gets one per
+  /// server, or errc::ack_timeout with those that came within `timeout` (Node's
+  /// serverSideEmitWithAck). On the io thread.
+  void server_side_emit_with_ack(Args event_and_args, AcksCallback callback, std::chrono::milliseconds timeout);
 
   /// The connected (or connecting) socket with this id, or nullptr. Io thread only.
-  Socket* socket(const SocketId& id) const {
-    const auto found = sockets_.find(id);
-    return found == sockets_.end() ? nullptr : found->second.get();
-  }
+  Socket* socket(const SocketId& id) const;
   /// How many sockets are in the namespace. Io thread only.
-  std::size_t size() const { return sockets_.size(); }
+  std::size_t size() const override { return sockets_.size(); }
   /// The namespace's adapter. Io thread only.
   Adapter& adapter() { return *adapter_; }
 
   /// Calls `visit(Socket&)` for every socket of the namespace. Io thread only.
   template <class Visit>
-  void for_each_socket(Visit&& visit) const {
-    for (const auto& entry : sockets_) visit(*entry.second);
-  }
-
-  /// Internal: the server this namespace belongs to.
-  detail::Core& core() const { return core_; }
+  void for_each_socket(Visit&& visit) const;
 
  private:
   friend class Socket;
+  friend class BroadcastOperator;
   friend class detail::Client;
   friend class detail::Core;
+  friend void detail::run_packet_chain(const std::shared_ptr<detail::PacketChain>& chain);
 
-  /// Adds a socket that sent CONNECT and runs the connect hook.
+  /// Adds a socket that sent CONNECT: runs the middlewares, then the connect hook.
   void add(const std::shared_ptr<Socket>& socket);
+  void run_middlewares(const std::shared_ptr<Socket>& socket, std::size_t index);
+  void run_connect_hook(const std::shared_ptr<Socket>& socket);
   /// Removes a socket (after its disconnect hook).
   void remove(const Socket& socket);
   /// Runs the handler of an event, reporting exceptions.
   void dispatch(Socket& socket, Event& event);
   /// Copies the hooks of another namespace (dynamic namespaces take those of "*").
   void copy_hooks_from(const Namespace& other);
+  /// The server this namespace belongs to.
+  detail::Core& core() const { return core_; }
+
+  // ---- LocalSockets, for the adapter ----
+  const Parser& parser() const override;
+  void deliver(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet) override;
+  void deliver_to_all(const std::shared_ptr<const OutgoingPacket>& packet) override;
+  bool deliver_expecting_ack(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet,
+                             std::function<void(Args)> on_ack) override;
+  std::uint64_t next_ack_id() override { return next_ack_id_++; }
+  void disconnect(const SocketId& id, bool close) override;
+  std::optional<SocketInfo> describe(const SocketId& id) const override;
+  void receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) override;
 
   detail::Core& core_;
   std::string name_;
@@ -117,16 +150,15 @@ class Namespace {
   EventHandler any_handler_;
   ConnectHandler connect_handler_;
   DisconnectHandler disconnect_handler_;
+  ServerSideHandler server_side_handler_;
+  std::vector<ConnectMiddleware> middlewares_;
   std::unordered_map<SocketId, std::shared_ptr<Socket>> sockets_;
   std::unique_ptr<Adapter> adapter_;
+  std::uint64_t next_ack_id_ = 0;  // one counter for every ack of the namespace, as Node's
 };
 
 }  // namespace chat
 
-#ifdef CHAT_NAMESPACE_HPP_OUTERMOST
-#undef CHAT_NAMESPACE_HPP_OUTERMOST
-#undef CHAT_DECLARATIONS_OPEN
-#include "impl/core.hpp"
-#endif
+#include "impl/namespace.hpp"
 
 #endif  // CHAT_NAMESPACE_HPP

@@ -5,6 +5,7 @@
 #include <chrono>       // milliseconds
 #include <cstddef>      // size_t
 #include <functional>   // function
+#include <memory>       // shared_ptr
 #include <optional>     // optional
 #include <stdexcept>    // invalid_argument
 #include <string>       // string
@@ -15,6 +16,8 @@
 #include "http.hpp"
 
 namespace chat {
+
+class Parser;
 
 /// Decides whether a request that carries an Origin header may reach Socket.IO: `origin` is the
 /// header, `request` the whole request (its body empty). See `Options::cors_origin_check`.
@@ -140,6 +143,12 @@ class Options {
   Options& cookie(SessionCookie value) { cookie_ = std::move(value); return *this; }
   const std::optional<SessionCookie>& cookie() const { return cookie_; }
 
+  /// The wire format of Socket.IO packets (Node's `parser` option): every packet the server
+  /// sends or receives goes through it. Default: socket.io-parser's JSON with binary
+  /// attachments (chat::JsonParser). Clients must use the same format.
+  Options& parser(std::shared_ptr<const Parser> value) { parser_ = std::move(value); return *this; }
+  const std::shared_ptr<const Parser>& parser() const { return parser_; }
+
   /// The URL path Socket.IO is served under. Default "/socket.io/" (a trailing slash is added
   /// when missing).
   Options& path(std::string value) {
@@ -176,6 +185,7 @@ class Options {
   bool polling_ = true;
   bool websocket_ = true;
   std::optional<SessionCookie> cookie_;
+  std::shared_ptr<const Parser> parser_;
   std::string path_ = "/socket.io/";
   std::vector<std::string> namespaces_;
   std::string client_bundle_dir_;

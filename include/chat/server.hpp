@@ -3,13 +3,18 @@
 #define CHAT_SERVER_HPP
 
 #include <atomic>       // atomic
+#include <chrono>       // seconds
 #include <cstdint>      // uint16_t
 #include <functional>   // function
-#include <memory>       // unique_ptr
+#include <memory>       // shared_ptr
+#include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
 #include <thread>       // this_thread
 #include <utility>      // forward, move
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "adapter.hpp"
 #include "broadcast.hpp"
@@ -19,12 +24,10 @@
 #include "namespace.hpp"
 #include "options.hpp"
 #include "socket.hpp"
-#include "transport/websocketpp.hpp"
+#include "transport/websocketpp/config.hpp"
+#include "transport/websocketpp/endpoint.hpp"
 
 namespace chat {
-
-template <class Config>
-class ShardedServer;
 
 /// A Socket.IO server: the stock clients (socket.io-client, python-socketio, ...) connect to it
 /// unchanged, over WebSocket, long-polling, or polling upgraded to WebSocket.
@@ -36,7 +39,9 @@ class ShardedServer;
 /// io.run();
 /// ```
 ///
-/// @tparam Config the websocketpp configuration of the transport (plain TCP by default).
+/// @tparam Config the transport's configuration: `transport::PlainConfig` (http, ws; the
+///         default) or `transport::TlsConfig` (https, wss; from transport/websocketpp/tls.hpp,
+///         with `tls_context`).
 ///
 /// @par Thread Safety
 /// One io thread (the one calling `run()`) owns every session, socket, room and timer; hooks run
@@ -72,6 +77,11 @@ class Server {
     of("/").on_disconnect(std::move(handler));
     return *this;
   }
+  /// Adds a middleware clients joining "/" go through (Node's `io.use`; see Namespace::use).
+  Server& use(ConnectMiddleware middleware) {
+    of("/").use(std::move(middleware));
+    return *this;
+  }
   /// Receives exceptions thrown by hooks; without one they are written to stderr. The server
   /// goes on either way.
   Server& on_error(ErrorHandler handler) {
@@ -89,10 +99,18 @@ class Server {
     transport_.set_static_root(std::move(directory));
     return *this;
   }
-  /// Makes each namespace's adapter (rooms and broadcasts); the in-memory adapter by default.
-  /// Set it before `run()`: namespaces that exist already get a new adapter from it.
+  /// Makes each namespace's adapter (rooms, broadcasts, and requests across a cluster); the
+  /// in-memory adapter by default. Set it before `run()`: namespaces that exist already get a
+  /// new adapter from it.
   Server& set_adapter_factory(AdapterFactory factory) {
     core_.set_adapter_factory(std::move(factory));
+    return *this;
+  }
+  /// The TLS context (certificate chain, key, protocol settings) every connection uses. Only
+  /// for a `Server<transport::TlsConfig>`; before `run()`.
+  template <class Context>
+  Server& tls_context(std::shared_ptr<Context> context) {
+    transport_.set_tls_context(std::move(context));
     return *this;
   }
 
@@ -115,10 +133,8 @@ class Server {
   void run() {
     if (stopped_.load()) return;
     core_.set_io_thread(std::this_thread::get_id());
-    auto guard = asio::make_work_guard(core_.io());
-    work_guard_ = &guard;
+    work_guard_.emplace(core_.io().get_executor());
     core_.io().run();
-    work_guard_ = nullptr;
     core_.set_io_thread(std::thread::id());
   }
 
@@ -129,8 +145,17 @@ class Server {
     if (stopped_.exchange(true)) return;
     asio::post(core_.io(), [this] {
       transport_.stop();
-      if (work_guard_) work_guard_->reset();
-      drain(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+      work_guard_.reset();
+      // The loop ends when the last connection has closed; at the deadline at the latest (a
+      // peer that never answers must not hold the process).
+      if (transport_.live_connections() == 0) return;
+      drain_timer_.expires_after(std::chrono::seconds(2));
+      drain_timer_.async_wait([this](const std::error_code& ec) {
+        if (!ec) core_.io().stop();
+      });
+      // The last connection object may go on another thread (a hook's responder): the timer is
+      // cancelled on the io thread.
+      transport_.when_idle([this] { asio::post(core_.io(), [this] { drain_timer_.cancel(); }); });
     });
   }
 
@@ -153,25 +178,11 @@ class Server {
   template <class>
   friend class ShardedServer;  // wires the shards together: adapters, sid tags, adopted sockets
 
-  /// Waits for the connections to finish closing, then ends the loop at the deadline at the
-  /// latest (a peer that never answers must not hold the process).
-  void drain(std::chrono::steady_clock::time_point deadline) {
-    if (transport_.live_connections() == 0) return;
-    if (std::chrono::steady_clock::now() >= deadline) {
-      core_.io().stop();
-      return;
-    }
-    drain_timer_.expires_after(std::chrono::milliseconds(10));
-    drain_timer_.async_wait([this, deadline](const std::error_code& ec) {
-      if (!ec) drain(deadline);
-    });
-  }
-
   detail::Core core_;
   transport::Transport<Config> transport_;
   asio::steady_timer drain_timer_{core_.io()};
   std::atomic<bool> stopped_{false};
-  asio::executor_work_guard<asio::io_context::executor_type>* work_guard_ = nullptr;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_guard_;
 };
 
 }  // namespace chat

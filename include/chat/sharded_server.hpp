@@ -18,7 +18,6 @@
 #include <vector>        // vector
 
 #include <asio/post.hpp>
-#include <websocketpp/common/network.hpp>
 
 #include "server.hpp"
 #include "detail/native_socket.hpp"
@@ -56,7 +55,7 @@ namespace chat {
 /// shard that falls behind queues what the others hand it (broadcasts included) until it
 /// catches up.
 ///
-/// @tparam Config the websocketpp configuration: plain TCP only, since the router reads the
+/// @tparam Config the transport configuration: plain TCP only, since the router reads the
 ///         request line (TLS belongs in a terminating proxy in front).
 ///
 /// @par Thread Safety
@@ -72,8 +71,7 @@ namespace chat {
 /// Server.
 template <class Config = transport::PlainConfig>
 class ShardedServer {
-  static_assert(std::is_same_v<typename Config::transport_config::socket_type,
-                               websocketpp::transport::asio::basic_socket::endpoint>,
+  static_assert(transport::Traits<Config>::routable,
                 "chat::ShardedServer routes connections by reading their plain HTTP request line; "
                 "put TLS in a terminating proxy in front of it");
 
@@ -87,22 +85,22 @@ class ShardedServer {
       throw std::invalid_argument("chat: at most " + std::to_string(detail::max_shards) + " shards");
     if (shards == 0)
       shards = std::min<std::size_t>(detail::max_shards, std::max(1u, std::thread::hardware_concurrency()));
-    auto cores = std::make_shared<detail::ShardCores>();
+    std::vector<detail::Core*> cores;
     for (std::size_t i = 0; i < shards; ++i) {
       shards_.push_back(std::make_unique<Server<Config>>(options));
-      cores->push_back(&shards_.back()->core_);
+      cores.push_back(&shards_.back()->core_);
     }
     if (shards == 1) return;
-    // websocketpp's 64-bit byte swap (used for every frame header) finds out the host's byte
-    // order on its first call and keeps it in a function-local static, which the shards' threads
-    // would each write on their first frame: a data race, if of one value. Asked here, before
-    // any shard's thread exists, so that they only read it.
-    websocketpp::lib::net::_htonll(0);
-    std::shared_ptr<const detail::ShardCores> group = cores;
+    // What the transport computes lazily into statics is settled before any shard's thread
+    // exists, so that the shards only read it.
+    transport::Transport<Config>::warm_up();
+    auto group = std::make_shared<detail::ShardGroup>(std::move(cores));
     for (std::size_t i = 0; i < shards; ++i) {
       Server<Config>& shard = *shards_[i];
-      shard.core_.set_adapter_factory([group, i](Namespace& nsp) -> std::unique_ptr<Adapter> {
-        return std::make_unique<detail::ShardAdapter>(nsp, group, i);
+      // Whatever adapter the shard's factory makes (the in-memory one, or the application's),
+      // wrapped so that it reaches the other shards.
+      shard.core_.set_adapter_decorator([group, i](std::unique_ptr<Adapter> inner, LocalSockets& sockets) {
+        return std::unique_ptr<Adapter>(std::make_unique<detail::ShardAdapter>(std::move(inner), sockets, group, i));
       });
       shard.transport_.set_sid_prefix(std::string(1, detail::shard_tag(i)));
     }

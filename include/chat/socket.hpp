@@ -1,45 +1,34 @@
 // chat::Socket: one client in one namespace. chat::Event: one event it sent.
+// chat::ConnectResult: what a connect hook decides.
 #ifndef CHAT_SOCKET_HPP
 #define CHAT_SOCKET_HPP
 
-// The outermost chat header included brings in the bodies (impl/core.hpp) once every
-// declaration they use is complete; headers it includes on the way leave them out.
-#ifndef CHAT_DECLARATIONS_OPEN
-#define CHAT_DECLARATIONS_OPEN
-#define CHAT_SOCKET_HPP_OUTERMOST
-#endif
-
 #include <chrono>         // milliseconds
 #include <cstdint>        // uint64_t
-#include <functional>     // function
-#include <memory>         // shared_ptr, enable_shared_from_this
+#include <memory>         // shared_ptr, unique_ptr, enable_shared_from_this
 #include <optional>       // optional
 #include <string>         // string
 #include <string_view>    // string_view
-#include <system_error>   // error_code
 #include <unordered_map>  // unordered_map
 #include <utility>        // forward, move
 #include <vector>         // vector
 
-#include <asio/steady_timer.hpp>
-
-#include "adapter.hpp"
 #include "args.hpp"
-#include "broadcast.hpp"
 #include "errors.hpp"
+#include "fwd.hpp"
 #include "handshake.hpp"
+#include "middleware.hpp"
+#include "reason.hpp"
+#include "socketio/packet.hpp"
 
 namespace chat {
 
-class Namespace;
-class Socket;
 namespace detail {
 class Client;
-}
-
-/// Called with the client's acknowledgement, or with an error (errc::ack_timeout,
-/// errc::socket_disconnected) and empty arguments.
-using AckCallback = std::function<void(std::error_code, Args)>;
+struct AckTimer;
+struct PacketChain;
+inline void run_packet_chain(const std::shared_ptr<PacketChain>& chain);
+}  // namespace detail
 
 /// The outcome of a connect hook: accept, reject with a message and data (sent as
 /// CONNECT_ERROR {"message","data"}), or decide later with `Socket::accept` / `Socket::reject`.
@@ -90,9 +79,14 @@ class Event {
   /// Acknowledges the event with these arguments (an Args is spread). Only the first call
   /// sends; later calls, or calls when no ack was asked for, do nothing.
   template <class... Values>
-  void ack(Values&&... values);
+  void ack(Values&&... values) {
+    if (!ack_id_) return;
+    send_ack(Args::of(std::forward<Values>(values)...));
+  }
 
  private:
+  void send_ack(Args args);
+
   Socket& socket_;
   std::string name_;
   Args args_;
@@ -122,16 +116,12 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// The request that opened the connection.
   const Handshake& handshake() const;
   /// The CONNECT packet's auth object ({} when the client sent none).
-  const json& auth() const {
-    // Without auth, one shared empty object: an empty object of every socket's own would be an
-    // allocation per idle connection.
-    static const json no_auth = json::object();
-    return auth_sent_ ? auth_ : no_auth;
-  }
+  const json& auth() const;
   /// Whether the CONNECT packet carried an auth object at all.
   bool auth_sent() const { return auth_sent_; }
   /// Free storage for the application (Node's `socket.data`).
   json& data() { return data_; }
+  const json& data() const { return data_; }
   /// Whether the socket is connected: accepted and not yet disconnected.
   bool connected() const { return state_ == State::connected; }
 
@@ -167,6 +157,11 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// Every socket of the namespace except this one (Node's `socket.broadcast`).
   BroadcastOperator broadcast() const;
 
+  /// Adds a middleware every event of this socket goes through before its handler, in the
+  /// order added (Node's `socket.use`). One that calls `next.fail(...)` drops the event; the
+  /// error goes to the server's error hook.
+  Socket& use(PacketMiddleware middleware);
+
   /// Disconnects this socket from its namespace (the client sees "io server disconnect"); with
   /// `close`, closes the whole connection, every namespace of it.
   void disconnect(bool close = false);
@@ -177,24 +172,32 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// Completes a deferred connect hook by refusing (CONNECT_ERROR with message and data).
   void reject(const std::string& message, const json& data = json());
 
-  /// Internal (called by the namespace and the client): writes an encoded packet, or holds
-  /// it until the connect hook accepts.
-  void write(const std::shared_ptr<const EncodedPacket>& packet);
-  /// Internal: the client acknowledged `ack_id`.
-  void on_ack(std::uint64_t ack_id, Args args);
-  /// Internal: the socket is gone (client disconnect, transport closed, ...). Runs the
-  /// disconnect hook once.
-  void on_close(std::string_view reason);
-
  private:
+  friend class Namespace;
+  friend class detail::Client;
+  friend class Event;
+  friend void detail::run_packet_chain(const std::shared_ptr<detail::PacketChain>& chain);
+
   enum class State { connecting, connected, closed };
   struct PendingAck {
     AckCallback callback;
-    std::unique_ptr<asio::steady_timer> timer;
+    std::unique_ptr<detail::AckTimer> timer;
   };
 
+  /// Writes a packet, or holds it until the connect hook accepts.
+  void write(const std::shared_ptr<const OutgoingPacket>& packet);
+  /// Encodes and writes a packet of this namespace.
   void write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data);
+  /// Registers an answer handler for `ack_id` (a broadcast with acks reached this socket).
+  void expect_ack(std::uint64_t ack_id, AckCallback callback);
+  /// The client acknowledged `ack_id`.
+  void on_ack(std::uint64_t ack_id, Args args);
   void fail_ack(std::uint64_t ack_id, errc error);
+  /// The client sent an event: the middlewares, then the handler.
+  void on_event(Event event);
+  /// The socket is gone (client disconnect, transport closed, ...). Runs the disconnect hook
+  /// once.
+  void on_close(DisconnectReason reason);
 
   Namespace& nsp_;
   std::shared_ptr<detail::Client> client_;  // a socket keeps its connection's object alive
@@ -203,29 +206,13 @@ class Socket : public std::enable_shared_from_this<Socket> {
   bool auth_sent_;
   json data_;
   State state_ = State::connecting;
-  std::uint64_t next_ack_id_ = 0;
   std::unordered_map<std::uint64_t, PendingAck> pending_acks_;
-  std::vector<std::shared_ptr<const EncodedPacket>> held_;  // emitted before accept()
+  std::vector<std::shared_ptr<const OutgoingPacket>> held_;  // emitted before accept()
+  std::vector<PacketMiddleware> middlewares_;
 };
-
-using EventHandler = std::function<void(Socket&, Event&)>;
-using ConnectHandler = std::function<ConnectResult(Socket&, const json& auth)>;
-using DisconnectHandler = std::function<void(Socket&, std::string_view reason)>;
-
-template <class... Values>
-void Event::ack(Values&&... values) {
-  if (!ack_id_) return;
-  const std::uint64_t id = *ack_id_;
-  ack_id_.reset();
-  socket_.send_ack(id, Args::of(std::forward<Values>(values)...));
-}
 
 }  // namespace chat
 
-#ifdef CHAT_SOCKET_HPP_OUTERMOST
-#undef CHAT_SOCKET_HPP_OUTERMOST
-#undef CHAT_DECLARATIONS_OPEN
-#include "impl/core.hpp"
-#endif
+#include "impl/socket.hpp"
 
 #endif  // CHAT_SOCKET_HPP

@@ -629,8 +629,8 @@ class PyServer {
         }
       });
     });
-    nsp.on_disconnect([this](chat::Socket& socket, std::string_view reason) {
-      pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), reason = std::string(reason)] {
+    nsp.on_disconnect([this](chat::Socket& socket, chat::DisconnectReason reason) {
+      pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), reason = std::string(chat::to_string(reason))] {
         py::gil_scoped_acquire gil;
         try {
           call("disconnect", nsp, sid, reason);

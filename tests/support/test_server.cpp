@@ -90,8 +90,8 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
     socket.emit("auth", auth);
     return true;
   });
-  nsp.on_disconnect([&journal, &nsp](chat::Socket&, std::string_view reason) {
-    journal.disconnected(nsp.name() + " " + std::string(reason));
+  nsp.on_disconnect([&journal, &nsp](chat::Socket&, chat::DisconnectReason reason) {
+    journal.disconnected(nsp.name() + " " + std::string(chat::to_string(reason)));
   });
   nsp.on("message", [](chat::Socket& socket, chat::Event& event) { socket.emit("message-back", event.args()); });
   nsp.on("message-with-ack", [](chat::Socket&, chat::Event& event) { event.ack(event.args()); });

@@ -159,7 +159,7 @@ TEST_CASE("engine.io decode_payload: table of malformed payloads", "[engineio]")
   }
 }
 
-TEST_CASE("engine.io append_to_payload: separators, binary as b+base64, pre-encoded text", "[engineio]") {
+TEST_CASE("engine.io append_to_payload: separators, binary as b+base64, messages and control packets", "[engineio]") {
   std::string payload;
   chat::engineio::append_to_payload(payload, Packet{PacketType::open, "{\"sid\":\"a\"}", false});
   CHECK(payload == "0{\"sid\":\"a\"}");
@@ -169,10 +169,10 @@ TEST_CASE("engine.io append_to_payload: separators, binary as b+base64, pre-enco
   CHECK(payload == "0{\"sid\":\"a\"}\x1e" "bAQIDBA==\x1e" "6");
 
   std::string encoded;
-  chat::engineio::append_to_payload(encoded, "42[\"a\"]", false);
-  chat::engineio::append_to_payload(encoded, "\xff\x00\x10"s, true);
-  chat::engineio::append_to_payload(encoded, "", true);
-  chat::engineio::append_to_payload(encoded, "2", false);
+  chat::engineio::append_message(encoded, "2[\"a\"]", false);
+  chat::engineio::append_message(encoded, "\xff\x00\x10"s, true);
+  chat::engineio::append_message(encoded, "", true);
+  chat::engineio::append_control(encoded, PacketType::ping);
   CHECK(unit::printable(encoded) == unit::printable("42[\"a\"]\x1e" "b/wAQ\x1e" "b\x1e" "2"));
 
   // A binary packet's type field does not matter: binary is always a message on the wire.

@@ -101,10 +101,11 @@ TEST_CASE("engine.io request: table of verdicts in Node's order", "[engineio]") 
       {"POST", "/socket.io/?EIO=4&transport=polling&sid=x", false, ws, Error::bad_request},
       {"PUT", "/socket.io/?EIO=4&transport=polling&sid=x", false, polling, Error::bad_request},
       {"DELETE", "/socket.io/?EIO=4&transport=polling&sid=x", false, polling, Error::bad_request},
-      // WebSocket requests carrying a sid: only a polling session with no probe may upgrade
+      // WebSocket requests carrying a sid: only a polling session with no probe may upgrade; a
+      // later one is accepted and closed at once, as Node does
       {"GET", "/socket.io/?EIO=4&transport=websocket&sid=x", true, polling, Intent::upgrade},
-      {"GET", "/socket.io/?EIO=4&transport=websocket&sid=x", true, upgrading, Error::bad_request},
-      {"GET", "/socket.io/?EIO=4&transport=websocket&sid=x", true, ws, Error::bad_request},
+      {"GET", "/socket.io/?EIO=4&transport=websocket&sid=x", true, upgrading, Intent::close_at_once},
+      {"GET", "/socket.io/?EIO=4&transport=websocket&sid=x", true, ws, Intent::close_at_once},
       // handshakes
       {"GET", "/socket.io/?EIO=4&transport=polling", false, absent, Intent::open_session},
       {"GET", "/socket.io/?EIO=4&transport=websocket", true, absent, Intent::open_session},

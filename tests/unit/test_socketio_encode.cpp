@@ -62,7 +62,7 @@ TEST_CASE("socket.io encode: exact texts of the official test-suite", "[socketio
   for (const auto& row : rows) {
     INFO("expected " << unit::printable(row.text));
     const auto encoded = chat::socketio::encode(row.type, row.nsp, row.id, row.data);
-    CHECK(unit::printable(encoded.text) == unit::printable(row.text));
+    CHECK(unit::printable(unit::frame(encoded)) == unit::printable(row.text));
     CHECK(encoded.attachments == row.attachments);
 
     chat::socketio::Packet packet;
@@ -71,9 +71,9 @@ TEST_CASE("socket.io encode: exact texts of the official test-suite", "[socketio
     packet.id = row.id;
     packet.data = row.data;
     const auto via_packet = chat::socketio::encode(packet);
-    CHECK(via_packet.text == encoded.text);
+    CHECK(via_packet.data == encoded.data);
     CHECK(via_packet.attachments == encoded.attachments);
-    // encode takes its data by value: the caller's binary values are untouched.
+    // encode leaves the caller's data, binary values included, untouched.
     CHECK(unit::dump(packet.data) == unit::dump(row.data));
     CHECK(packet.data.is_discarded() == row.data.is_discarded());
   }
@@ -86,21 +86,20 @@ TEST_CASE("socket.io encode: binaries nested in objects and arrays are numbered 
                                  json::array({json::array({bin("D")})}),
                                  bin("E")});
   const auto encoded = chat::socketio::encode(PacketType::event, "/", std::nullopt, data);
-  CHECK(encoded.text ==
+  CHECK(unit::frame(encoded) ==
         R"(455-["ev",{"a":{"_placeholder":true,"num":0},"b":[{"_placeholder":true,"num":1},{"c":{"_placeholder":true,"num":2}}]},[[{"_placeholder":true,"num":3}]],{"_placeholder":true,"num":4}])");
   CHECK(encoded.attachments == std::vector<std::string>{"A", "B0", "C", "D", "E"});
 }
 
 TEST_CASE("socket.io encode: EVENT and ACK switch to the binary types only when holding binary", "[socketio]") {
-  CHECK(chat::socketio::encode(PacketType::event, "/", std::nullopt, json::array({"a", 1})).text == R"(42["a",1])");
-  CHECK(chat::socketio::encode(PacketType::event, "/", std::nullopt, json::array({"a", bin("x")})).text.substr(0, 4) ==
+  CHECK(unit::frame(chat::socketio::encode(PacketType::event, "/", std::nullopt, json::array({"a", 1}))) == R"(42["a",1])");
+  CHECK(unit::frame(chat::socketio::encode(PacketType::event, "/", std::nullopt, json::array({"a", bin("x")}))).substr(0, 4) ==
         "451-");
-  CHECK(chat::socketio::encode(PacketType::ack, "/", 1, json::array({1})).text == "431[1]");
-  CHECK(chat::socketio::encode(PacketType::ack, "/", 1, json::array({bin("x")})).text.substr(0, 4) == "461-");
+  CHECK(unit::frame(chat::socketio::encode(PacketType::ack, "/", 1, json::array({1}))) == "431[1]");
+  CHECK(unit::frame(chat::socketio::encode(PacketType::ack, "/", 1, json::array({bin("x")}))).substr(0, 4) == "461-");
   // A binary deep inside still switches the type.
-  CHECK(chat::socketio::encode(PacketType::event, "/", std::nullopt,
-                               json::array({"a", {{"k", json::array({json::array({bin("x")})})}}}))
-            .text ==
+  CHECK(unit::frame(chat::socketio::encode(PacketType::event, "/", std::nullopt,
+                                           json::array({"a", {{"k", json::array({json::array({bin("x")})})}}}))) ==
         R"(451-["a",{"k":[[{"_placeholder":true,"num":0}]]}])");
 }
 
@@ -108,15 +107,15 @@ TEST_CASE("socket.io encode: ten and more attachments are counted in decimal", "
   json data = json::array({"many"});
   for (int i = 0; i < 12; ++i) data.push_back(bin(std::string(1, char('a' + i))));
   const auto encoded = chat::socketio::encode(PacketType::event, "/", std::nullopt, data);
-  CHECK(encoded.text.substr(0, 5) == "4512-");
+  CHECK(unit::frame(encoded).substr(0, 5) == "4512-");
   REQUIRE(encoded.attachments.size() == 12);
   for (int i = 0; i < 12; ++i) CHECK(encoded.attachments[std::size_t(i)] == std::string(1, char('a' + i)));
-  CHECK(encoded.text.find(R"({"_placeholder":true,"num":11}])") != std::string::npos);
+  CHECK(unit::frame(encoded).find(R"({"_placeholder":true,"num":11}])") != std::string::npos);
 }
 
 TEST_CASE("socket.io encode: invalid UTF-8 in a string does not throw and is replaced", "[socketio]") {
   const json data = json::array({"ev", "a\xff" "b", "\xc3"});
   chat::socketio::Encoded encoded;
   REQUIRE_NOTHROW(encoded = chat::socketio::encode(PacketType::event, "/", std::nullopt, data));
-  CHECK(unit::printable(encoded.text) == unit::printable("42[\"ev\",\"a\xef\xbf\xbd" "b\",\"\xef\xbf\xbd\"]"));
+  CHECK(unit::printable(unit::frame(encoded)) == unit::printable("42[\"ev\",\"a\xef\xbf\xbd" "b\",\"\xef\xbf\xbd\"]"));
 }

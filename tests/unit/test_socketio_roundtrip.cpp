@@ -94,11 +94,11 @@ std::vector<Packet> round_trip_packets() {
   return packets;
 }
 
-/// Decodes one encoded packet (WebSocket style: text without the `4`, then each attachment).
+/// Decodes one encoded packet (its text message, then each attachment).
 Status decode(Decoder& decoder, const chat::socketio::Encoded& encoded) {
-  REQUIRE(!encoded.text.empty());
-  REQUIRE(encoded.text[0] == '4');
-  Status status = decoder.feed_text(std::string_view(encoded.text).substr(1));
+  REQUIRE(!encoded.data.empty());
+  REQUIRE_FALSE(encoded.binary);
+  Status status = decoder.feed_text(encoded.data);
   for (std::size_t i = 0; i < encoded.attachments.size(); ++i) {
     INFO("attachment " << i);
     REQUIRE(status == Status::need_more);
@@ -125,7 +125,7 @@ TEST_CASE("socket.io round trip: encode then decode gives the original packet", 
   for (const auto& original : round_trip_packets()) {
     INFO("packet: " << unit::describe(original));
     const auto encoded = chat::socketio::encode(original);
-    INFO("encoded: " << unit::printable(encoded.text) << " + " << encoded.attachments.size() << " attachments");
+    INFO("encoded: " << unit::printable(encoded.data) << " + " << encoded.attachments.size() << " attachments");
     Decoder decoder;
     REQUIRE(decode(decoder, encoded) == Status::complete);
     CHECK_FALSE(decoder.busy());
@@ -148,8 +148,7 @@ TEST_CASE("socket.io round trip: through an Engine.IO polling payload", "[socket
   std::string payload;
   for (const auto& original : packets) {
     const auto encoded = chat::socketio::encode(original);
-    chat::engineio::append_to_payload(payload, encoded.text, false);
-    for (const auto& attachment : encoded.attachments) chat::engineio::append_to_payload(payload, attachment, true);
+    chat::engineio::append_messages(payload, encoded);
   }
   const auto records = chat::engineio::decode_payload(payload);
   // A record holding 0x1e would split; the packets above only carry it JSON-escaped.
@@ -180,7 +179,7 @@ TEST_CASE("socket.io round trip: through Engine.IO WebSocket frames", "[socketio
   for (const auto& original : round_trip_packets()) {
     INFO("packet: " << unit::describe(original));
     const auto encoded = chat::socketio::encode(original);
-    const auto text_frame = chat::engineio::decode_text(encoded.text);
+    const auto text_frame = chat::engineio::decode_text(unit::frame(encoded));
     REQUIRE(text_frame);
     REQUIRE(text_frame->type == chat::engineio::PacketType::message);
     Status status = decoder.feed_text(text_frame->data);
@@ -211,7 +210,7 @@ TEST_CASE("socket.io round trip: decode then encode reproduces the official test
     if (status == Status::need_more) status = decoder.feed_binary("\x05");
     REQUIRE(status == Status::complete);
     const auto encoded = chat::socketio::encode(decoder.packet());
-    CHECK(encoded.text == text);
+    CHECK(unit::frame(encoded) == text);
     if (!encoded.attachments.empty()) {
       CHECK(encoded.attachments == std::vector<std::string>{"\x01\x02\x03\x04", "\x05"});
     }
@@ -237,10 +236,10 @@ TEST_CASE("socket.io round trip: ack ids up to 2^53-1, including 16-digit ones",
                                  make(PacketType::ack, "/admin", id, json::array({bin("b")}))}) {
       INFO("packet: " << unit::describe(original));
       const auto encoded = chat::socketio::encode(original);
-      INFO("encoded: " << unit::printable(encoded.text));
-      CHECK(encoded.text.find(std::to_string(id) + "[") != std::string::npos);
+      INFO("encoded: " << unit::printable(encoded.data));
+      CHECK(encoded.data.find(std::to_string(id) + "[") != std::string::npos);
       Decoder decoder;
-      Status status = decoder.feed_text(std::string_view(encoded.text).substr(1));
+      Status status = decoder.feed_text(encoded.data);
       for (const auto& attachment : encoded.attachments) {
         if (status != Status::need_more) break;
         status = decoder.feed_binary(attachment);

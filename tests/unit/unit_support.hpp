@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 
 #include <chat/engineio/heartbeat.hpp>
+#include <chat/engineio/packet.hpp>
 #include <chat/engineio/request.hpp>
 #include <chat/socketio/packet.hpp>
 
@@ -64,6 +65,7 @@ inline std::string name_of(chat::engineio::Intent intent) {
     case chat::engineio::Intent::poll: return "poll";
     case chat::engineio::Intent::post: return "post";
     case chat::engineio::Intent::upgrade: return "upgrade";
+    case chat::engineio::Intent::close_at_once: return "close_at_once";
   }
   return "?";
 }
@@ -81,6 +83,9 @@ inline std::string name_of(chat::engineio::Heartbeat::Action action) {
   }
   return "?";
 }
+
+/// The WebSocket text frame of an encoded Socket.IO packet (Engine.IO's `4` and the packet).
+inline std::string frame(const chat::socketio::Encoded& encoded) { return chat::engineio::message_frame(encoded.data); }
 
 /// JSON text that never throws (invalid UTF-8 is replaced), for messages and comparisons.
 inline std::string dump(const nlohmann::json& value) {

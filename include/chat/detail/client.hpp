@@ -1,22 +1,22 @@
-// The Socket.IO side of one Engine.IO connection: decoding, namespaces joined, connect timeout.
-// The transport derives from it and supplies `write` and `close_transport`.
+// The Socket.IO side of one Engine.IO connection: decoding, the namespaces joined, the connect
+// timeout. A transport derives from it and supplies `write` and `close_transport` (an
+// in-process client does too: LocalClient).
 #ifndef CHAT_DETAIL_CLIENT_HPP
 #define CHAT_DETAIL_CLIENT_HPP
 
-#include <memory>         // shared_ptr, enable_shared_from_this
+#include <memory>         // shared_ptr, unique_ptr, enable_shared_from_this
 #include <string>         // string
 #include <string_view>    // string_view
 #include <unordered_map>  // unordered_map
 
 #include <asio/steady_timer.hpp>
 
-#include "../adapter.hpp"
+#include "../fwd.hpp"
 #include "../handshake.hpp"
-#include "../socketio/packet.hpp"
+#include "../parser.hpp"
+#include "../reason.hpp"
 
-namespace chat {
-class Socket;
-namespace detail {
+namespace chat::detail {
 
 class Core;
 
@@ -34,11 +34,11 @@ class Client : public std::enable_shared_from_this<Client> {
   /// One Engine.IO message arrived (text without its `4`, or binary bytes).
   void on_message(std::string_view data, bool binary);
   /// The transport is gone: every socket disconnects with `reason`.
-  void on_transport_closed(std::string_view reason);
+  void on_transport_closed(DisconnectReason reason);
 
   /// Closes the connection from the server side: sockets disconnect with `reason`, then the
   /// transport closes.
-  void close(std::string_view reason);
+  void close(DisconnectReason reason);
   /// Disconnects every socket (each client socket sees "io server disconnect"), then closes.
   void disconnect_all();
   /// Forgets the socket of a namespace (it disconnected on its own).
@@ -48,8 +48,8 @@ class Client : public std::enable_shared_from_this<Client> {
   /// delivered, where a dead or misbehaving peer's are dropped.
   bool closing_gracefully() const { return closing_gracefully_; }
 
-  /// Sends an encoded packet (its text, then its attachments) over the transport.
-  virtual void write(const std::shared_ptr<const EncodedPacket>& packet) = 0;
+  /// Sends a packet over the transport.
+  virtual void write(const std::shared_ptr<const OutgoingPacket>& packet) = 0;
 
  protected:
   Client(Core& core, Handshake handshake);
@@ -63,7 +63,7 @@ class Client : public std::enable_shared_from_this<Client> {
 
   Core& core_;
   Handshake handshake_;
-  socketio::Decoder decoder_;
+  std::unique_ptr<PacketDecoder> decoder_;
   std::unordered_map<std::string, std::shared_ptr<Socket>> sockets_;
   asio::steady_timer connect_timer_;
   bool joined_any_ = false;
@@ -71,7 +71,8 @@ class Client : public std::enable_shared_from_this<Client> {
   bool closing_gracefully_ = false;
 };
 
-}  // namespace detail
-}  // namespace chat
+}  // namespace chat::detail
+
+#include "../impl/client.hpp"
 
 #endif  // CHAT_DETAIL_CLIENT_HPP

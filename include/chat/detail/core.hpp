@@ -1,36 +1,25 @@
-// The transport-independent part of a server: io context, options, namespaces, error hook.
+// The transport-independent part of a server: io context, options, parser, namespaces, error hook.
 #ifndef CHAT_DETAIL_CORE_HPP
 #define CHAT_DETAIL_CORE_HPP
 
 #include <atomic>         // atomic
 #include <functional>     // function
-#include <memory>         // unique_ptr
+#include <memory>         // unique_ptr, shared_ptr
 #include <mutex>          // mutex, lock_guard
 #include <string>         // string
 #include <string_view>    // string_view
 #include <thread>         // thread::id, this_thread
 #include <unordered_map>  // unordered_map
-#include <utility>        // move
+#include <utility>        // forward, move
 
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
 
-#include "../adapter.hpp"
+#include "../fwd.hpp"
 #include "../options.hpp"
+#include "../parser.hpp"
 
-namespace chat {
-
-class Namespace;
-class Socket;
-
-/// Receives exceptions thrown by hooks, and other errors worth a log line. `socket` is the
-/// socket whose hook threw, or nullptr.
-using ErrorHandler = std::function<void(Socket* socket, std::string_view message)>;
-
-/// Makes the adapter of each namespace (see `Server::set_adapter_factory`).
-using AdapterFactory = std::function<std::unique_ptr<Adapter>(Namespace&)>;
-
-namespace detail {
+namespace chat::detail {
 
 class Core {
  public:
@@ -41,6 +30,8 @@ class Core {
 
   asio::io_context& io() { return io_; }
   const Options& options() const { return options_; }
+  /// The parser every packet of this server goes through (Options::parser, or JSON).
+  const Parser& parser() const { return *parser_; }
 
   /// The namespace with this name, created if needed ("chat" means "/chat"). Thread-safe.
   Namespace& of(std::string name);
@@ -50,7 +41,7 @@ class Core {
   /// The namespace a CONNECT names: registered, listed in the options, or dynamic through "*".
   /// nullptr when none may be joined.
   Namespace* find_for_connect(const std::string& name);
-  /// Calls `visit(Namespace&)` for each namespace. Io thread only.
+  /// Calls `visit(Namespace&)` for each namespace.
   template <class Visit>
   void for_each_namespace(Visit&& visit) {
     std::lock_guard<std::mutex> lock(namespaces_mutex_);
@@ -70,9 +61,17 @@ class Core {
   void set_error_handler(ErrorHandler handler) { error_handler_ = std::move(handler); }
   void report_error(Socket* socket, std::string_view message);
 
+  /// Wraps the adapter each namespace would have on its own (ShardedServer's shard adapter).
+  using AdapterDecorator = std::function<std::unique_ptr<Adapter>(std::unique_ptr<Adapter> inner, LocalSockets& sockets)>;
+
   /// Sets the adapter factory and gives the existing namespaces an adapter from it.
   void set_adapter_factory(AdapterFactory factory);
+  /// Sets the decorator and gives the existing namespaces an adapter through it.
+  void set_adapter_decorator(AdapterDecorator decorator);
   std::unique_ptr<Adapter> make_adapter(Namespace& nsp);
+
+  /// A new socket's id: fresh and unguessable.
+  std::string new_socket_id();
 
  private:
   static std::string normalize(std::string name) {
@@ -81,14 +80,17 @@ class Core {
 
   asio::io_context io_{1};
   Options options_;
+  std::shared_ptr<const Parser> parser_;
   std::atomic<std::thread::id> io_thread_{};
   std::mutex namespaces_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Namespace>> namespaces_;
   ErrorHandler error_handler_;
   AdapterFactory adapter_factory_;
+  AdapterDecorator adapter_decorator_;
 };
 
-}  // namespace detail
-}  // namespace chat
+}  // namespace chat::detail
+
+#include "../impl/core.hpp"
 
 #endif  // CHAT_DETAIL_CORE_HPP

@@ -1,68 +1,169 @@
-// The adapter of a ShardedServer's namespaces: each shard keeps the rooms of its own sockets, and
-// broadcasts, sockets_join/leave and disconnect_sockets reach the other shards by a post to
-// their io threads.
+// The adapter of a ShardedServer's namespaces: it wraps the adapter a shard would have on its own
+// (the in-memory one, or the application's) and carries to the other shards what must reach
+// their sockets: broadcasts, sockets_join/leave, disconnect_sockets, fetch_sockets and
+// broadcasts with acks. The shards are one server: what spans servers (server-side emits, the
+// server count, session persistence) is the wrapped adapter's alone.
 #ifndef CHAT_DETAIL_SHARD_ADAPTER_HPP
 #define CHAT_DETAIL_SHARD_ADAPTER_HPP
 
-#include <cstddef>  // size_t
-#include <memory>   // shared_ptr, make_shared
-#include <string>   // string
-#include <utility>  // move
-#include <vector>   // vector
+#include <cstddef>        // size_t
+#include <functional>     // function
+#include <memory>         // shared_ptr, unique_ptr, make_shared
+#include <mutex>          // mutex, lock_guard
+#include <string>         // string
+#include <unordered_map>  // unordered_map
+#include <utility>        // move
+#include <vector>         // vector
 
 #include <asio/post.hpp>
 
 #include "../adapter.hpp"
-#include "../namespace.hpp"
 #include "core.hpp"
 
 namespace chat::detail {
 
-/// The cores of one ShardedServer's shards, by shard index. Fixed once the shards exist.
-using ShardCores = std::vector<Core*>;
+class ShardAdapter;
 
-/// An InMemoryAdapter that also forwards what must reach sockets of other shards. A socket
-/// lives on one shard, and so do its rooms: a room spread over shards is one room per shard,
-/// each holding that shard's members, so "every member once" means every shard once.
-///
-/// Io thread of its shard only, like every adapter; the forwarded work runs on the other
-/// shards' io threads, against their own adapter of the namespace with the same name.
-class ShardAdapter final : public InMemoryAdapter {
+/// The shards of one ShardedServer: each one's core, and the shard adapters of its namespaces by
+/// name (how a shard finds its peers' adapter of a namespace, with no cast). Fixed in size once
+/// the shards exist; each registry is locked, since namespaces may be made on any thread.
+class ShardGroup {
  public:
-  ShardAdapter(Namespace& nsp, std::shared_ptr<const ShardCores> shards, std::size_t self)
-      : InMemoryAdapter(nsp), namespace_(nsp), shards_(std::move(shards)), self_(self) {}
+  explicit ShardGroup(std::vector<Core*> cores) : cores_(std::move(cores)), registries_(cores_.size()) {}
 
-  void broadcast(const std::shared_ptr<const EncodedPacket>& packet, const BroadcastOptions& options) override {
-    InMemoryAdapter::broadcast(packet, options);
-    on_peers([packet, options](ShardAdapter& peer) {
-      if (peer.namespace_.size() == 0) return;
-      // A packet of its own, sharing nothing mutable: transport_cache (the prepared WebSocket
-      // frames) is built and read by one io thread. The bytes are copied, not re-encoded; the
-      // origin never changes `encoded` once made, so reading it from here is no race.
-      auto local = std::make_shared<EncodedPacket>();
-      local->encoded = packet->encoded;
-      peer.InMemoryAdapter::broadcast(local, options);
-    });
+  std::size_t size() const { return cores_.size(); }
+  Core& core(std::size_t shard) const { return *cores_[shard]; }
+
+  void add(std::size_t shard, const std::string& nsp, ShardAdapter* adapter) {
+    std::lock_guard<std::mutex> lock(registries_[shard].mutex);
+    registries_[shard].adapters[nsp] = adapter;
   }
-
-  void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override {
-    Adapter::add_sockets(options, rooms);
-    on_peers([options, rooms](ShardAdapter& peer) { peer.Adapter::add_sockets(options, rooms); });
+  void remove(std::size_t shard, const std::string& nsp, const ShardAdapter* adapter) {
+    std::lock_guard<std::mutex> lock(registries_[shard].mutex);
+    const auto found = registries_[shard].adapters.find(nsp);
+    if (found != registries_[shard].adapters.end() && found->second == adapter) registries_[shard].adapters.erase(found);
   }
-
-  void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override {
-    Adapter::del_sockets(options, rooms);
-    on_peers([options, rooms](ShardAdapter& peer) { peer.Adapter::del_sockets(options, rooms); });
-  }
-
-  void disconnect_sockets(Namespace& nsp, const BroadcastOptions& options, bool close) override {
-    Adapter::disconnect_sockets(nsp, options, close);
-    on_peers([options, close](ShardAdapter& peer) {
-      peer.Adapter::disconnect_sockets(peer.namespace_, options, close);
-    });
+  /// Shard `shard`'s adapter of `nsp`, or nullptr (no such namespace there). Call it on that
+  /// shard's thread: the adapter is used there.
+  ShardAdapter* find(std::size_t shard, const std::string& nsp) const {
+    std::lock_guard<std::mutex> lock(registries_[shard].mutex);
+    const auto found = registries_[shard].adapters.find(nsp);
+    return found == registries_[shard].adapters.end() ? nullptr : found->second;
   }
 
  private:
+  struct Registry {
+    mutable std::mutex mutex;
+    std::unordered_map<std::string, ShardAdapter*> adapters;
+  };
+  std::vector<Core*> cores_;
+  mutable std::vector<Registry> registries_;
+};
+
+/// A socket lives on one shard, and so do its rooms: a room spread over shards is one room per
+/// shard, each holding that shard's members, so "every member once" means every shard once.
+///
+/// Io thread of its shard only, like every adapter; the forwarded work runs on the other
+/// shards' io threads, against their own adapter of the namespace with the same name.
+class ShardAdapter final : public Adapter {
+ public:
+  ShardAdapter(std::unique_ptr<Adapter> inner, LocalSockets& local, std::shared_ptr<ShardGroup> group,
+               std::size_t self)
+      : inner_(std::move(inner)), local_(local), name_(local.name()), group_(std::move(group)), self_(self) {
+    group_->add(self_, name_, this);
+  }
+  ~ShardAdapter() override { group_->remove(self_, name_, this); }
+
+  void add_all(const SocketId& id, const std::vector<Room>& rooms) override { inner_->add_all(id, rooms); }
+  void del(const SocketId& id, const Room& room) override { inner_->del(id, room); }
+  void del_all(const SocketId& id) override { inner_->del_all(id); }
+  std::vector<Room> socket_rooms(const SocketId& id) const override { return inner_->socket_rooms(id); }
+  std::vector<SocketId> sockets(const BroadcastOptions& options) const override { return inner_->sockets(options); }
+
+  void broadcast(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options) override {
+    inner_->broadcast(packet, options);
+    // The same packet: it is immutable, and each shard's transport builds its own frames.
+    on_peers([packet, options](ShardAdapter& peer) {
+      if (peer.local_.size() > 0) peer.inner_->broadcast(packet, options);
+    });
+  }
+
+  void broadcast_with_ack(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options,
+                          ClientCount on_client_count, std::function<void(Args)> on_ack) override {
+    // The shards are one server: their counts are summed into one report.
+    auto total = std::make_shared<Total>(group_->size(), std::move(on_client_count));
+    inner_->broadcast_with_ack(packet, options, [total](std::size_t clients) { total->add(clients); }, on_ack);
+    Core& origin = group_->core(self_);
+    ask_peers(
+        [packet, options, &origin, on_ack](ShardAdapter& peer, std::function<void(std::size_t)> reply) {
+          peer.inner_->broadcast_with_ack(packet, options, std::move(reply), [&origin, on_ack](Args answer) {
+            asio::post(origin.io(), [on_ack, answer = std::move(answer)]() mutable { on_ack(std::move(answer)); });
+          });
+        },
+        [total](std::size_t clients) { total->add(clients); }, std::size_t(0));
+  }
+
+  void server_count(std::function<void(std::size_t)> done) override { inner_->server_count(std::move(done)); }
+
+  void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override {
+    inner_->add_sockets(options, rooms);
+    on_peers([options, rooms](ShardAdapter& peer) { peer.inner_->add_sockets(options, rooms); });
+  }
+
+  void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override {
+    inner_->del_sockets(options, rooms);
+    on_peers([options, rooms](ShardAdapter& peer) { peer.inner_->del_sockets(options, rooms); });
+  }
+
+  void disconnect_sockets(const BroadcastOptions& options, bool close) override {
+    inner_->disconnect_sockets(options, close);
+    on_peers([options, close](ShardAdapter& peer) { peer.inner_->disconnect_sockets(options, close); });
+  }
+
+  void fetch_sockets(const BroadcastOptions& options, std::function<void(std::vector<SocketInfo>)> done) override {
+    auto found = std::make_shared<Gathered>(group_->size(), std::move(done));
+    inner_->fetch_sockets(options, [found](std::vector<SocketInfo> sockets) { found->add(std::move(sockets)); });
+    ask_peers(
+        [options](ShardAdapter& peer, std::function<void(std::vector<SocketInfo>)> reply) {
+          peer.inner_->fetch_sockets(options, std::move(reply));
+        },
+        [found](std::vector<SocketInfo> sockets) { found->add(std::move(sockets)); }, std::vector<SocketInfo>());
+  }
+
+  void server_side_emit(const Args& event_and_args, ClientCount on_server_count,
+                        std::function<void(Args)> on_reply) override {
+    inner_->server_side_emit(event_and_args, std::move(on_server_count), std::move(on_reply));
+  }
+  void persist_session(const PersistedSession& session) override { inner_->persist_session(session); }
+  void restore_session(const std::string& pid, const std::string& offset,
+                       std::function<void(std::optional<PersistedSession>)> done) override {
+    inner_->restore_session(pid, offset, std::move(done));
+  }
+
+ private:
+  /// The sum of one count per shard, reported once all are in.
+  struct Total {
+    Total(std::size_t expected, ClientCount done) : expected(expected), done(std::move(done)) {}
+    void add(std::size_t clients) {
+      sum += clients;
+      if (++received == expected) done(sum);
+    }
+    std::size_t expected, received = 0, sum = 0;
+    ClientCount done;
+  };
+  /// The sockets of every shard, handed over once all are in.
+  struct Gathered {
+    Gathered(std::size_t expected, std::function<void(std::vector<SocketInfo>)> done)
+        : expected(expected), done(std::move(done)) {}
+    void add(std::vector<SocketInfo> sockets) {
+      for (auto& socket : sockets) all.push_back(std::move(socket));
+      if (++received == expected) done(std::move(all));
+    }
+    std::size_t expected, received = 0;
+    std::vector<SocketInfo> all;
+    std::function<void(std::vector<SocketInfo>)> done;
+  };
+
   /// Runs `work(adapter)` on every other shard's io thread, with that shard's adapter of this
   /// namespace. A shard where the namespace does not exist has no socket in it: nothing to do
   /// there, and nothing is created (dynamic namespaces appear per shard, on first CONNECT).
@@ -70,22 +171,35 @@ class ShardAdapter final : public InMemoryAdapter {
   /// arrives on every shard in that order.
   template <class Work>
   void on_peers(const Work& work) {
-    const std::string* name = &namespace_.name();  // fixed for the namespace's (the server's) life
-    for (std::size_t shard = 0; shard < shards_->size(); ++shard) {
+    for (std::size_t shard = 0; shard < group_->size(); ++shard) {
       if (shard == self_) continue;
-      Core* core = (*shards_)[shard];
-      asio::post(core->io(), [core, name, work] {
-        Namespace* nsp = core->find(*name);
-        if (!nsp) return;
-        // Another adapter there (set_adapter_factory on that shard) means the application
-        // chose its own delivery for it.
-        if (auto* peer = dynamic_cast<ShardAdapter*>(&nsp->adapter())) work(*peer);
+      asio::post(group_->core(shard).io(), [group = group_, shard, name = name_, work] {
+        if (ShardAdapter* peer = group->find(shard, name)) work(*peer);
       });
     }
   }
 
-  Namespace& namespace_;
-  std::shared_ptr<const ShardCores> shards_;
+  /// Asks every other shard with `ask(adapter, reply)` and brings each reply back to this
+  /// shard's thread, for `receive`; a shard without the namespace replies `nothing`.
+  template <class Ask, class Receive, class Reply>
+  void ask_peers(const Ask& ask, const Receive& receive, const Reply& nothing) {
+    Core& origin = group_->core(self_);
+    for (std::size_t shard = 0; shard < group_->size(); ++shard) {
+      if (shard == self_) continue;
+      asio::post(group_->core(shard).io(), [group = group_, shard, name = name_, ask, receive, nothing, &origin] {
+        auto back = [&origin, receive](Reply reply) {
+          asio::post(origin.io(), [receive, reply = std::move(reply)]() mutable { receive(std::move(reply)); });
+        };
+        if (ShardAdapter* peer = group->find(shard, name)) ask(*peer, back);
+        else back(nothing);
+      });
+    }
+  }
+
+  std::unique_ptr<Adapter> inner_;
+  LocalSockets& local_;
+  const std::string name_;
+  std::shared_ptr<ShardGroup> group_;
   std::size_t self_;
 };
 

@@ -1,4 +1,5 @@
-// Engine.IO v4 packets and the long-polling payload framing. Sans-I/O: bytes in, bytes out.
+// Engine.IO v4 packets and their framing over WebSocket and long-polling, and the content types
+// of its HTTP responses: every Engine.IO byte the server writes is written here. Sans-I/O.
 #ifndef CHAT_ENGINEIO_PACKET_HPP
 #define CHAT_ENGINEIO_PACKET_HPP
 
@@ -35,6 +36,45 @@ struct Packet {
 
 /// The separator between packets in a polling payload (ASCII record separator).
 inline constexpr char record_separator = '\x1e';
+
+/// The content types of Engine.IO's HTTP responses.
+namespace content_type {
+inline constexpr std::string_view payload = "text/plain; charset=UTF-8";  ///< a polling payload
+inline constexpr std::string_view post_ok = "text/html";                  ///< the "ok" a POST gets (Node's)
+inline constexpr std::string_view error = "application/json";             ///< {"code":N,"message":"..."}
+inline constexpr std::string_view plain = "text/plain";                   ///< other plain answers
+}  // namespace content_type
+
+/// Engine.IO messages that leave together, in order: one message (text, or binary as the
+/// msgpack parser makes them), then binary messages after it (the JSON parser's attachments). A
+/// Socket.IO packet is one such group. Immutable once made, so one group is queued to every
+/// session a broadcast reaches.
+struct Messages {
+  std::string data;                      ///< the first message, without Engine.IO's `4`
+  bool binary = false;                   ///< whether the first message is binary
+  std::vector<std::string> attachments;  ///< binary messages after it
+
+  /// How many Engine.IO packets the group is.
+  std::size_t count() const { return 1 + attachments.size(); }
+  /// Its size in bytes as queued for polling (binary grows by a third in base64).
+  std::size_t polling_bytes() const {
+    std::size_t bytes = binary ? data.size() * 4 / 3 : data.size();
+    for (const auto& attachment : attachments) bytes += attachment.size() * 4 / 3;
+    return bytes;
+  }
+};
+
+/// The WebSocket frame body of a text message: `4` and the data.
+inline std::string message_frame(std::string_view data) {
+  std::string frame;
+  frame.reserve(data.size() + 1);
+  frame += char(PacketType::message);
+  frame += data;
+  return frame;
+}
+
+/// The frame (or polling record) of a packet without data: `2` (ping), `6` (noop), `1` (close)...
+inline std::string control_frame(PacketType type) { return std::string(1, char(type)); }
 
 /// Decodes a WebSocket text frame, or one record of a polling payload, into a packet.
 /// Returns nullopt for an empty string or an unknown type character.
@@ -80,15 +120,28 @@ inline void append_to_payload(std::string& payload, const Packet& packet) {
   }
 }
 
-/// Appends an already encoded text packet (type character included) or raw binary message.
-inline void append_to_payload(std::string& payload, std::string_view encoded, bool binary) {
+/// Appends one message (text without its `4`, or raw binary bytes) to a polling payload.
+inline void append_message(std::string& payload, std::string_view data, bool binary) {
   if (!payload.empty()) payload += record_separator;
   if (binary) {
     payload += 'b';
-    payload += detail::base64_encode(encoded);
+    payload += detail::base64_encode(data);
   } else {
-    payload += encoded;
+    payload += char(PacketType::message);
+    payload += data;
   }
+}
+
+/// Appends a group of messages to a polling payload.
+inline void append_messages(std::string& payload, const Messages& messages) {
+  append_message(payload, messages.data, messages.binary);
+  for (const auto& attachment : messages.attachments) append_message(payload, attachment, true);
+}
+
+/// Appends a packet without data (ping, noop, close) to a polling payload.
+inline void append_control(std::string& payload, PacketType type) {
+  if (!payload.empty()) payload += record_separator;
+  payload += char(type);
 }
 
 /// Encodes a packet as a WebSocket frame body (text, or the raw bytes of a binary message).

@@ -64,6 +64,8 @@ enum class Intent {
   poll,          ///< GET on a polling session
   post,          ///< POST on a polling session
   upgrade,       ///< a WebSocket request carrying the sid of a polling session
+  close_at_once, ///< a WebSocket request carrying the sid of a session that upgraded, or is
+                 ///< upgrading: Node accepts it and closes it at once
 };
 
 /// The verdict on a request: an intent, or an error to answer with.
@@ -97,9 +99,10 @@ inline Verdict classify_request(std::string_view method, const detail::Target& t
   }
   if (state == SessionState::absent) return Error::unknown_sid;
   if (websocket_upgrade) {
-    // Only a polling session with no probe under way may upgrade, and only once.
-    if (!wants_websocket || state != SessionState::polling) return Error::bad_request;
-    return Intent::upgrade;
+    // Only a polling session with no probe under way may upgrade, and only once; Node accepts a
+    // later WebSocket for the same sid and closes it (engine.io server.ts onWebSocket).
+    if (!wants_websocket) return Error::bad_request;
+    return state == SessionState::polling ? Intent::upgrade : Intent::close_at_once;
   }
   if (wants_websocket || state == SessionState::websocket) return Error::bad_request;
   if (method == "GET") return Intent::poll;

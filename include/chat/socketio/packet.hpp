@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../engineio/packet.hpp"
+
 namespace chat::socketio {
 
 enum class PacketType : int {
@@ -34,12 +36,9 @@ struct Packet {
   bool has_data() const { return !data.is_discarded(); }
 };
 
-/// An encoded packet: the Engine.IO message text (with its leading `4`) and the raw bytes of
-/// each binary attachment, which follow it as binary Engine.IO messages.
-struct Encoded {
-  std::string text;
-  std::vector<std::string> attachments;
-};
+/// An encoded packet: the Engine.IO messages that carry it. For this codec (JSON), a text
+/// message then one binary message per attachment.
+using Encoded = engineio::Messages;
 
 namespace detail {
 
@@ -136,29 +135,35 @@ inline bool payload_valid(PacketType type, const nlohmann::json& data) {
 
 }  // namespace detail
 
-/// Encodes a packet. Binary values in `data` become attachments, and an EVENT or ACK holding
-/// any is sent as BINARY_EVENT or BINARY_ACK. `data` is taken by value because placeholders
-/// replace its binary values.
+/// Encodes a packet as socket.io-parser does: the packet as JSON text, and its binary values as
+/// attachments (an EVENT or ACK holding any is sent as BINARY_EVENT or BINARY_ACK, its binary
+/// values replaced by {"_placeholder":true,"num":N}). `data` is copied only when it holds
+/// binary values.
 inline Encoded encode(PacketType type, std::string_view nsp, std::optional<std::uint64_t> id,
-                      nlohmann::json data) {
+                      const nlohmann::json& data) {
   Encoded out;
+  nlohmann::json placeholders;
+  const nlohmann::json* body = &data;
   if ((type == PacketType::event || type == PacketType::ack) && detail::contains_binary(data)) {
     type = type == PacketType::event ? PacketType::binary_event : PacketType::binary_ack;
   }
-  if (type == PacketType::binary_event || type == PacketType::binary_ack)
-    detail::extract_binaries(data, out.attachments);
-  out.text = '4';
-  out.text += char('0' + int(type));
   if (type == PacketType::binary_event || type == PacketType::binary_ack) {
-    out.text += std::to_string(out.attachments.size());
-    out.text += '-';
+    placeholders = data;
+    detail::extract_binaries(placeholders, out.attachments);
+    body = &placeholders;
+  }
+  std::string& text = out.data;
+  text += char('0' + int(type));
+  if (type == PacketType::binary_event || type == PacketType::binary_ack) {
+    text += std::to_string(out.attachments.size());
+    text += '-';
   }
   if (nsp != "/") {
-    out.text += nsp;
-    out.text += ',';
+    text += nsp;
+    text += ',';
   }
-  if (id) out.text += std::to_string(*id);
-  if (!data.is_discarded()) out.text += data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (id) text += std::to_string(*id);
+  if (!body->is_discarded()) text += body->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return out;
 }
 
@@ -178,6 +183,9 @@ class Decoder {
   static constexpr std::uint64_t max_attachments = 10;
   /// The largest integer a JavaScript number holds exactly (ack ids, attachment counts).
   static constexpr std::uint64_t max_safe_integer = (std::uint64_t(1) << 53) - 1;
+
+  /// Feeds one Engine.IO message: the packet's text, or one of its attachments.
+  Status feed(std::string_view message, bool binary) { return binary ? feed_binary(message) : feed_text(message); }
 
   /// Feeds the text of an Engine.IO message (without the leading `4`).
   Status feed_text(std::string_view text) {

@@ -1,0 +1,130 @@
+// Bodies of detail::Client (chat/detail/client.hpp).
+#ifndef CHAT_IMPL_CLIENT_HPP
+#define CHAT_IMPL_CLIENT_HPP
+
+#include <memory>  // make_shared
+#include <vector>  // vector
+
+#include "../adapter.hpp"
+#include "../detail/client.hpp"
+#include "../detail/core.hpp"
+#include "../namespace.hpp"
+#include "../socket.hpp"
+
+namespace chat::detail {
+
+inline Client::Client(Core& core, Handshake handshake)
+    : core_(core), handshake_(std::move(handshake)), decoder_(core.parser().decoder()), connect_timer_(core.io()) {}
+
+inline void Client::on_open() {
+  const auto timeout = core_.options().connect_timeout();
+  if (timeout.count() <= 0) return;
+  connect_timer_.expires_after(timeout);
+  connect_timer_.async_wait([self = weak_from_this()](const std::error_code& ec) {
+    if (ec) return;
+    auto client = self.lock();
+    if (client && !client->joined_any_) client->close(DisconnectReason::forced_close);
+  });
+}
+
+inline std::shared_ptr<Socket> Client::find(const std::string& nsp) const {
+  const auto found = sockets_.find(nsp);
+  return found == sockets_.end() ? nullptr : found->second;
+}
+
+inline void Client::remove_socket(const std::string& nsp) { sockets_.erase(nsp); }
+
+inline void Client::on_message(std::string_view data, bool binary) {
+  if (closed_) return;
+  const auto status = decoder_->feed(data, binary);
+  if (status == PacketDecoder::Status::need_more) return;
+  if (status == PacketDecoder::Status::error) {
+    close(DisconnectReason::parse_error);
+    return;
+  }
+  handle(decoder_->packet());
+}
+
+inline void Client::handle(socketio::Packet& packet) {
+  using socketio::PacketType;
+  if (packet.type == PacketType::connect) {
+    on_connect_packet(packet);
+    return;
+  }
+  auto socket = find(packet.nsp);
+  if (!socket || packet.type == PacketType::connect_error) {
+    close(DisconnectReason::parse_error);  // a packet for a namespace not joined: Node closes the connection
+    return;
+  }
+  switch (packet.type) {
+    case PacketType::disconnect:
+      sockets_.erase(packet.nsp);
+      socket->on_close(DisconnectReason::client_namespace_disconnect);
+      break;
+    case PacketType::event:
+    case PacketType::binary_event: {
+      json& data = packet.data;
+      std::string name = data[0].is_string() ? data[0].get<std::string>() : data[0].dump();
+      data.erase(data.begin());
+      socket->on_event(Event(*socket, std::move(name), Args(std::move(data)), packet.id));
+      break;
+    }
+    case PacketType::ack:
+    case PacketType::binary_ack:
+      socket->on_ack(*packet.id, Args(std::move(packet.data)));
+      break;
+    default:
+      break;
+  }
+}
+
+inline void Client::on_connect_packet(socketio::Packet& packet) {
+  if (sockets_.count(packet.nsp)) {
+    close(DisconnectReason::parse_error);  // a second CONNECT to a joined namespace
+    return;
+  }
+  Namespace* nsp = core_.find_for_connect(packet.nsp);
+  if (!nsp) {
+    write(std::make_shared<const OutgoingPacket>(
+        socketio::Packet{socketio::PacketType::connect_error, packet.nsp, std::nullopt, json{{"message", "Invalid namespace"}}},
+        core_.parser()));
+    return;
+  }
+  if (!joined_any_) {
+    joined_any_ = true;
+    connect_timer_.cancel();
+  }
+  json auth = packet.has_data() ? std::move(packet.data) : json();
+  auto socket = std::make_shared<Socket>(*nsp, *this, core_.new_socket_id(), std::move(auth));
+  sockets_[packet.nsp] = socket;
+  nsp->add(socket);
+}
+
+inline void Client::on_transport_closed(DisconnectReason reason) {
+  if (closed_) return;
+  closed_ = true;
+  connect_timer_.cancel();
+  auto sockets = std::move(sockets_);
+  sockets_.clear();
+  for (auto& entry : sockets) entry.second->on_close(reason);
+}
+
+inline void Client::disconnect_all() {
+  auto self = shared_from_this();
+  std::vector<std::shared_ptr<Socket>> sockets;
+  for (const auto& entry : sockets_) sockets.push_back(entry.second);
+  for (const auto& socket : sockets) socket->disconnect(false);
+  closing_gracefully_ = true;
+  close(DisconnectReason::forced_server_close);
+}
+
+inline void Client::close(DisconnectReason reason) {
+  if (closed_) return;
+  auto self = shared_from_this();
+  on_transport_closed(reason);
+  close_transport();
+}
+
+}  // namespace chat::detail
+
+#endif  // CHAT_IMPL_CLIENT_HPP

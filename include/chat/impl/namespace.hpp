@@ -1,0 +1,186 @@
+// Bodies of Namespace (chat/namespace.hpp).
+#ifndef CHAT_IMPL_NAMESPACE_HPP
+#define CHAT_IMPL_NAMESPACE_HPP
+
+#include <exception>  // exception
+#include <memory>     // make_shared
+#include <stdexcept>  // invalid_argument
+
+#include "../broadcast.hpp"
+#include "../detail/ack_gather.hpp"
+#include "../detail/client.hpp"
+#include "../detail/core.hpp"
+#include "../namespace.hpp"
+#include "../socket.hpp"
+
+namespace chat {
+
+inline Namespace::Namespace(detail::Core& core, std::string name)
+    : core_(core), name_(std::move(name)), adapter_(core.make_adapter(*this)) {}
+
+inline Namespace::~Namespace() = default;
+
+template <class... Values>
+void Namespace::emit(std::string_view event, Values&&... values) {
+  all().emit(event, std::forward<Values>(values)...);
+}
+
+inline BroadcastOperator Namespace::to(Room room) { return all().to(std::move(room)); }
+inline BroadcastOperator Namespace::in(Room room) { return to(std::move(room)); }
+inline BroadcastOperator Namespace::except(Room room) { return all().except(std::move(room)); }
+inline BroadcastOperator Namespace::all() { return BroadcastOperator(*this, {}); }
+
+inline Socket* Namespace::socket(const SocketId& id) const {
+  const auto found = sockets_.find(id);
+  return found == sockets_.end() ? nullptr : found->second.get();
+}
+
+template <class Visit>
+void Namespace::for_each_socket(Visit&& visit) const {
+  for (const auto& entry : sockets_) visit(*entry.second);
+}
+
+// ---- joining -------------------------------------------------------------------------------
+
+inline void Namespace::add(const std::shared_ptr<Socket>& socket) {
+  sockets_[socket->id()] = socket;
+  adapter_->add_all(socket->id(), {socket->id()});
+  run_middlewares(socket, 0);
+}
+
+inline void Namespace::run_middlewares(const std::shared_ptr<Socket>& socket, std::size_t index) {
+  if (socket->state_ != Socket::State::connecting) return;  // the client left meanwhile
+  if (index == middlewares_.size()) {
+    run_connect_hook(socket);
+    return;
+  }
+  detail::Core& core = core_;
+  Next next([this, socket, index, &core](std::optional<MiddlewareError> error) {
+    core.dispatch([this, socket, index, error = std::move(error)] {
+      if (error) socket->reject(error->message, error->data);
+      else run_middlewares(socket, index + 1);
+    });
+  });
+  try {
+    middlewares_[index](*socket, socket->auth(), next);
+  } catch (const std::exception& e) {
+    next.fail(e.what());
+  } catch (...) {
+    next.fail("Connection rejected by server");
+  }
+}
+
+inline void Namespace::run_connect_hook(const std::shared_ptr<Socket>& socket) {
+  ConnectResult result = true;
+  if (connect_handler_) {
+    try {
+      result = connect_handler_(*socket, socket->auth());
+    } catch (const std::exception& e) {
+      result = ConnectResult::reject(e.what());
+    } catch (...) {
+      result = ConnectResult::reject("Connection rejected by server");
+    }
+  }
+  switch (result.kind()) {
+    case ConnectResult::Kind::accept: socket->accept(); break;
+    case ConnectResult::Kind::reject: socket->reject(result.message(), result.data()); break;
+    case ConnectResult::Kind::defer: break;
+  }
+}
+
+inline void Namespace::remove(const Socket& socket) { sockets_.erase(socket.id()); }
+
+inline void Namespace::dispatch(Socket& socket, Event& event) {
+  const auto found = handlers_.find(event.name());
+  const EventHandler* handler = found != handlers_.end() ? &found->second : any_handler_ ? &any_handler_ : nullptr;
+  if (!handler) return;
+  try {
+    (*handler)(socket, event);
+  } catch (const std::exception& e) {
+    core_.report_error(&socket, e.what());
+  } catch (...) {
+    core_.report_error(&socket, "unknown exception in event handler");
+  }
+}
+
+inline void Namespace::copy_hooks_from(const Namespace& other) {
+  handlers_ = other.handlers_;
+  any_handler_ = other.any_handler_;
+  connect_handler_ = other.connect_handler_;
+  disconnect_handler_ = other.disconnect_handler_;
+  server_side_handler_ = other.server_side_handler_;
+  middlewares_ = other.middlewares_;
+}
+
+// ---- server-side emits ---------------------------------------------------------------------
+
+inline void Namespace::server_side_emit_array(Args event_and_args) {
+  core_.dispatch([this, event_and_args = std::move(event_and_args)] {
+    adapter_->server_side_emit(event_and_args, [](std::size_t) {}, [](Args) {});
+  });
+}
+
+inline void Namespace::server_side_emit_with_ack(Args event_and_args, AcksCallback callback,
+                                                 std::chrono::milliseconds timeout) {
+  if (timeout.count() <= 0)
+    throw std::invalid_argument("chat: server_side_emit_with_ack needs a timeout: a server may never answer");
+  core_.dispatch([this, event_and_args = std::move(event_and_args), callback = std::move(callback), timeout]() mutable {
+    auto gather = std::make_shared<detail::AckGather>(core_.io(), std::move(callback));
+    gather->start(timeout);
+    gather->expect_reports(1);
+    adapter_->server_side_emit(event_and_args, [gather](std::size_t servers) { gather->report(servers); },
+                               [gather](Args answer) { gather->answer(std::move(answer)); });
+  });
+}
+
+inline void Namespace::receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) {
+  if (!server_side_handler_ || event_and_args.empty()) return;
+  const json& name = event_and_args[0];
+  const std::string event = name.is_string() ? name.get<std::string>() : name.dump();
+  json rest = std::move(event_and_args).array();
+  rest.erase(rest.begin());
+  try {
+    server_side_handler_(event, Args(std::move(rest)), reply);
+  } catch (const std::exception& e) {
+    core_.report_error(nullptr, "server-side emit hook of " + name_ + ": " + e.what());
+  } catch (...) {
+    core_.report_error(nullptr, "server-side emit hook of " + name_ + ": unknown exception");
+  }
+}
+
+// ---- LocalSockets --------------------------------------------------------------------------
+
+inline const Parser& Namespace::parser() const { return core_.parser(); }
+
+inline void Namespace::deliver(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet) {
+  if (Socket* target = socket(id)) target->write(packet);
+}
+
+inline void Namespace::deliver_to_all(const std::shared_ptr<const OutgoingPacket>& packet) {
+  for (const auto& entry : sockets_) entry.second->write(packet);
+}
+
+inline bool Namespace::deliver_expecting_ack(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet,
+                                             std::function<void(Args)> on_ack) {
+  Socket* target = socket(id);
+  if (!target || !packet->packet().id) return false;
+  target->expect_ack(*packet->packet().id, [on_ack = std::move(on_ack)](std::error_code error, Args args) {
+    if (!error) on_ack(std::move(args));
+  });
+  target->write(packet);
+  return true;
+}
+
+inline void Namespace::disconnect(const SocketId& id, bool close) {
+  if (Socket* target = socket(id)) target->disconnect(close);
+}
+
+inline std::optional<SocketInfo> Namespace::describe(const SocketId& id) const {
+  const Socket* target = socket(id);
+  if (!target) return std::nullopt;
+  return SocketInfo{target->id(), target->handshake(), target->auth(), {}, target->data()};
+}
+
+}  // namespace chat
+
+#endif  // CHAT_IMPL_NAMESPACE_HPP

@@ -1,0 +1,252 @@
+// Bodies of Socket and Event (chat/socket.hpp).
+#ifndef CHAT_IMPL_SOCKET_HPP
+#define CHAT_IMPL_SOCKET_HPP
+
+#include <algorithm>  // sort
+#include <exception>  // exception
+#include <memory>     // make_shared, make_unique
+
+#include <asio/steady_timer.hpp>
+
+#include "../broadcast.hpp"
+#include "../detail/client.hpp"
+#include "../detail/core.hpp"
+#include "../namespace.hpp"
+#include "../socket.hpp"
+
+namespace chat {
+
+namespace detail {
+
+/// The timer of an acknowledgement that has a timeout.
+struct AckTimer {
+  AckTimer(asio::io_context& io, std::chrono::milliseconds timeout) : timer(io, timeout) {}
+  asio::steady_timer timer;
+};
+
+/// An event on its way through a socket's middlewares.
+struct PacketChain {
+  std::shared_ptr<Socket> socket;
+  Event event;
+  std::size_t next = 0;
+};
+
+}  // namespace detail
+
+// ---- Event ---------------------------------------------------------------------------------
+
+inline void Event::send_ack(Args args) {
+  const std::uint64_t id = *ack_id_;
+  ack_id_.reset();
+  socket_.send_ack(id, std::move(args));
+}
+
+// ---- Socket --------------------------------------------------------------------------------
+
+inline Socket::Socket(Namespace& nsp, detail::Client& client, std::string id, json auth)
+    : nsp_(nsp), client_(client.shared_from_this()), id_(std::move(id)), auth_sent_(!auth.is_null()) {
+  if (auth_sent_) auth_ = std::move(auth);
+}
+
+inline Socket::~Socket() = default;
+
+inline const Handshake& Socket::handshake() const { return client_->handshake(); }
+
+inline const json& Socket::auth() const {
+  // Without auth, one shared empty object: an empty object of every socket's own would be an
+  // allocation per idle connection.
+  static const json no_auth = json::object();
+  return auth_sent_ ? auth_ : no_auth;
+}
+
+inline void Socket::join(const Room& room) {
+  if (state_ == State::closed) return;
+  nsp_.adapter().add_all(id_, {room});
+}
+
+inline void Socket::leave(const Room& room) { nsp_.adapter().del(id_, room); }
+
+inline std::vector<Room> Socket::rooms() const {
+  auto rooms = nsp_.adapter().socket_rooms(id_);
+  std::sort(rooms.begin(), rooms.end());
+  return rooms;
+}
+
+inline void Socket::write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data) {
+  socketio::Packet packet;
+  packet.type = type;
+  packet.nsp = nsp_.name();
+  packet.id = id;
+  packet.data = std::move(data);
+  write(std::make_shared<const OutgoingPacket>(std::move(packet), nsp_.core().parser()));
+}
+
+inline void Socket::emit_array(json event_and_args) {
+  write_packet(socketio::PacketType::event, std::nullopt, std::move(event_and_args));
+}
+
+inline void Socket::emit_with_ack(std::string_view event, Args args, AckCallback callback,
+                                  std::chrono::milliseconds timeout) {
+  if (state_ == State::closed) {
+    if (callback) callback(errc::socket_disconnected, Args());
+    return;
+  }
+  const std::uint64_t ack_id = nsp_.next_ack_id();
+  PendingAck pending{std::move(callback), nullptr};
+  if (timeout.count() > 0) {
+    pending.timer = std::make_unique<detail::AckTimer>(nsp_.core().io(), timeout);
+    pending.timer->timer.async_wait([self = weak_from_this(), ack_id](const std::error_code& ec) {
+      if (ec) return;
+      if (auto socket = self.lock()) socket->fail_ack(ack_id, errc::ack_timeout);
+    });
+  }
+  pending_acks_.emplace(ack_id, std::move(pending));
+  json data = json::array();
+  data.push_back(std::string(event));
+  for (const auto& value : args) data.push_back(value);
+  write_packet(socketio::PacketType::event, ack_id, std::move(data));
+}
+
+inline void Socket::expect_ack(std::uint64_t ack_id, AckCallback callback) {
+  pending_acks_.emplace(ack_id, PendingAck{std::move(callback), nullptr});
+}
+
+inline void Socket::send_ack(std::uint64_t ack_id, Args args) {
+  write_packet(socketio::PacketType::ack, ack_id, std::move(args).array());
+}
+
+inline void Socket::on_ack(std::uint64_t ack_id, Args args) {
+  const auto found = pending_acks_.find(ack_id);
+  if (found == pending_acks_.end()) return;  // late (timed out) or unknown: Node ignores it too
+  PendingAck pending = std::move(found->second);
+  pending_acks_.erase(found);
+  if (pending.callback) pending.callback(std::error_code(), std::move(args));
+}
+
+inline void Socket::fail_ack(std::uint64_t ack_id, errc error) {
+  const auto found = pending_acks_.find(ack_id);
+  if (found == pending_acks_.end()) return;
+  PendingAck pending = std::move(found->second);
+  pending_acks_.erase(found);
+  if (pending.callback) pending.callback(error, Args());
+}
+
+inline BroadcastOperator Socket::to(Room room) const { return broadcast().to(std::move(room)); }
+
+inline BroadcastOperator Socket::except(Room room) const { return broadcast().except(std::move(room)); }
+
+inline BroadcastOperator Socket::broadcast() const { return nsp_.all().except(id_); }
+
+inline Socket& Socket::use(PacketMiddleware middleware) {
+  middlewares_.push_back(std::move(middleware));
+  return *this;
+}
+
+inline void Socket::on_event(Event event) {
+  if (middlewares_.empty()) {
+    nsp_.dispatch(*this, event);
+    return;
+  }
+  detail::run_packet_chain(std::make_shared<detail::PacketChain>(detail::PacketChain{shared_from_this(), std::move(event)}));
+}
+
+/// Runs the next middleware of `chain`, or, after the last, the event's handler.
+inline void detail::run_packet_chain(const std::shared_ptr<PacketChain>& chain) {
+  Socket& socket = *chain->socket;
+  if (socket.state_ != Socket::State::connected) return;  // it left meanwhile: the event goes with it
+  if (chain->next == socket.middlewares_.size()) {
+    socket.nsp_.dispatch(socket, chain->event);
+    return;
+  }
+  const PacketMiddleware& middleware = socket.middlewares_[chain->next++];
+  Core& core = socket.nsp_.core();
+  Next next([chain, &core](std::optional<MiddlewareError> error) {
+    core.dispatch([chain, &core, error = std::move(error)] {
+      if (!error) {
+        run_packet_chain(chain);
+        return;
+      }
+      core.report_error(chain->socket.get(), "event \"" + chain->event.name() + "\" refused by a middleware: " +
+                                                 error->message);
+    });
+  });
+  try {
+    middleware(socket, chain->event, next);
+  } catch (const std::exception& e) {
+    next.fail(e.what());
+  } catch (...) {
+    next.fail("unknown exception in a middleware");
+  }
+}
+
+inline void Socket::write(const std::shared_ptr<const OutgoingPacket>& packet) {
+  switch (state_) {
+    case State::connected: client_->write(packet); break;
+    case State::connecting: held_.push_back(packet); break;
+    case State::closed: break;
+  }
+}
+
+inline void Socket::accept() {
+  if (state_ != State::connecting) return;
+  state_ = State::connected;
+  write_packet(socketio::PacketType::connect, std::nullopt, json{{"sid", id_}});
+  auto held = std::move(held_);
+  held_.clear();
+  for (const auto& pending : held) client_->write(pending);
+}
+
+inline void Socket::reject(const std::string& message, const json& data) {
+  if (state_ != State::connecting) return;
+  json payload{{"message", message}};
+  if (!data.is_null()) payload["data"] = data;
+  client_->write(std::make_shared<const OutgoingPacket>(
+      socketio::Packet{socketio::PacketType::connect_error, nsp_.name(), std::nullopt, std::move(payload)},
+      nsp_.core().parser()));
+  state_ = State::closed;
+  held_.clear();
+  auto self = shared_from_this();  // the maps below hold the last references
+  nsp_.adapter().del_all(id_);
+  nsp_.remove(*this);
+  client_->remove_socket(nsp_.name());
+}
+
+inline void Socket::disconnect(bool close) {
+  if (close) {
+    client_->disconnect_all();  // as Node's client._disconnect(): every namespace, then the connection
+    return;
+  }
+  if (state_ == State::closed) return;
+  auto self = shared_from_this();
+  if (state_ == State::connected) write_packet(socketio::PacketType::disconnect, std::nullopt, json(json::value_t::discarded));
+  client_->remove_socket(nsp_.name());
+  on_close(DisconnectReason::server_namespace_disconnect);
+}
+
+inline void Socket::on_close(DisconnectReason reason) {
+  if (state_ == State::closed) return;
+  auto self = shared_from_this();
+  const bool was_connected = state_ == State::connected;
+  state_ = State::closed;
+  held_.clear();
+  // The hook runs while the socket is still in its rooms, so it can tell them it left.
+  if (was_connected && nsp_.disconnect_handler_) {
+    try {
+      nsp_.disconnect_handler_(*this, reason);
+    } catch (const std::exception& e) {
+      nsp_.core().report_error(this, e.what());
+    } catch (...) {
+      nsp_.core().report_error(this, "unknown exception in disconnect hook");
+    }
+  }
+  auto pending = std::move(pending_acks_);
+  pending_acks_.clear();
+  for (auto& entry : pending)
+    if (entry.second.callback) entry.second.callback(errc::socket_disconnected, Args());
+  nsp_.adapter().del_all(id_);
+  nsp_.remove(*this);
+}
+
+}  // namespace chat
+
+#endif  // CHAT_IMPL_SOCKET_HPP

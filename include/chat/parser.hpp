@@ -1,0 +1,71 @@
+// chat::Parser: how Socket.IO packets become Engine.IO messages and back (Node's `parser`
+// option). The default speaks socket.io-parser's format (JSON, binary values as attachments);
+// another format (msgpack, ...) plugs in through Options::parser, and every packet the server
+// encodes or decodes goes through it.
+#ifndef CHAT_PARSER_HPP
+#define CHAT_PARSER_HPP
+
+#include <memory>       // shared_ptr, unique_ptr
+#include <string_view>  // string_view
+
+#include "socketio/packet.hpp"
+
+namespace chat {
+
+/// Reassembles Socket.IO packets from the Engine.IO messages of one connection. A packet may
+/// span several messages (the JSON format's attachments), so a decoder keeps state between
+/// calls: one per connection.
+class PacketDecoder {
+ public:
+  using Status = socketio::Decoder::Status;
+
+  virtual ~PacketDecoder() = default;
+  /// Feeds one Engine.IO message (text without its `4`, or binary bytes). `complete`: `packet()`
+  /// holds a packet; `need_more`: wait for the next message; `error`: the protocol requires
+  /// closing the connection.
+  virtual Status feed(std::string_view message, bool binary) = 0;
+  /// The packet of the last `feed` that returned `complete` (the caller may move from it).
+  virtual socketio::Packet& packet() = 0;
+};
+
+/// A Socket.IO wire format.
+///
+/// @par Thread Safety
+/// `encode` and `decoder` may be called from any thread at once: a parser holds no state (its
+/// decoders do, each used by one connection on the io thread).
+class Parser {
+ public:
+  virtual ~Parser() = default;
+  /// Encodes a packet into the Engine.IO messages that carry it.
+  virtual socketio::Encoded encode(const socketio::Packet& packet) const = 0;
+  /// A decoder for one new connection.
+  virtual std::unique_ptr<PacketDecoder> decoder() const = 0;
+};
+
+/// socket.io-parser's format, the default: a packet as JSON text, binary values as attachments.
+class JsonParser final : public Parser {
+ public:
+  socketio::Encoded encode(const socketio::Packet& packet) const override { return socketio::encode(packet); }
+
+  std::unique_ptr<PacketDecoder> decoder() const override { return std::make_unique<Decoder>(); }
+
+  /// The one instance servers share when Options name no parser.
+  static const std::shared_ptr<const Parser>& shared() {
+    static const std::shared_ptr<const Parser> instance = std::make_shared<JsonParser>();
+    return instance;
+  }
+
+ private:
+  class Decoder final : public PacketDecoder {
+   public:
+    Status feed(std::string_view message, bool binary) override { return decoder_.feed(message, binary); }
+    socketio::Packet& packet() override { return decoder_.packet(); }
+
+   private:
+    socketio::Decoder decoder_;
+  };
+};
+
+}  // namespace chat
+
+#endif  // CHAT_PARSER_HPP

@@ -1,0 +1,145 @@
+// One Engine.IO session on websocketpp: the sans-I/O engineio::Session, the websocketpp
+// connections it is carried by (a held poll, the WebSocket, an upgrade probe) and its timer. It
+// turns the session's actions into websocketpp calls, and is the Socket.IO layer's connection.
+#ifndef CHAT_TRANSPORT_WEBSOCKETPP_CONNECTION_HPP
+#define CHAT_TRANSPORT_WEBSOCKETPP_CONNECTION_HPP
+
+#include <chrono>        // steady_clock
+#include <memory>        // shared_ptr, static_pointer_cast
+#include <string>        // string
+#include <string_view>   // string_view
+#include <system_error>  // error_code
+#include <utility>       // exchange, move
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <websocketpp/server.hpp>
+
+#include "../../adapter.hpp"
+#include "../../detail/client.hpp"
+#include "../../detail/core.hpp"
+#include "../../engineio/session.hpp"
+#include "config.hpp"
+
+namespace chat::transport {
+
+template <class Config>
+class Transport;
+
+template <class Config>
+class Connection final : public detail::Client, private engineio::SessionIo {
+ public:
+  using Endpoint = websocketpp::server<Config>;
+  using ConnectionPtr = typename Endpoint::connection_ptr;
+  using MessagePtr = typename Endpoint::message_ptr;
+  using Clock = std::chrono::steady_clock;
+
+  Connection(Transport<Config>& transport, std::string sid, Handshake handshake, engineio::Transport kind)
+      : Client(transport.core_, std::move(handshake)),
+        transport_(transport),
+        session_(std::move(sid), kind, transport.session_config_, *this, Clock::now()),
+        timer_(transport.core_.io()) {}
+
+  engineio::Session& session() { return session_; }
+  const std::string& sid() const { return session_.sid(); }
+
+  /// The connection that carries a WebSocket session, or the probe of an upgrade.
+  void set_websocket(const ConnectionPtr& con) { ws_ = con; }
+  void set_probe(const ConnectionPtr& con) { probe_ = con; }
+  bool is_probe(const ConnectionPtr& con) const { return con == probe_; }
+  bool is_websocket(const ConnectionPtr& con) const { return con == ws_; }
+  /// Keeps a GET the session holds (a long poll) until the session releases it.
+  void hold_poll(const ConnectionPtr& con) {
+    con->defer_http_response();
+    poll_ = con;
+  }
+
+  // ---- the Socket.IO layer's connection ----
+
+  void write(const std::shared_ptr<const OutgoingPacket>& packet) override {
+    session_.send(OutgoingPacket::messages(packet));
+  }
+
+ protected:
+  void close_transport() override { session_.close(closing_gracefully(), Clock::now()); }
+
+ private:
+  std::shared_ptr<Connection> self() { return std::static_pointer_cast<Connection>(shared_from_this()); }
+  std::weak_ptr<Connection> weak_self() { return self(); }
+
+  // ---- the session's actions ----
+
+  void release_poll(std::string body) override {
+    if (poll_) transport_.respond_deferred(std::exchange(poll_, nullptr), 200, std::move(body), engineio::content_type::payload);
+  }
+
+  void send_messages(const std::shared_ptr<const engineio::Messages>& messages) override {
+    if (!ws_) return;
+    for (const auto& frame : transport_.frames(messages)) ws_->send(frame);
+    if (ws_->get_buffered_amount() > core().options().max_buffered_bytes()) fail_soon(DisconnectReason::transport_error);
+  }
+
+  void send_text(engineio::Socket socket, std::string_view text) override {
+    const ConnectionPtr& con = socket == engineio::Socket::main ? ws_ : probe_;
+    if (!con) return;
+    if (text.size() == 1) con->send(transport_.control_frame(engineio::PacketType(text[0])));
+    else con->send(std::string(text), websocketpp::frame::opcode::text);
+  }
+
+  void promote_probe() override {
+    ws_ = std::exchange(probe_, nullptr);
+    ws_->probe = false;  // from now on its messages are the session's own
+  }
+
+  void close_websocket(engineio::Socket socket, bool normal) override {
+    ConnectionPtr& con = socket == engineio::Socket::main ? ws_ : probe_;
+    if (!con) return;
+    std::error_code ec;
+    std::exchange(con, nullptr)
+        ->close(normal ? websocketpp::close::status::normal : websocketpp::close::status::policy_violation, "", ec);
+  }
+
+  void arm_timer(Clock::time_point deadline) override {
+    timer_.expires_at(deadline);
+    timer_.async_wait([self = weak_self()](const std::error_code& ec) {
+      if (ec) return;
+      if (auto connection = self.lock()) connection->session_.on_timer(Clock::now());
+    });
+  }
+
+  void schedule_flush() override {
+    asio::post(core().io(), [self = weak_self()] {
+      if (auto connection = self.lock()) connection->session_.flush();
+    });
+  }
+
+  void fail_soon(DisconnectReason reason) override {
+    asio::post(core().io(), [self = weak_self(), reason] {
+      if (auto connection = self.lock()) connection->session_.fail(reason);
+    });
+  }
+
+  void message(std::string_view data, bool binary) override { on_message(data, binary); }
+
+  void closed(DisconnectReason reason) override {
+    auto keep = self();
+    on_transport_closed(reason);
+  }
+
+  void finished() override {
+    auto keep = self();
+    timer_.cancel();
+    transport_.erase_session(session_.sid());
+  }
+
+  Transport<Config>& transport_;
+  engineio::Session session_;
+  asio::steady_timer timer_;
+  ConnectionPtr ws_;
+  ConnectionPtr probe_;
+  ConnectionPtr poll_;
+};
+
+}  // namespace chat::transport
+
+#endif  // CHAT_TRANSPORT_WEBSOCKETPP_CONNECTION_HPP

@@ -1,0 +1,589 @@
+// chat's transport over websocketpp: the endpoint, its handlers, the map from sids to sessions,
+// the prepared frames a broadcast shares, and the plain HTTP beside Socket.IO (static files, the
+// client bundle, the application's hook). What it does with a request is decided by the
+// sans-I/O parts (detail/http_router.hpp, detail/cors.hpp, engineio/request.hpp,
+// engineio/session.hpp); this file carries it out.
+#ifndef CHAT_TRANSPORT_WEBSOCKETPP_ENDPOINT_HPP
+#define CHAT_TRANSPORT_WEBSOCKETPP_ENDPOINT_HPP
+
+#include <atomic>         // atomic
+#include <chrono>         // system_clock, steady_clock
+#include <cstdint>        // uint16_t
+#include <filesystem>     // path
+#include <memory>         // shared_ptr, make_shared
+#include <optional>       // optional
+#include <string>         // string
+#include <string_view>    // string_view
+#include <system_error>   // error_code, system_error
+#include <unordered_map>  // unordered_map
+#include <utility>        // move
+#include <variant>        // get_if, holds_alternative
+#include <vector>         // vector
+
+#include <asio/ip/address.hpp>
+#include <asio/ip/tcp.hpp>
+#include <websocketpp/common/network.hpp>
+#include <websocketpp/server.hpp>
+
+#include "../../detail/core.hpp"
+#include "../../detail/cors.hpp"
+#include "../../detail/http_router.hpp"
+#include "../../detail/native_socket.hpp"
+#include "../../detail/random_id.hpp"
+#include "../../detail/static_files.hpp"
+#include "../../detail/url.hpp"
+#include "../../engineio/request.hpp"
+#include "../../engineio/session.hpp"
+#include "../../http.hpp"
+#include "config.hpp"
+#include "connection.hpp"
+
+namespace chat::transport {
+
+/// The websocketpp endpoint and every Engine.IO session on it. Io thread only, except where
+/// noted.
+template <class Config>
+class Transport {
+ public:
+  using Endpoint = websocketpp::server<Config>;
+  using ConnectionPtr = typename Endpoint::connection_ptr;
+  using MessagePtr = typename Endpoint::message_ptr;
+  using Hdl = websocketpp::connection_hdl;
+  using Clock = std::chrono::steady_clock;
+
+  explicit Transport(detail::Core& core) : core_(core), session_config_(session_config(core.options())) {
+    endpoint_.init_asio(&core_.io());
+    endpoint_.set_reuse_addr(true);
+    endpoint_.set_user_agent("chat");
+    endpoint_.set_max_message_size(core_.options().max_payload());
+    // websocketpp refuses a larger body from its Content-Length, unread (413).
+    endpoint_.set_max_http_body_size(core_.options().max_payload());
+    endpoint_.set_close_handshake_timeout(1000);
+    // Runs once the connection is accepted, before its request is read. (The socket init
+    // handler runs too early: before the handle is known, on a socket not yet open.)
+    endpoint_.set_tcp_pre_init_handler([this](Hdl hdl) {
+      std::error_code ec;
+      auto con = endpoint_.get_con_from_hdl(hdl, ec);
+      if (ec) return;
+      con->get_raw_socket().set_option(asio::ip::tcp::no_delay(true), ec);
+      con->live_connections = live_connections_;
+      live_connections_->add();
+      // websocketpp answers what its own parser refuses (a body over max_payload: 413; a
+      // malformed request: 400) from this response object and closes the connection, with no
+      // hook to shape the answer. Its API refuses header changes before a request is read, so
+      // the defaults go in through the object itself: `Connection: close` (zaphoyd/websocketpp
+      // #890) and the Engine.IO error JSON. Every response we make replaces the body, and a
+      // WebSocket handshake takes both out (on_validate).
+      auto& response = const_cast<typename Config::response_type&>(con->get_response());
+      response.replace_header("Connection", "close");
+      response.replace_header("Content-Type", std::string(engineio::content_type::error));
+      response.set_body(engineio::error_body(engineio::Error::bad_request));
+    });
+    endpoint_.set_http_handler([this](Hdl hdl) { on_http(hdl); });
+    endpoint_.set_validate_handler([this](Hdl hdl) { return on_validate(hdl); });
+    endpoint_.set_open_handler([this](Hdl hdl) { on_open(hdl); });
+    endpoint_.set_close_handler([this](Hdl hdl) { on_closed(hdl); });
+    endpoint_.set_fail_handler([this](Hdl hdl) { on_closed(hdl); });
+    endpoint_.set_message_handler([this](Hdl hdl, MessagePtr message) { on_message(hdl, message); });
+  }
+
+  /// Binds and starts accepting; returns the bound port. Throws std::system_error.
+  std::uint16_t listen(const std::string& host, std::uint16_t port) {
+    std::error_code ec;
+    const auto address = asio::ip::make_address(host, ec);
+    if (ec) throw std::system_error(ec, "chat: bad listen address " + host);
+    endpoint_.listen(asio::ip::tcp::endpoint(address, port), ec);
+    if (ec) throw std::system_error(ec, "chat: cannot listen on " + host + ":" + std::to_string(port));
+    endpoint_.start_accept(ec);
+    if (ec) throw std::system_error(ec, "chat: cannot accept");
+    const auto local = endpoint_.get_local_endpoint(ec);
+    if (ec) throw std::system_error(ec, "chat: no local endpoint");
+    return local.port();
+  }
+
+  /// Takes over a TCP connection accepted elsewhere (ShardedServer's router) as if this
+  /// endpoint had accepted it: websocketpp's own accept path is get_connection, accept into the
+  /// connection's socket, start, and start runs the same set-up (the TCP pre-init handler:
+  /// no-delay, the live count, the default response) for both. Closes the connection instead
+  /// once the transport has stopped. Io thread only; plain TCP only.
+  void adopt(detail::NativeSocket socket) {
+    static_assert(Traits<Config>::routable, "only plain TCP connections can be handed over");
+    if (stopped_) return;  // `socket` closes
+    ConnectionPtr con = endpoint_.get_connection();
+    if (!con) return;
+    std::error_code ec;
+    con->get_raw_socket().assign(socket.protocol(), socket.handle(), ec);
+    if (ec) {
+      con->terminate(ec);  // as websocketpp does with a connection whose accept failed
+      return;              // `socket` still owns the handle, and closes it
+    }
+    socket.release();
+    con->start();
+  }
+
+  /// Settles what websocketpp computes lazily and keeps in function-local statics, so that
+  /// several transports may then run on several threads (ShardedServer): the byte order its
+  /// 64-bit swap of every frame header finds out on its first call.
+  static void warm_up() { websocketpp::lib::net::_htonll(0); }
+
+  /// Makes every sid start with `prefix` (ShardedServer: the shard's tag), before its random part.
+  void set_sid_prefix(std::string prefix) { sid_prefix_ = std::move(prefix); }
+
+  /// The TLS context every connection uses (TLS configurations only).
+  template <class Context>
+  void set_tls_context(std::shared_ptr<Context> context) {
+    static_assert(Traits<Config>::tls, "a TLS context needs a TLS transport: chat::Server<chat::transport::TlsConfig>");
+    endpoint_.set_tls_init_handler([context](Hdl) { return context; });
+  }
+
+  /// Stops accepting and closes every session with "server shutting down".
+  void stop() {
+    stopped_ = true;
+    std::error_code ec;
+    if (endpoint_.is_listening()) endpoint_.stop_listening(ec);
+    std::vector<std::shared_ptr<Connection<Config>>> sessions;
+    for (auto& entry : sessions_) sessions.push_back(entry.second);
+    for (auto& session : sessions) {
+      if (session->session().lingering()) session->session().forget();  // waiting for a last GET: stop waiting
+      else session->close(DisconnectReason::server_shutting_down);
+    }
+  }
+
+  void set_http_handler(HttpHandler handler) { http_handler_ = std::move(handler); }
+  void set_static_root(std::filesystem::path root) { static_root_ = std::move(root); }
+
+  /// Open Engine.IO sessions. Any thread.
+  std::size_t session_count() const { return session_count_.load(std::memory_order_relaxed); }
+  /// Connections (WebSocket or HTTP) not yet fully closed. Any thread.
+  std::size_t live_connections() const { return live_connections_->count.load(); }
+  /// Calls `idle` once no connection is left (at once when none is). Io thread.
+  void when_idle(std::function<void()> idle) {
+    live_connections_->on_idle = std::move(idle);
+    if (live_connections_->count.load() == 0 && live_connections_->on_idle) std::exchange(live_connections_->on_idle, nullptr)();
+  }
+
+ private:
+  friend class Connection<Config>;
+
+  static engineio::SessionConfig session_config(const Options& options) {
+    engineio::SessionConfig config;
+    config.ping_interval = options.ping_interval();
+    config.ping_timeout = options.ping_timeout();
+    config.advertised_ping_interval = options.ping_interval() + options.ping_interval_grace();
+    config.upgrade_timeout = options.upgrade_timeout();
+    config.max_payload = options.max_payload();
+    config.max_buffered_bytes = options.max_buffered_bytes();
+    config.upgrade_offered = options.allow_upgrades() && options.websocket_allowed();
+    return config;
+  }
+
+  // ---- sessions ----
+
+  std::shared_ptr<Connection<Config>> new_session(const ConnectionPtr& con, const detail::Target& target,
+                                                  engineio::Transport kind) {
+    std::string sid = sid_prefix_ + detail::random_id();
+    auto session = std::make_shared<Connection<Config>>(*this, sid, make_handshake(con, target), kind);
+    sessions_.emplace(std::move(sid), session);
+    session_count_.store(sessions_.size(), std::memory_order_relaxed);
+    return session;
+  }
+
+  void erase_session(const std::string& sid) {
+    sessions_.erase(sid);
+    session_count_.store(sessions_.size(), std::memory_order_relaxed);
+  }
+
+  std::shared_ptr<Connection<Config>> find_session(const detail::Target& target) const {
+    const auto sid = target.param("sid");
+    if (!sid) return nullptr;
+    const auto found = sessions_.find(std::string(*sid));
+    return found == sessions_.end() ? nullptr : found->second;
+  }
+
+  static std::shared_ptr<Connection<Config>> session_of(const ConnectionPtr& con) {
+    return std::static_pointer_cast<Connection<Config>>(con->session.lock());
+  }
+
+  // ---- responses ----
+
+  void respond(const ConnectionPtr& con, int status, std::string body, std::string_view content_type) {
+    con->set_status(websocketpp::http::status_code::value(status));
+    con->replace_header("Content-Type", std::string(content_type));
+    con->replace_header("Connection", "close");
+    if (con->cors_allowed)
+      for (const auto& [name, value] : detail::cors_headers(core_.options(), con->get_request_header("Origin")))
+        con->replace_header(name, value);
+    con->set_body(std::move(body));
+  }
+
+  void respond(const ConnectionPtr& con, const engineio::HttpReply& reply) {
+    respond(con, reply.status, reply.body, reply.type);
+  }
+
+  /// Answers a request whose response was deferred (a held poll, an asynchronous hook).
+  void respond_deferred(const ConnectionPtr& con, int status, std::string body, std::string_view content_type) {
+    respond(con, status, std::move(body), content_type);
+    std::error_code ec;
+    con->send_http_response(ec);
+  }
+
+  /// The Origin policy's verdict on an Engine.IO request (see Options::cors_allowed_origins).
+  /// A custom check that throws refuses, and the error goes to on_error.
+  detail::OriginVerdict check_origin(const ConnectionPtr& con, const detail::Target& target) {
+    const auto& options = core_.options();
+    if (!options.checks_origin()) return detail::OriginVerdict::unchecked;
+    auto header = [&](const char* name) -> std::optional<std::string_view> {
+      const std::string& value = con->get_request_header(name);
+      if (value.empty()) return std::nullopt;
+      return std::string_view(value);
+    };
+    detail::OriginHeaders headers;
+    headers.origin = con->get_request_header("Origin");
+    headers.host = header("Host");
+    headers.forwarded_proto = header("X-Forwarded-Proto");
+    headers.forwarded_host = header("X-Forwarded-Host");
+    try {
+      return detail::check_origin(options, headers, Traits<Config>::scheme, [&] { return http_request(con, target, false); });
+    } catch (const std::exception& e) {
+      core_.report_error(nullptr, std::string("cors_origin_check: ") + e.what());
+      return detail::OriginVerdict::refused;
+    }
+  }
+
+  // ---- prepared frames ----
+
+  static MessagePtr make_frame(const std::string& payload, websocketpp::frame::opcode::value opcode) {
+    auto message = std::make_shared<typename Config::message_type>(typename Config::con_msg_manager_type::ptr(), opcode, payload.size());
+    message->set_header(websocketpp::frame::prepare_header(
+        websocketpp::frame::basic_header(opcode, payload.size(), true, false),
+        websocketpp::frame::extended_header(payload.size())));
+    message->set_payload(payload);
+    message->set_prepared(true);
+    return message;
+  }
+
+  /// The WebSocket frames of a group of messages, built once and shared by every recipient: a
+  /// broadcast reaches its recipients one after the other, so the last group's frames are kept
+  /// (each transport its own, so the shards of a ShardedServer share nothing mutable).
+  const std::vector<MessagePtr>& frames(const std::shared_ptr<const engineio::Messages>& messages) {
+    if (messages != last_messages_) {
+      last_frames_.clear();
+      last_frames_.push_back(messages->binary ? make_frame(messages->data, websocketpp::frame::opcode::binary)
+                                              : make_frame(engineio::message_frame(messages->data), websocketpp::frame::opcode::text));
+      for (const auto& attachment : messages->attachments)
+        last_frames_.push_back(make_frame(attachment, websocketpp::frame::opcode::binary));
+      last_messages_ = messages;
+    }
+    return last_frames_;
+  }
+
+  const MessagePtr& control_frame(engineio::PacketType type) {
+    auto& frame = control_frames_[char(type) - '0'];
+    if (!frame) frame = make_frame(engineio::control_frame(type), websocketpp::frame::opcode::text);
+    return frame;
+  }
+
+  // ---- handshakes ----
+
+  /// The request's headers, in order.
+  static std::vector<std::pair<std::string, std::string>> request_headers(const ConnectionPtr& con) {
+    const auto& sent = con->get_request().get_headers();
+    std::vector<std::pair<std::string, std::string>> headers;
+    // Kept for the session's life: exactly as many slots as headers (growth by doubling left up
+    // to 40% of them empty, a few hundred bytes of every idle connection).
+    headers.reserve(sent.size());
+    for (const auto& header : sent) headers.emplace_back(header.first, header.second);
+    return headers;
+  }
+
+  /// The peer's IP address ("1.2.3.4" rather than "::ffff:1.2.3.4"), or "" if unknown.
+  static std::string remote_address(const ConnectionPtr& con) {
+    std::error_code ec;
+    const auto remote = con->get_raw_socket().remote_endpoint(ec);
+    if (ec) return {};
+    auto address = remote.address();
+    if (address.is_v6() && address.to_v6().is_v4_mapped()) address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+    return address.to_string();
+  }
+
+  static Handshake make_handshake(const ConnectionPtr& con, const detail::Target& target) {
+    Handshake handshake;
+    handshake.headers = request_headers(con);
+    handshake.query = target.query;
+    handshake.url = con->get_resource();
+    handshake.address = remote_address(con);
+    handshake.issued_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch()).count();
+    return handshake;
+  }
+
+  static HttpRequest http_request(const ConnectionPtr& con, const detail::Target& target, bool with_body) {
+    HttpRequest request;
+    request.method = con->get_request().get_method();
+    request.target = con->get_resource();
+    request.path = target.path;
+    request.query = target.query;
+    request.headers = request_headers(con);
+    if (with_body) request.body = con->get_request_body();
+    request.remote_address = remote_address(con);
+    return request;
+  }
+
+  engineio::AllowedTransports allowed_transports() const {
+    return {core_.options().polling_allowed(), core_.options().websocket_allowed()};
+  }
+
+  // ---- HTTP ----
+
+  void on_http(Hdl hdl) {
+    std::error_code ec;
+    auto con = endpoint_.get_con_from_hdl(hdl, ec);
+    if (ec) return;
+    const auto target = detail::parse_target(con->get_resource());
+    const detail::HttpPlan plan = detail::plan_http(con->get_request().get_method(), target, core_.options(),
+                                                    static_root_.has_value(), static_cast<bool>(http_handler_));
+    if (plan.bad_target) return respond(con, 400, "Bad Request", engineio::content_type::plain);
+    if (plan.engine) return on_engine_http(con, *target);
+    if (!plan.bundle_file.empty() && serve_client_bundle(con, plan.bundle_file)) return;
+    if (plan.static_file && serve_static(con, *target)) return;
+    if (plan.hook && call_http_handler(con, *target)) return;
+    respond(con, 404, "Not Found", engineio::content_type::plain);
+  }
+
+  bool serve_static(const ConnectionPtr& con, const detail::Target& target) {
+    const auto resolved = detail::resolve_static(*static_root_, target.path);
+    if (std::holds_alternative<detail::StaticError>(resolved) &&
+        std::get<detail::StaticError>(resolved) == detail::StaticError::forbidden) {
+      respond(con, 403, "Forbidden", engineio::content_type::plain);
+      return true;
+    }
+    const auto* file = std::get_if<std::filesystem::path>(&resolved);
+    if (!file) return false;
+    auto body = detail::read_file(*file);
+    if (!body) return false;
+    respond(con, 200, std::move(*body), detail::mime_type(file->native()));
+    return true;
+  }
+
+  bool call_http_handler(const ConnectionPtr& con, const detail::Target& target) {
+    HttpRequest request = http_request(con, target, true);
+    con->defer_http_response();
+    detail::Core* core = &core_;
+    auto declined = std::make_shared<bool>(false);
+    // The responder holds the connection: a deferred response has no read or write pending,
+    // so nothing else keeps websocketpp's connection object alive until it is sent.
+    HttpResponder responder([core, declined, con, this](HttpResponse response) {
+      if (*declined) return;
+      core->dispatch([con, this, response = std::move(response)]() mutable {
+        for (const auto& header : response.headers) con->replace_header(header.first, header.second);
+        std::string content_type = con->get_response().get_header("Content-Type");
+        respond_deferred(con, response.status, std::move(response.body),
+                         content_type.empty() ? engineio::content_type::plain : std::string_view(content_type));
+      });
+    });
+    bool handled = false;
+    try {
+      handled = http_handler_(request, responder);
+    } catch (const std::exception& e) {
+      core_.report_error(nullptr, std::string("HTTP handler: ") + e.what());
+      responder.send(HttpResponse{500, {{"Content-Type", "text/plain"}}, "Internal Server Error"});
+      return true;
+    }
+    if (!handled) {
+      *declined = true;
+      responder.send(HttpResponse{});  // spends the responder, so dropping it sends no 500
+      respond_deferred(con, 404, "Not Found", engineio::content_type::plain);
+    }
+    return true;
+  }
+
+  bool serve_client_bundle(const ConnectionPtr& con, const std::string& name) {
+    auto& cached = client_bundle_[name];
+    if (cached.empty()) {
+      auto body = detail::read_file(std::filesystem::path(core_.options().client_bundle_dir()) / name);
+      if (!body) return false;
+      cached = std::move(*body);
+    }
+    respond(con, 200, cached, detail::mime_type(name));
+    con->replace_header("Cache-Control", "public, max-age=0");
+    return true;
+  }
+
+  void on_engine_http(const ConnectionPtr& con, const detail::Target& target) {
+    switch (check_origin(con, target)) {
+      case detail::OriginVerdict::refused:
+        return respond(con, engineio::HttpReply::error(engineio::Error::forbidden));
+      case detail::OriginVerdict::allowed:
+        con->cors_allowed = true;
+        break;
+      case detail::OriginVerdict::unchecked:
+        break;
+    }
+    const std::string& method = con->get_request().get_method();
+    if (method == "OPTIONS") {
+      for (const auto& [name, value] : detail::preflight_headers(con->get_request_header("Access-Control-Request-Headers")))
+        con->replace_header(name, value);
+      return respond(con, 204, "", engineio::content_type::plain);
+    }
+    auto session = find_session(target);
+    const auto state = session ? session->session().state() : engineio::SessionState::absent;
+    const auto verdict = engineio::classify_request(method, target, false, state, allowed_transports());
+    if (const auto* error = std::get_if<engineio::Error>(&verdict)) return respond(con, engineio::HttpReply::error(*error));
+    switch (std::get<engineio::Intent>(verdict)) {
+      case engineio::Intent::open_session: {
+        auto created = new_session(con, target, engineio::Transport::polling);
+        respond(con, created->session().open_polling());
+        if (const auto& cookie = core_.options().cookie()) {
+          con->append_header("Set-Cookie", cookie->name + "=" + created->sid() +
+                                               (cookie->attributes.empty() ? "" : "; ") + cookie->attributes);
+        }
+        created->on_open();
+        break;
+      }
+      case engineio::Intent::poll: {
+        const auto reply = session->session().on_poll();
+        if (reply.kind == engineio::HttpReply::Kind::hold) session->hold_poll(con);
+        else respond(con, reply);
+        break;
+      }
+      case engineio::Intent::post: {
+        const bool binary = con->get_request_header("Content-Type").find("application/octet-stream") != std::string::npos;
+        respond(con, session->session().on_post(con->get_request_body(), binary, Clock::now()));
+        break;
+      }
+      case engineio::Intent::upgrade:
+      case engineio::Intent::close_at_once:
+        respond(con, engineio::HttpReply::error(engineio::Error::bad_request));
+        break;
+    }
+  }
+
+  // ---- WebSocket ----
+
+  bool on_validate(Hdl hdl) {
+    std::error_code ec;
+    auto con = endpoint_.get_con_from_hdl(hdl, ec);
+    if (ec) return false;
+    // The 101 response carries "Connection: Upgrade" and no body (see the TCP pre-init handler).
+    con->remove_header("Connection");
+    con->remove_header("Content-Type");
+    con->set_body(std::string());
+    con->remove_header("Content-Length");
+    auto refuse = [&](const engineio::HttpReply& reply) {
+      con->set_status(websocketpp::http::status_code::value(reply.status));
+      con->replace_header("Connection", "close");
+      con->replace_header("Content-Type", std::string(reply.type));
+      con->set_body(reply.body);
+      return false;
+    };
+    const auto target = detail::parse_target(con->get_resource());
+    if (!target || !detail::is_engine_path(target->path, core_.options()))
+      return refuse(engineio::HttpReply{engineio::HttpReply::Kind::respond, 404, "Not Found", engineio::content_type::plain});
+    if (check_origin(con, *target) == detail::OriginVerdict::refused)
+      return refuse(engineio::HttpReply::error(engineio::Error::forbidden));
+    auto session = find_session(*target);
+    const auto state = session ? session->session().state() : engineio::SessionState::absent;
+    const auto verdict = engineio::classify_request("GET", *target, true, state, allowed_transports());
+    if (const auto* error = std::get_if<engineio::Error>(&verdict)) return refuse(engineio::HttpReply::error(*error));
+    switch (std::get<engineio::Intent>(verdict)) {
+      case engineio::Intent::upgrade:
+        if (!core_.options().allow_upgrades()) return refuse(engineio::HttpReply::error(engineio::Error::bad_request));
+        con->session = session;
+        con->probe = true;
+        break;
+      case engineio::Intent::close_at_once:
+        con->close_at_once = true;
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  /// websocketpp keeps the handshake's request and response (headers and all) for the whole
+  /// life of the connection though nothing reads them once it is open; the session has its own
+  /// copy of what it needs, so they are emptied (there is no API for it; the objects are the
+  /// connection's own, non-const).
+  static void release_handshake(const ConnectionPtr& con) {
+    const_cast<typename Config::request_type&>(con->get_request()) = typename Config::request_type();
+    const_cast<typename Config::response_type&>(con->get_response()) = typename Config::response_type();
+  }
+
+  void on_open(Hdl hdl) {
+    std::error_code ec;
+    auto con = endpoint_.get_con_from_hdl(hdl, ec);
+    if (ec) return;
+    if (con->close_at_once) {
+      // The sid's session has upgraded, or is upgrading: Node accepts the WebSocket and closes it.
+      release_handshake(con);
+      con->close(websocketpp::close::status::normal, "", ec);
+      return;
+    }
+    if (con->probe) {
+      release_handshake(con);
+      auto session = session_of(con);
+      if (!session || !session->session().attach_probe(Clock::now())) {
+        con->close(websocketpp::close::status::policy_violation, "", ec);
+        return;
+      }
+      session->set_probe(con);
+      return;
+    }
+    const auto target = detail::parse_target(con->get_resource());
+    auto session = new_session(con, *target, engineio::Transport::websocket);
+    release_handshake(con);
+    session->set_websocket(con);
+    con->session = session;
+    session->session().open_websocket();
+    session->on_open();
+  }
+
+  void on_closed(Hdl hdl) {
+    std::error_code ec;
+    auto con = endpoint_.get_con_from_hdl(hdl, ec);
+    if (ec) return;
+    auto session = session_of(con);
+    if (!session) return;
+    if (session->is_probe(con)) {
+      session->set_probe(nullptr);
+      session->session().on_probe_closed();
+    } else if (session->is_websocket(con)) {
+      session->set_websocket(nullptr);
+      session->session().on_websocket_closed();
+    }
+    // Else a WebSocket the session had already let go of (a dropped probe, a closed one).
+  }
+
+  void on_message(Hdl hdl, const MessagePtr& message) {
+    std::error_code ec;
+    auto con = endpoint_.get_con_from_hdl(hdl, ec);
+    if (ec) return;
+    auto session = session_of(con);
+    if (!session) return;
+    if (con->probe) {
+      if (session->is_probe(con)) session->session().on_probe_message(message->get_payload());
+      return;
+    }
+    session->session().on_websocket_message(message->get_payload(),
+                                            message->get_opcode() == websocketpp::frame::opcode::binary, Clock::now());
+  }
+
+  detail::Core& core_;
+  const engineio::SessionConfig session_config_;
+  std::shared_ptr<LiveConnections> live_connections_ = std::make_shared<LiveConnections>();
+  Endpoint endpoint_;
+  std::unordered_map<std::string, std::shared_ptr<Connection<Config>>> sessions_;
+  std::atomic<std::size_t> session_count_{0};  // sessions_.size(), for other threads
+  std::string sid_prefix_;
+  bool stopped_ = false;
+  MessagePtr control_frames_[7];
+  std::shared_ptr<const engineio::Messages> last_messages_;
+  std::vector<MessagePtr> last_frames_;
+  HttpHandler http_handler_;
+  std::optional<std::filesystem::path> static_root_;
+  std::unordered_map<std::string, std::string> client_bundle_;
+};
+
+}  // namespace chat::transport
+
+#endif  // CHAT_TRANSPORT_WEBSOCKETPP_ENDPOINT_HPP
