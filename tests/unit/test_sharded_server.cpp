@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -178,4 +179,75 @@ TEST_CASE("sharded server: shard counts", "[shards]") {
   chat::ShardedServer<> io(2);
   io.stop();
   io.run();
+}
+
+TEST_CASE("sharded server: fetch_sockets and broadcasts with acks span the shards", "[shards]") {
+  chat::ShardedServer<> io(3);
+  Running running(io);
+  auto peers = connect_everywhere(io, running);
+
+  std::promise<std::vector<chat::SocketInfo>> found;
+  io.to(peers[0].id).to(peers[2].id).fetch_sockets([&](std::vector<chat::SocketInfo> s) { found.set_value(std::move(s)); });
+  auto sockets = found.get_future();
+  REQUIRE(sockets.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  std::vector<std::string> ids;
+  for (const auto& socket : sockets.get()) ids.push_back(socket.id);
+  std::sort(ids.begin(), ids.end());
+  std::vector<std::string> expected{peers[0].id, peers[2].id};
+  std::sort(expected.begin(), expected.end());
+  CHECK(ids == expected);
+
+  std::promise<std::pair<std::error_code, std::vector<chat::Args>>> answered;
+  running.on(1, [&] {
+    io.shard(1).of("/").all().emit_with_ack("question", chat::Args::of(1), [&](std::error_code e, std::vector<chat::Args> a) {
+      answered.set_value({e, std::move(a)});
+    }, std::chrono::seconds(10));
+  });
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    std::vector<Packet> got;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (got.empty() && std::chrono::steady_clock::now() < deadline) {
+      got = peers[i].client->take_received();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    REQUIRE(got.size() == 1);
+    REQUIRE(got[0].id.has_value());
+    Packet ack;
+    ack.type = PacketType::ack;
+    ack.id = got[0].id;
+    ack.data = chat::json::array({"shard " + std::to_string(i)});
+    running.on(i, [&] { peers[i].client->send(ack); });
+  }
+  auto result = answered.get_future();
+  REQUIRE(result.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto [error, answers] = result.get();
+  CHECK_FALSE(error);
+  std::vector<std::string> from;
+  for (const auto& args : answers) from.push_back(args[0].get<std::string>());
+  std::sort(from.begin(), from.end());
+  CHECK(from == std::vector<std::string>{"shard 0", "shard 1", "shard 2"});
+}
+
+TEST_CASE("sharded server: an application's adapter is wrapped, not replaced", "[shards]") {
+  chat::ShardedServer<> io(2);
+  std::atomic<int> broadcasts{0};
+  class Counting final : public chat::InMemoryAdapter {
+   public:
+    Counting(chat::LocalSockets& sockets, std::atomic<int>& count) : InMemoryAdapter(sockets), count_(count) {}
+    void broadcast(const std::shared_ptr<const chat::OutgoingPacket>& packet, const chat::BroadcastOptions& options) override {
+      ++count_;
+      InMemoryAdapter::broadcast(packet, options);
+    }
+
+   private:
+    std::atomic<int>& count_;
+  };
+  io.each([&](chat::Server<>& shard) {
+    shard.set_adapter_factory([&](chat::LocalSockets& sockets) { return std::make_unique<Counting>(sockets, broadcasts); });
+  });
+  Running running(io);
+  auto peers = connect_everywhere(io, running);
+  io.emit("hello");
+  for (auto& peer : peers) CHECK(events(*peer.client, peer.seen, 1) == std::vector<chat::json>{{"hello"}});
+  CHECK(broadcasts == 2);  // each shard's own adapter delivered it, once
 }
