@@ -6,6 +6,8 @@ find_dependency(Threads)
 find_dependency(nlohmann_json 3.9)
 # Optional: only chat::store (the SQLite message store) needs it.
 find_package(SQLite3 QUIET)
+# Optional: only chat::tls (the TLS transport, chat/transport/websocketpp/tls.hpp) needs it.
+find_package(OpenSSL QUIET)
 
 if(NOT TARGET chat::asio)
   find_path(CHAT_ASIO_INCLUDE_DIR NAMES asio.hpp asio/version.hpp)

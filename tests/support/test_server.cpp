@@ -1,5 +1,8 @@
 // The server the integration tests drive; its behaviour is specified in TEST_SERVER.md.
 #include <chat/chat.hpp>
+#ifdef CHAT_TEST_TLS
+#include <chat/transport/websocketpp/tls.hpp>
+#endif
 
 #include <asio/signal_set.hpp>
 
@@ -18,6 +21,8 @@ struct Settings {
   unsigned short port = 0;
   std::string static_dir;
   std::size_t shards = 1;
+  std::string tls_cert;  // with tls_key: serve https and wss on one shard
+  std::string tls_key;
 };
 
 std::vector<std::string> split(const std::string& text, char separator) {
@@ -50,6 +55,8 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--static") settings.static_dir = value;
     else if (flag == "--client-dir") settings.options.client_bundle_dir(value);
     else if (flag == "--shards") settings.shards = std::stoul(value);
+    else if (flag == "--tls-cert") settings.tls_cert = value;
+    else if (flag == "--tls-key") settings.tls_key = value;
     else {
       std::cerr << "unknown flag " << flag << '\n';
       std::exit(2);
@@ -163,40 +170,39 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
   nsp.on_any([](chat::Socket& socket, chat::Event& event) { socket.emit("catch-all", event.name(), event.args()); });
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Settings settings = parse(argc, argv);
-  Journal journal;  // outlives the server, whose hooks write to it
-  chat::ShardedServer<> io(settings.shards, settings.options);
-  io.each([&](chat::Server<>& shard, std::size_t index) {
-    shard.on_error([&journal](chat::Socket*, std::string_view message) { journal.error(std::string(message)); });
-    install_handlers(shard.of("/"), journal, index);
-    install_handlers(shard.of("/custom"), journal, index);
-    install_handlers(shard.of("/private"), journal, index);
-    shard.of("/private").on_connect([](chat::Socket& socket, const chat::json& auth) -> chat::ConnectResult {
-      if (auth.value("token", "") != "secret")
-        return chat::ConnectResult::reject("Not authorized", {{"reason", "bad token"}});
-      socket.emit("auth", auth);
-      return true;
-    });
-    if (!settings.static_dir.empty()) shard.serve_static(settings.static_dir);
-    shard.on_http([](const chat::HttpRequest& request, chat::HttpResponder responder) {
-      if (request.path == "/hello") {
-        responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello"});
-        return true;
-      }
-      if (request.path == "/async-hello") {  // answered later, from another thread
-        std::thread([responder] {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello later"});
-        }).detach();
-        return true;
-      }
-      return false;
-    });
+/// The hooks, static files and HTTP routes of one server (a shard, or the TLS server).
+template <class Server>
+void set_up(Server& shard, std::size_t index, const Settings& settings, Journal& journal) {
+  shard.on_error([&journal](chat::Socket*, std::string_view message) { journal.error(std::string(message)); });
+  install_handlers(shard.of("/"), journal, index);
+  install_handlers(shard.of("/custom"), journal, index);
+  install_handlers(shard.of("/private"), journal, index);
+  shard.of("/private").on_connect([](chat::Socket& socket, const chat::json& auth) -> chat::ConnectResult {
+    if (auth.value("token", "") != "secret")
+      return chat::ConnectResult::reject("Not authorized", {{"reason", "bad token"}});
+    socket.emit("auth", auth);
+    return true;
   });
+  if (!settings.static_dir.empty()) shard.serve_static(settings.static_dir);
+  shard.on_http([](const chat::HttpRequest& request, chat::HttpResponder responder) {
+    if (request.path == "/hello") {
+      responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello"});
+      return true;
+    }
+    if (request.path == "/async-hello") {  // answered later, from another thread
+      std::thread([responder] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello later"});
+      }).detach();
+      return true;
+    }
+    return false;
+  });
+}
 
+/// Listens, says so on stdout, and serves until SIGINT or SIGTERM.
+template <class Server>
+void serve(Server& io, const Settings& settings) {
   const auto port = io.listen("127.0.0.1", settings.port);
   asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
   signals.async_wait([&io](const std::error_code& ec, int) {
@@ -204,5 +210,40 @@ int main(int argc, char** argv) {
   });
   std::cout << "LISTENING " << port << std::endl;
   io.run();
+}
+
+#ifdef CHAT_TEST_TLS
+/// TLS 1.2 and later, with the certificate chain and key given.
+std::shared_ptr<asio::ssl::context> tls_context(const Settings& settings) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                       asio::ssl::context::single_dh_use);
+  context->use_certificate_chain_file(settings.tls_cert);
+  context->use_private_key_file(settings.tls_key, asio::ssl::context::pem);
+  return context;
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Settings settings = parse(argc, argv);
+  Journal journal;  // outlives the server, whose hooks write to it
+  if (!settings.tls_cert.empty() || !settings.tls_key.empty()) {
+#ifdef CHAT_TEST_TLS
+    chat::Server<chat::transport::TlsConfig> io(settings.options);
+    io.tls_context(tls_context(settings));
+    set_up(io, 0, settings, journal);
+    serve(io, settings);
+    return 0;
+#else
+    std::cerr << "test_server was built without TLS (OpenSSL not found)\n";
+    return 2;
+#endif
+  }
+  chat::ShardedServer<> io(settings.shards, settings.options);
+  io.each([&](chat::Server<>& shard, std::size_t index) { set_up(shard, index, settings, journal); });
+  serve(io, settings);
   return 0;
 }
