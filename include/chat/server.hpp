@@ -143,19 +143,19 @@ class Server {
   /// complete the closing handshake). Any thread; idempotent; returns at once.
   void stop() {
     if (stopped_.exchange(true)) return;
-    asio::post(core_.io(), [this] {
+    core_.post([this] {
       transport_.stop();
       work_guard_.reset();
       // The loop ends when the last connection has closed; at the deadline at the latest (a
       // peer that never answers must not hold the process).
       if (transport_.live_connections() == 0) return;
       drain_timer_.expires_after(std::chrono::seconds(2));
-      drain_timer_.async_wait([this](const std::error_code& ec) {
+      detail::Core::wait(drain_timer_, [this](const std::error_code& ec) {
         if (!ec) core_.io().stop();
       });
       // The last connection object may go on another thread (a hook's responder): the timer is
       // cancelled on the io thread.
-      transport_.when_idle([this] { asio::post(core_.io(), [this] { drain_timer_.cancel(); }); });
+      transport_.when_idle([this] { core_.post([this] { drain_timer_.cancel(); }); });
     });
   }
 

@@ -6,6 +6,7 @@
 
 #include <chrono>        // milliseconds
 #include <cstddef>       // size_t
+#include <functional>    // function
 #include <memory>        // shared_ptr, enable_shared_from_this
 #include <optional>      // optional
 #include <system_error>  // error_code
@@ -32,9 +33,10 @@ class AckGather : public std::enable_shared_from_this<AckGather> {
   void start(std::chrono::milliseconds timeout) {
     if (timeout.count() <= 0) return;
     timer_.expires_after(timeout);
-    timer_.async_wait([self = weak_from_this()](const std::error_code& ec) {
+    // As a std::function: the one handler type chat's timers share (see Core::wait).
+    timer_.async_wait(std::function<void(const std::error_code&)>([self = weak_from_this()](const std::error_code& ec) {
       if (auto gather = self.lock(); gather && !ec) gather->finish(errc::ack_timeout);
-    });
+    }));
   }
   /// How many reports will come.
   void expect_reports(std::size_t reports) {

@@ -13,7 +13,7 @@
 #include <utility>        // forward, move
 
 #include <asio/io_context.hpp>
-#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
 
 #include "../fwd.hpp"
 #include "../options.hpp"
@@ -48,12 +48,17 @@ class Core {
     for (auto& entry : namespaces_) visit(*entry.second);
   }
 
-  /// Runs `work` on the io thread: now if called there, else posted.
-  template <class Work>
-  void dispatch(Work&& work) {
+  /// Runs `work` on the io thread: now if called there, else posted. (One function type for
+  /// every caller: each distinct handler type asio posts costs its own instantiation of asio's
+  /// operation machinery, in every program that includes chat.)
+  void dispatch(std::function<void()> work) {
     if (in_io_thread()) work();
-    else asio::post(io_, std::forward<Work>(work));
+    else post(std::move(work));
   }
+  /// Runs `work` on the io thread later, from a fresh stack, even when called there.
+  void post(std::function<void()> work);
+  /// Calls `handler` when `timer` expires or is cancelled.
+  static void wait(asio::steady_timer& timer, std::function<void(const std::error_code&)> handler);
   bool in_io_thread() const { return io_thread_.load() == std::this_thread::get_id(); }
   /// Marks the calling thread as the io thread (done by run()).
   void set_io_thread(std::thread::id id) { io_thread_.store(id); }

@@ -15,8 +15,6 @@
 #include <utility>        // move
 #include <vector>         // vector
 
-#include <asio/post.hpp>
-
 #include "../adapter.hpp"
 #include "core.hpp"
 
@@ -97,7 +95,7 @@ class ShardAdapter final : public Adapter {
     ask_peers(
         [packet, options, &origin, on_ack](ShardAdapter& peer, std::function<void(std::size_t)> reply) {
           peer.inner_->broadcast_with_ack(packet, options, std::move(reply), [&origin, on_ack](Args answer) {
-            asio::post(origin.io(), [on_ack, answer = std::move(answer)]() mutable { on_ack(std::move(answer)); });
+            origin.post([on_ack, answer = std::move(answer)]() mutable { on_ack(std::move(answer)); });
           });
         },
         [total](std::size_t clients) { total->add(clients); }, std::size_t(0));
@@ -173,7 +171,7 @@ class ShardAdapter final : public Adapter {
   void on_peers(const Work& work) {
     for (std::size_t shard = 0; shard < group_->size(); ++shard) {
       if (shard == self_) continue;
-      asio::post(group_->core(shard).io(), [group = group_, shard, name = name_, work] {
+      group_->core(shard).post([group = group_, shard, name = name_, work] {
         if (ShardAdapter* peer = group->find(shard, name)) work(*peer);
       });
     }
@@ -186,9 +184,9 @@ class ShardAdapter final : public Adapter {
     Core& origin = group_->core(self_);
     for (std::size_t shard = 0; shard < group_->size(); ++shard) {
       if (shard == self_) continue;
-      asio::post(group_->core(shard).io(), [group = group_, shard, name = name_, ask, receive, nothing, &origin] {
+      group_->core(shard).post([group = group_, shard, name = name_, ask, receive, nothing, &origin] {
         auto back = [&origin, receive](Reply reply) {
-          asio::post(origin.io(), [receive, reply = std::move(reply)]() mutable { receive(std::move(reply)); });
+          origin.post([receive, reply = std::move(reply)]() mutable { receive(std::move(reply)); });
         };
         if (ShardAdapter* peer = group->find(shard, name)) ask(*peer, back);
         else back(nothing);

@@ -20,7 +20,7 @@ inline void Client::on_open() {
   const auto timeout = core_.options().connect_timeout();
   if (timeout.count() <= 0) return;
   connect_timer_.expires_after(timeout);
-  connect_timer_.async_wait([self = weak_from_this()](const std::error_code& ec) {
+  Core::wait(connect_timer_, [self = weak_from_this()](const std::error_code& ec) {
     if (ec) return;
     auto client = self.lock();
     if (client && !client->joined_any_) client->close(DisconnectReason::forced_close);

@@ -3,7 +3,9 @@
 #define CHAT_IMPL_CORE_HPP
 
 #include <algorithm>  // find
-#include <iostream>   // cerr
+#include <cstdio>     // fprintf, stderr
+
+#include <asio/post.hpp>
 
 #include "../adapter.hpp"
 #include "../detail/core.hpp"
@@ -51,12 +53,19 @@ inline Namespace* Core::find_for_connect(const std::string& name) {
   return result;
 }
 
+inline void Core::post(std::function<void()> work) { asio::post(io_, std::move(work)); }
+
+inline void Core::wait(asio::steady_timer& timer, std::function<void(const std::error_code&)> handler) {
+  timer.async_wait(std::move(handler));
+}
+
 inline void Core::report_error(Socket* socket, std::string_view message) {
   if (error_handler_) {
     error_handler_(socket, message);
     return;
   }
-  std::cerr << "chat: " << (socket ? "socket " + socket->id() + ": " : std::string()) << message << '\n';
+  const std::string line = "chat: " + (socket ? "socket " + socket->id() + ": " : std::string()) + std::string(message) + "\n";
+  std::fputs(line.c_str(), stderr);
 }
 
 inline void Core::set_adapter_factory(AdapterFactory factory) {

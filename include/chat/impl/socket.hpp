@@ -95,7 +95,7 @@ inline void Socket::emit_with_ack(std::string_view event, Args args, AckCallback
   PendingAck pending{std::move(callback), nullptr};
   if (timeout.count() > 0) {
     pending.timer = std::make_unique<detail::AckTimer>(nsp_.core().io(), timeout);
-    pending.timer->timer.async_wait([self = weak_from_this(), ack_id](const std::error_code& ec) {
+    detail::Core::wait(pending.timer->timer, [self = weak_from_this(), ack_id](const std::error_code& ec) {
       if (ec) return;
       if (auto socket = self.lock()) socket->fail_ack(ack_id, errc::ack_timeout);
     });

@@ -11,7 +11,6 @@
 #include <system_error>  // error_code
 #include <utility>       // exchange, move
 
-#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <websocketpp/server.hpp>
 
@@ -101,20 +100,20 @@ class Connection final : public detail::Client, private engineio::SessionIo {
 
   void arm_timer(Clock::time_point deadline) override {
     timer_.expires_at(deadline);
-    timer_.async_wait([self = weak_self()](const std::error_code& ec) {
+    detail::Core::wait(timer_, [self = weak_self()](const std::error_code& ec) {
       if (ec) return;
       if (auto connection = self.lock()) connection->session_.on_timer(Clock::now());
     });
   }
 
   void schedule_flush() override {
-    asio::post(core().io(), [self = weak_self()] {
+    core().post([self = weak_self()] {
       if (auto connection = self.lock()) connection->session_.flush();
     });
   }
 
   void fail_soon(DisconnectReason reason) override {
-    asio::post(core().io(), [self = weak_self(), reason] {
+    core().post([self = weak_self(), reason] {
       if (auto connection = self.lock()) connection->session_.fail(reason);
     });
   }
