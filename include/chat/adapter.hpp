@@ -18,6 +18,7 @@
 #include <vector>         // vector
 
 #include "args.hpp"
+#include "detail/config.hpp"
 #include "fwd.hpp"
 #include "handshake.hpp"
 #include "parser.hpp"
@@ -222,6 +223,8 @@ class InMemoryAdapter : public Adapter {
 
 }  // namespace chat
 
+#if !defined(CHAT_SEPARATE_COMPILATION)
 #include "impl/adapter.hpp"
+#endif
 
 #endif  // CHAT_ADAPTER_HPP

@@ -12,6 +12,7 @@
 
 #include "adapter.hpp"
 #include "args.hpp"
+#include "detail/config.hpp"
 #include "fwd.hpp"
 
 namespace chat {
@@ -102,6 +103,8 @@ class BroadcastOperator {
 
 }  // namespace chat
 
+#if !defined(CHAT_SEPARATE_COMPILATION)
 #include "impl/broadcast.hpp"
+#endif
 
 #endif  // CHAT_BROADCAST_HPP

@@ -12,9 +12,9 @@
 
 #include "adapter.hpp"
 #include "detail/client.hpp"
-#include "detail/core.hpp"
+#include "detail/config.hpp"
 #include "handshake.hpp"
-#include "socketio/packet.hpp"
+#include "socketio/types.hpp"
 
 namespace chat {
 
@@ -27,47 +27,24 @@ namespace chat {
 /// `take_received` and `closed_by_server` may be called from any thread.
 class LocalClient final : public detail::Client {
  public:
-  LocalClient(detail::Core& core, Handshake handshake)
-      : Client(core, std::move(handshake)), received_decoder_(core.parser().decoder()) {}
+  LocalClient(detail::Core& core, Handshake handshake);
 
   /// Feeds one packet as if the client had sent it.
-  void send(const socketio::Packet& packet) {
-    const socketio::Encoded encoded = core().parser().encode(packet);
-    on_message(encoded.data, encoded.binary);
-    for (const auto& attachment : encoded.attachments) on_message(attachment, true);
-  }
+  void send(const socketio::Packet& packet);
 
   /// The packets received since the last call, decoded.
-  std::vector<socketio::Packet> take_received() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto received = std::move(received_);
-    received_.clear();
-    return received;
-  }
+  std::vector<socketio::Packet> take_received();
 
   /// Whether the server closed the connection (or `close_connection` was called).
-  bool closed_by_server() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return transport_closed_;
-  }
+  bool closed_by_server() const;
 
   /// Drops the connection as a client going away would ("transport close").
-  void close_connection() { on_transport_closed(DisconnectReason::transport_close); }
+  void close_connection();
 
-  void write(const std::shared_ptr<const OutgoingPacket>& packet) override {
-    const socketio::Encoded& encoded = packet->encoded();
-    auto status = received_decoder_->feed(encoded.data, encoded.binary);
-    for (const auto& attachment : encoded.attachments) status = received_decoder_->feed(attachment, true);
-    if (status != PacketDecoder::Status::complete) return;  // the server's own parser's output
-    std::lock_guard<std::mutex> lock(mutex_);
-    received_.push_back(std::move(received_decoder_->packet()));
-  }
+  void write(const std::shared_ptr<const OutgoingPacket>& packet) override;
 
  protected:
-  void close_transport() override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    transport_closed_ = true;
-  }
+  void close_transport() override;
 
  private:
   std::unique_ptr<PacketDecoder> received_decoder_;  // io thread only
@@ -77,5 +54,9 @@ class LocalClient final : public detail::Client {
 };
 
 }  // namespace chat
+
+#if !defined(CHAT_SEPARATE_COMPILATION)
+#include "impl/local_client.hpp"
+#endif
 
 #endif  // CHAT_LOCAL_CLIENT_HPP

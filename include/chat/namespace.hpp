@@ -16,6 +16,7 @@
 
 #include "adapter.hpp"
 #include "args.hpp"
+#include "detail/config.hpp"
 #include "fwd.hpp"
 #include "middleware.hpp"
 
@@ -25,7 +26,7 @@ namespace detail {
 class Core;
 class Client;
 struct PacketChain;
-inline void run_packet_chain(const std::shared_ptr<PacketChain>& chain);
+CHAT_DECL void run_packet_chain(const std::shared_ptr<PacketChain>& chain);
 }  // namespace detail
 
 /// A namespace ("/", "/admin", ...): its hooks, its connected sockets and its adapter (rooms).
@@ -80,7 +81,11 @@ class Namespace : private LocalSockets {
 
   /// Emits to every socket of the namespace.
   template <class... Values>
-  void emit(std::string_view event, Values&&... values);
+  void emit(std::string_view event, Values&&... values) {
+    emit_array(std::move(Args::of(std::string(event), std::forward<Values>(values)...)).array());
+  }
+  /// Emits an event given as one JSON array: the event name followed by its arguments.
+  void emit_array(json event_and_args);
   /// Selects the sockets in a room (or the socket with that id).
   BroadcastOperator to(Room room);
   BroadcastOperator in(Room room);
@@ -111,7 +116,9 @@ class Namespace : private LocalSockets {
 
   /// Calls `visit(Socket&)` for every socket of the namespace. Io thread only.
   template <class Visit>
-  void for_each_socket(Visit&& visit) const;
+  void for_each_socket(Visit&& visit) const {
+    for (const auto& entry : sockets_) visit(*entry.second);
+  }
 
  private:
   friend class Socket;
@@ -159,6 +166,8 @@ class Namespace : private LocalSockets {
 
 }  // namespace chat
 
+#if !defined(CHAT_SEPARATE_COMPILATION)
 #include "impl/namespace.hpp"
+#endif
 
 #endif  // CHAT_NAMESPACE_HPP

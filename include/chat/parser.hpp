@@ -8,7 +8,8 @@
 #include <memory>       // shared_ptr, unique_ptr
 #include <string_view>  // string_view
 
-#include "socketio/packet.hpp"
+#include "detail/config.hpp"
+#include "socketio/types.hpp"
 
 namespace chat {
 
@@ -17,7 +18,7 @@ namespace chat {
 /// calls: one per connection.
 class PacketDecoder {
  public:
-  using Status = socketio::Decoder::Status;
+  using Status = socketio::DecodeStatus;
 
   virtual ~PacketDecoder() = default;
   /// Feeds one Engine.IO message (text without its `4`, or binary bytes). `complete`: `packet()`
@@ -42,30 +43,21 @@ class Parser {
   virtual std::unique_ptr<PacketDecoder> decoder() const = 0;
 };
 
-/// socket.io-parser's format, the default: a packet as JSON text, binary values as attachments.
+/// socket.io-parser's format, the default: a packet as JSON text, binary values as attachments
+/// (chat/socketio/packet.hpp).
 class JsonParser final : public Parser {
  public:
-  socketio::Encoded encode(const socketio::Packet& packet) const override { return socketio::encode(packet); }
-
-  std::unique_ptr<PacketDecoder> decoder() const override { return std::make_unique<Decoder>(); }
+  socketio::Encoded encode(const socketio::Packet& packet) const override;
+  std::unique_ptr<PacketDecoder> decoder() const override;
 
   /// The one instance servers share when Options name no parser.
-  static const std::shared_ptr<const Parser>& shared() {
-    static const std::shared_ptr<const Parser> instance = std::make_shared<JsonParser>();
-    return instance;
-  }
-
- private:
-  class Decoder final : public PacketDecoder {
-   public:
-    Status feed(std::string_view message, bool binary) override { return decoder_.feed(message, binary); }
-    socketio::Packet& packet() override { return decoder_.packet(); }
-
-   private:
-    socketio::Decoder decoder_;
-  };
+  static const std::shared_ptr<const Parser>& shared();
 };
 
 }  // namespace chat
+
+#if !defined(CHAT_SEPARATE_COMPILATION)
+#include "impl/parser.hpp"
+#endif
 
 #endif  // CHAT_PARSER_HPP

@@ -2,32 +2,36 @@
 #ifndef CHAT_SERVER_HPP
 #define CHAT_SERVER_HPP
 
-#include <atomic>       // atomic
-#include <chrono>       // seconds
+#include <cstddef>      // size_t
 #include <cstdint>      // uint16_t
 #include <functional>   // function
-#include <memory>       // shared_ptr
-#include <optional>     // optional
+#include <memory>       // shared_ptr, unique_ptr
 #include <string>       // string
 #include <string_view>  // string_view
-#include <thread>       // this_thread
 #include <utility>      // forward, move
-
-#include <asio/executor_work_guard.hpp>
-#include <asio/steady_timer.hpp>
 
 #include "adapter.hpp"
 #include "broadcast.hpp"
-#include "detail/core.hpp"
+#include "detail/config.hpp"
+#include "fwd.hpp"
+#include "handshake.hpp"
 #include "http.hpp"
 #include "local_client.hpp"
 #include "namespace.hpp"
 #include "options.hpp"
 #include "socket.hpp"
-#include "transport/websocketpp/config.hpp"
-#include "transport/websocketpp/endpoint.hpp"
+#include "transport/fwd.hpp"
+
+namespace asio {
+class io_context;
+}  // namespace asio
 
 namespace chat {
+
+namespace detail {
+template <class Config>
+struct ServerState;
+}  // namespace detail
 
 /// A Socket.IO server: the stock clients (socket.io-client, python-socketio, ...) connect to it
 /// unchanged, over WebSocket, long-polling, or polling upgraded to WebSocket.
@@ -50,12 +54,13 @@ namespace chat {
 template <class Config = transport::PlainConfig>
 class Server {
  public:
-  explicit Server(Options options = Options()) : core_(std::move(options)), transport_(core_) {}
+  explicit Server(Options options = Options());
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+  ~Server();
 
   /// The namespace with this name ("/chat"), created if needed.
-  Namespace& of(std::string name) { return core_.of(std::move(name)); }
+  Namespace& of(std::string name);
 
   /// Handles an event of the main namespace "/" (see Namespace::on).
   Server& on(std::string event, EventHandler handler) {
@@ -84,35 +89,20 @@ class Server {
   }
   /// Receives exceptions thrown by hooks; without one they are written to stderr. The server
   /// goes on either way.
-  Server& on_error(ErrorHandler handler) {
-    core_.set_error_handler(std::move(handler));
-    return *this;
-  }
+  Server& on_error(ErrorHandler handler);
   /// Answers HTTP requests outside the Socket.IO path that no static file matched.
-  Server& on_http(HttpHandler handler) {
-    transport_.set_http_handler(std::move(handler));
-    return *this;
-  }
+  Server& on_http(HttpHandler handler);
   /// Serves the files under `directory` at "/" (index.html for directories, MIME types by
   /// extension; ".." and paths leaving the directory are refused with 403).
-  Server& serve_static(std::string directory) {
-    transport_.set_static_root(std::move(directory));
-    return *this;
-  }
+  Server& serve_static(std::string directory);
   /// Makes each namespace's adapter (rooms, broadcasts, and requests across a cluster); the
   /// in-memory adapter by default. Set it before `run()`: namespaces that exist already get a
   /// new adapter from it.
-  Server& set_adapter_factory(AdapterFactory factory) {
-    core_.set_adapter_factory(std::move(factory));
-    return *this;
-  }
-  /// The TLS context (certificate chain, key, protocol settings) every connection uses. Only
-  /// for a `Server<transport::TlsConfig>`; before `run()`.
+  Server& set_adapter_factory(AdapterFactory factory);
+  /// The TLS context (an asio::ssl::context: certificate chain, key, protocol settings) every
+  /// connection uses. Only for a `Server<transport::TlsConfig>`; before `run()`.
   template <class Context>
-  Server& tls_context(std::shared_ptr<Context> context) {
-    transport_.set_tls_context(std::move(context));
-    return *this;
-  }
+  Server& tls_context(std::shared_ptr<Context> context);
 
   /// Emits to every socket of "/". Any thread.
   template <class... Values>
@@ -127,64 +117,44 @@ class Server {
 
   /// Binds `host:port` (port 0: any free port) and starts accepting. Returns the bound port.
   /// @throws std::system_error when the address cannot be bound.
-  std::uint16_t listen(const std::string& host, std::uint16_t port) { return transport_.listen(host, port); }
+  std::uint16_t listen(const std::string& host, std::uint16_t port);
 
   /// Runs the io loop on the calling thread until `stop()`.
-  void run() {
-    if (stopped_.load()) return;
-    core_.set_io_thread(std::this_thread::get_id());
-    work_guard_.emplace(core_.io().get_executor());
-    core_.io().run();
-    core_.set_io_thread(std::thread::id());
-  }
+  void run();
 
   /// Stops accepting, disconnects every client ("server shutting down") and makes `run()`
   /// return once their connections have closed (WebSocket clients get up to two seconds to
   /// complete the closing handshake). Any thread; idempotent; returns at once.
-  void stop() {
-    if (stopped_.exchange(true)) return;
-    core_.post([this] {
-      transport_.stop();
-      work_guard_.reset();
-      // The loop ends when the last connection has closed; at the deadline at the latest (a
-      // peer that never answers must not hold the process).
-      if (transport_.live_connections() == 0) return;
-      drain_timer_.expires_after(std::chrono::seconds(2));
-      detail::Core::wait(drain_timer_, [this](const std::error_code& ec) {
-        if (!ec) core_.io().stop();
-      });
-      // The last connection object may go on another thread (a hook's responder): the timer is
-      // cancelled on the io thread.
-      transport_.when_idle([this] { core_.post([this] { drain_timer_.cancel(); }); });
-    });
-  }
+  void stop();
 
   /// Opens an in-process client connection (see LocalClient), for tests. Io thread only.
-  std::shared_ptr<LocalClient> connect_local(Handshake handshake = Handshake()) {
-    auto client = std::make_shared<LocalClient>(core_, std::move(handshake));
-    client->on_open();
-    return client;
-  }
+  std::shared_ptr<LocalClient> connect_local(Handshake handshake = Handshake());
 
   /// Runs `work` on the io thread (now, if called there). Any thread.
-  void post(std::function<void()> work) { core_.dispatch(std::move(work)); }
+  void post(std::function<void()> work);
 
-  const Options& options() const { return core_.options(); }
-  asio::io_context& io_context() { return core_.io(); }
+  const Options& options() const;
+  asio::io_context& io_context();
   /// Open Engine.IO sessions. Any thread.
-  std::size_t session_count() const { return transport_.session_count(); }
+  std::size_t session_count() const;
 
  private:
   template <class>
   friend class ShardedServer;  // wires the shards together: adapters, sid tags, adopted sockets
 
-  detail::Core core_;
-  transport::Transport<Config> transport_;
-  asio::steady_timer drain_timer_{core_.io()};
-  std::atomic<bool> stopped_{false};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_guard_;
+  // The io context, namespaces and transport, kept out of this header: a program's files that
+  // only register hooks do not compile Asio and websocketpp (impl/server.hpp).
+  std::unique_ptr<detail::ServerState<Config>> state_;
 };
 
+#if defined(CHAT_SEPARATE_COMPILATION)
+extern template class Server<transport::PlainConfig>;
+#endif
+
 }  // namespace chat
+
+#if !defined(CHAT_SEPARATE_COMPILATION)
+#include "impl/server.hpp"
+#endif
 
 #endif  // CHAT_SERVER_HPP

@@ -2,30 +2,26 @@
 #ifndef CHAT_SHARDED_SERVER_HPP
 #define CHAT_SHARDED_SERVER_HPP
 
-#include <algorithm>     // min, max
-#include <atomic>        // atomic
-#include <cstddef>       // size_t
-#include <cstdint>       // uint16_t
-#include <exception>     // exception_ptr, current_exception, rethrow_exception
-#include <memory>        // unique_ptr, shared_ptr, make_unique
-#include <mutex>         // mutex, lock_guard
-#include <stdexcept>     // invalid_argument
-#include <string>        // string, to_string
-#include <string_view>   // string_view
-#include <thread>        // thread, hardware_concurrency
-#include <type_traits>   // is_invocable_v, is_same_v
-#include <utility>       // forward, move
-#include <vector>        // vector
+#include <atomic>       // atomic
+#include <cstddef>      // size_t
+#include <cstdint>      // uint16_t
+#include <exception>    // exception_ptr
+#include <memory>       // unique_ptr
+#include <mutex>        // mutex
+#include <string>       // string
+#include <string_view>  // string_view
+#include <type_traits>  // is_invocable_v
+#include <utility>      // forward, move
+#include <vector>       // vector
 
-#include <asio/post.hpp>
-
+#include "detail/config.hpp"
 #include "server.hpp"
-#include "detail/native_socket.hpp"
-#include "detail/shard_adapter.hpp"
-#include "detail/shard_router.hpp"
-#include "detail/shard_routing.hpp"
 
 namespace chat {
+
+namespace detail {
+class ShardRouter;
+}  // namespace detail
 
 /// A Socket.IO server spread over several io threads ("shards"), for more than one core.
 ///
@@ -71,51 +67,15 @@ namespace chat {
 /// Server.
 template <class Config = transport::PlainConfig>
 class ShardedServer {
-  static_assert(transport::Traits<Config>::routable,
-                "chat::ShardedServer routes connections by reading their plain HTTP request line; "
-                "put TLS in a terminating proxy in front of it");
-
  public:
   /// Makes `shards` shards (0: one per hardware thread, at most 64), each a Server with these
   /// options. With one shard it is a plain Server: no router, no cross-shard work.
   /// @throws std::invalid_argument for more than 64 shards (a sid names its shard in one
   ///         base64url character).
-  explicit ShardedServer(std::size_t shards, Options options = Options()) {
-    if (shards > detail::max_shards)
-      throw std::invalid_argument("chat: at most " + std::to_string(detail::max_shards) + " shards");
-    if (shards == 0)
-      shards = std::min<std::size_t>(detail::max_shards, std::max(1u, std::thread::hardware_concurrency()));
-    std::vector<detail::Core*> cores;
-    for (std::size_t i = 0; i < shards; ++i) {
-      shards_.push_back(std::make_unique<Server<Config>>(options));
-      cores.push_back(&shards_.back()->core_);
-    }
-    if (shards == 1) return;
-    // What the transport computes lazily into statics is settled before any shard's thread
-    // exists, so that the shards only read it.
-    transport::Transport<Config>::warm_up();
-    auto group = std::make_shared<detail::ShardGroup>(std::move(cores));
-    for (std::size_t i = 0; i < shards; ++i) {
-      Server<Config>& shard = *shards_[i];
-      // Whatever adapter the shard's factory makes (the in-memory one, or the application's),
-      // wrapped so that it reaches the other shards.
-      shard.core_.set_adapter_decorator([group, i](std::unique_ptr<Adapter> inner, LocalSockets& sockets) {
-        return std::unique_ptr<Adapter>(std::make_unique<detail::ShardAdapter>(std::move(inner), sockets, group, i));
-      });
-      shard.transport_.set_sid_prefix(std::string(1, detail::shard_tag(i)));
-    }
-    router_ = std::make_unique<detail::ShardRouter>(
-        shards_[0]->io_context(), shards, options.path(), std::chrono::milliseconds(static_cast<long>(Config::timeout_open_handshake)),
-        [this](std::size_t shard, detail::NativeSocket socket) {
-          auto* transport = &shards_[shard]->transport_;
-          // Adopted on the shard's own thread; if that loop has stopped, the handler is
-          // destroyed unrun and `socket` closes the connection.
-          asio::post(shards_[shard]->io_context(),
-                     [transport, socket = std::move(socket)]() mutable { transport->adopt(std::move(socket)); });
-        });
-  }
+  explicit ShardedServer(std::size_t shards, Options options = Options());
   ShardedServer(const ShardedServer&) = delete;
   ShardedServer& operator=(const ShardedServer&) = delete;
+  ~ShardedServer();
 
   /// Calls `setup(shard)`, or `setup(shard, index)`, once for each shard in order: the same code
   /// registers the hooks (and static files, HTTP hook, error hook) of every shard. Hooks that
@@ -150,31 +110,17 @@ class ShardedServer {
 
   /// Binds `host:port` (port 0: any free port) and starts accepting. Returns the bound port.
   /// @throws std::system_error when the address cannot be bound.
-  std::uint16_t listen(const std::string& host, std::uint16_t port) {
-    if (!router_) return shards_[0]->listen(host, port);
-    return router_->listen(host, port);
-  }
+  std::uint16_t listen(const std::string& host, std::uint16_t port);
 
   /// Runs every shard, shard 0 on the calling thread and the others on threads of their own,
   /// until `stop()` and every shard has drained. Rethrows the first exception a shard's loop let
   /// out, once every shard has stopped.
-  void run() {
-    std::vector<std::thread> threads;
-    for (std::size_t i = 1; i < shards_.size(); ++i)
-      threads.emplace_back([this, i] { run_shard(i); });
-    run_shard(0);
-    for (auto& thread : threads) thread.join();
-    if (failure_) std::rethrow_exception(failure_);
-  }
+  void run();
 
   /// Stops accepting, then stops every shard as `Server::stop` does (each client is
   /// disconnected with "server shutting down" and its connection given time to close). Any
   /// thread, a signal handler on `io_context()` included; idempotent; returns at once.
-  void stop() {
-    if (stopped_.exchange(true)) return;
-    if (router_) asio::post(shards_[0]->io_context(), [router = router_.get()] { router->stop(); });
-    for (auto& shard : shards_) shard->stop();
-  }
+  void stop();
 
   /// Open Engine.IO sessions over all shards. Any thread.
   std::size_t session_count() const {
@@ -188,17 +134,7 @@ class ShardedServer {
   asio::io_context& io_context() { return shards_[0]->io_context(); }
 
  private:
-  void run_shard(std::size_t index) {
-    try {
-      shards_[index]->run();
-    } catch (...) {
-      {
-        std::lock_guard<std::mutex> lock(failure_mutex_);
-        if (!failure_) failure_ = std::current_exception();
-      }
-      stop();
-    }
-  }
+  void run_shard(std::size_t index);
 
   std::vector<std::unique_ptr<Server<Config>>> shards_;
   std::unique_ptr<detail::ShardRouter> router_;  // destroyed before the shards' io_contexts
@@ -207,6 +143,14 @@ class ShardedServer {
   std::exception_ptr failure_;
 };
 
+#if defined(CHAT_SEPARATE_COMPILATION)
+extern template class ShardedServer<transport::PlainConfig>;
+#endif
+
 }  // namespace chat
+
+#if !defined(CHAT_SEPARATE_COMPILATION)
+#include "impl/sharded_server.hpp"
+#endif
 
 #endif  // CHAT_SHARDED_SERVER_HPP

@@ -14,12 +14,13 @@
 #include <vector>         // vector
 
 #include "args.hpp"
+#include "detail/config.hpp"
 #include "errors.hpp"
 #include "fwd.hpp"
 #include "handshake.hpp"
 #include "middleware.hpp"
 #include "reason.hpp"
-#include "socketio/packet.hpp"
+#include "socketio/types.hpp"
 
 namespace chat {
 
@@ -27,7 +28,7 @@ namespace detail {
 class Client;
 struct AckTimer;
 struct PacketChain;
-inline void run_packet_chain(const std::shared_ptr<PacketChain>& chain);
+CHAT_DECL void run_packet_chain(const std::shared_ptr<PacketChain>& chain);
 }  // namespace detail
 
 /// The outcome of a connect hook: accept, reject with a message and data (sent as
@@ -213,6 +214,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
 
 }  // namespace chat
 
+#if !defined(CHAT_SEPARATE_COMPILATION)
 #include "impl/socket.hpp"
+#endif
 
 #endif  // CHAT_SOCKET_HPP

@@ -9,9 +9,8 @@
 #include <string_view>    // string_view
 #include <unordered_map>  // unordered_map
 
-#include <asio/steady_timer.hpp>
-
 #include "../fwd.hpp"
+#include "config.hpp"
 #include "../handshake.hpp"
 #include "../parser.hpp"
 #include "../reason.hpp"
@@ -19,10 +18,11 @@
 namespace chat::detail {
 
 class Core;
+struct ConnectTimer;
 
 class Client : public std::enable_shared_from_this<Client> {
  public:
-  virtual ~Client() = default;
+  virtual ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
@@ -65,7 +65,7 @@ class Client : public std::enable_shared_from_this<Client> {
   Handshake handshake_;
   std::unique_ptr<PacketDecoder> decoder_;
   std::unordered_map<std::string, std::shared_ptr<Socket>> sockets_;
-  asio::steady_timer connect_timer_;
+  std::unique_ptr<ConnectTimer> connect_timer_;  // an asio timer, kept out of this header
   bool joined_any_ = false;
   bool closed_ = false;
   bool closing_gracefully_ = false;
@@ -73,6 +73,8 @@ class Client : public std::enable_shared_from_this<Client> {
 
 }  // namespace chat::detail
 
+#if !defined(CHAT_SEPARATE_COMPILATION)
 #include "../impl/client.hpp"
+#endif
 
 #endif  // CHAT_DETAIL_CLIENT_HPP

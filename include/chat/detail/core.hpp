@@ -18,6 +18,7 @@
 #include "../fwd.hpp"
 #include "../options.hpp"
 #include "../parser.hpp"
+#include "config.hpp"
 
 namespace chat::detail {
 
@@ -96,6 +97,8 @@ class Core {
 
 }  // namespace chat::detail
 
+#if !defined(CHAT_SEPARATE_COMPILATION)
 #include "../impl/core.hpp"
+#endif
 
 #endif  // CHAT_DETAIL_CORE_HPP

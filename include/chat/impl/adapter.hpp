@@ -9,7 +9,7 @@
 
 namespace chat {
 
-inline void InMemoryAdapter::add_all(const SocketId& id, const std::vector<Room>& rooms) {
+CHAT_DECL void InMemoryAdapter::add_all(const SocketId& id, const std::vector<Room>& rooms) {
   auto& joined = sids_[id];
   for (const Room& room : rooms) {
     joined.insert(room);
@@ -17,7 +17,7 @@ inline void InMemoryAdapter::add_all(const SocketId& id, const std::vector<Room>
   }
 }
 
-inline void InMemoryAdapter::del(const SocketId& id, const Room& room) {
+CHAT_DECL void InMemoryAdapter::del(const SocketId& id, const Room& room) {
   const auto sid = sids_.find(id);
   if (sid != sids_.end()) sid->second.erase(room);
   const auto members = rooms_.find(room);
@@ -26,7 +26,7 @@ inline void InMemoryAdapter::del(const SocketId& id, const Room& room) {
   if (members->second.empty()) rooms_.erase(members);  // empty rooms must not pile up
 }
 
-inline void InMemoryAdapter::del_all(const SocketId& id) {
+CHAT_DECL void InMemoryAdapter::del_all(const SocketId& id) {
   const auto sid = sids_.find(id);
   if (sid == sids_.end()) return;
   for (const Room& room : sid->second) {
@@ -69,19 +69,19 @@ void InMemoryAdapter::for_each_selected(const BroadcastOptions& options, Visit&&
   }
 }
 
-inline std::vector<Room> InMemoryAdapter::socket_rooms(const SocketId& id) const {
+CHAT_DECL std::vector<Room> InMemoryAdapter::socket_rooms(const SocketId& id) const {
   const auto sid = sids_.find(id);
   if (sid == sids_.end()) return {};
   return std::vector<Room>(sid->second.begin(), sid->second.end());
 }
 
-inline std::vector<SocketId> InMemoryAdapter::sockets(const BroadcastOptions& options) const {
+CHAT_DECL std::vector<SocketId> InMemoryAdapter::sockets(const BroadcastOptions& options) const {
   std::vector<SocketId> ids;
   for_each_selected(options, [&](const SocketId& id) { ids.push_back(id); });
   return ids;
 }
 
-inline void InMemoryAdapter::broadcast(const std::shared_ptr<const OutgoingPacket>& packet,
+CHAT_DECL void InMemoryAdapter::broadcast(const std::shared_ptr<const OutgoingPacket>& packet,
                                        const BroadcastOptions& options) {
   if (options.rooms.empty() && options.except.empty()) {
     // The whole namespace, the commonest broadcast: its sockets are walked directly instead of
@@ -94,7 +94,7 @@ inline void InMemoryAdapter::broadcast(const std::shared_ptr<const OutgoingPacke
   for_each_selected(options, [&](const SocketId& id) { sockets_.deliver(id, packet); });
 }
 
-inline void InMemoryAdapter::broadcast_with_ack(const std::shared_ptr<const OutgoingPacket>& packet,
+CHAT_DECL void InMemoryAdapter::broadcast_with_ack(const std::shared_ptr<const OutgoingPacket>& packet,
                                                 const BroadcastOptions& options, ClientCount on_client_count,
                                                 std::function<void(Args)> on_ack) {
   std::size_t reached = 0;
@@ -103,21 +103,21 @@ inline void InMemoryAdapter::broadcast_with_ack(const std::shared_ptr<const Outg
   on_client_count(reached);
 }
 
-inline void InMemoryAdapter::add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) {
+CHAT_DECL void InMemoryAdapter::add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) {
   for (const SocketId& id : sockets(options)) add_all(id, rooms);
 }
 
-inline void InMemoryAdapter::del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) {
+CHAT_DECL void InMemoryAdapter::del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) {
   for (const SocketId& id : sockets(options))
     for (const Room& room : rooms) del(id, room);
 }
 
-inline void InMemoryAdapter::disconnect_sockets(const BroadcastOptions& options, bool close) {
+CHAT_DECL void InMemoryAdapter::disconnect_sockets(const BroadcastOptions& options, bool close) {
   // Ids first: disconnecting changes the rooms being walked.
   for (const SocketId& id : sockets(options)) sockets_.disconnect(id, close);
 }
 
-inline void InMemoryAdapter::fetch_sockets(const BroadcastOptions& options,
+CHAT_DECL void InMemoryAdapter::fetch_sockets(const BroadcastOptions& options,
                                            std::function<void(std::vector<SocketInfo>)> done) {
   std::vector<SocketInfo> found;
   for (const SocketId& id : sockets(options)) {

@@ -12,7 +12,7 @@
 
 namespace chat {
 
-inline void BroadcastOperator::emit_array(json event_and_args) const {
+CHAT_DECL void BroadcastOperator::emit_array(json event_and_args) const {
   Namespace* nsp = nsp_;
   auto packet = std::make_shared<const OutgoingPacket>(
       socketio::Packet{socketio::PacketType::event, nsp->name(), std::nullopt, std::move(event_and_args)},
@@ -20,7 +20,7 @@ inline void BroadcastOperator::emit_array(json event_and_args) const {
   nsp->core().dispatch([nsp, packet = std::move(packet), options = options_] { nsp->adapter().broadcast(packet, options); });
 }
 
-inline void BroadcastOperator::emit_with_ack(std::string_view event, Args args, AcksCallback callback,
+CHAT_DECL void BroadcastOperator::emit_with_ack(std::string_view event, Args args, AcksCallback callback,
                                              std::chrono::milliseconds timeout) const {
   if (timeout.count() <= 0)
     throw std::invalid_argument("chat: a broadcast with acks needs a timeout: a client may never answer");
@@ -43,24 +43,24 @@ inline void BroadcastOperator::emit_with_ack(std::string_view event, Args args, 
   });
 }
 
-inline std::vector<SocketId> BroadcastOperator::socket_ids() const { return nsp_->adapter().sockets(options_); }
+CHAT_DECL std::vector<SocketId> BroadcastOperator::socket_ids() const { return nsp_->adapter().sockets(options_); }
 
-inline void BroadcastOperator::sockets_join(Room room) const {
+CHAT_DECL void BroadcastOperator::sockets_join(Room room) const {
   Namespace* nsp = nsp_;
   nsp->core().dispatch([nsp, options = options_, room = std::move(room)] { nsp->adapter().add_sockets(options, {room}); });
 }
 
-inline void BroadcastOperator::sockets_leave(Room room) const {
+CHAT_DECL void BroadcastOperator::sockets_leave(Room room) const {
   Namespace* nsp = nsp_;
   nsp->core().dispatch([nsp, options = options_, room = std::move(room)] { nsp->adapter().del_sockets(options, {room}); });
 }
 
-inline void BroadcastOperator::disconnect_sockets(bool close) const {
+CHAT_DECL void BroadcastOperator::disconnect_sockets(bool close) const {
   Namespace* nsp = nsp_;
   nsp->core().dispatch([nsp, options = options_, close] { nsp->adapter().disconnect_sockets(options, close); });
 }
 
-inline void BroadcastOperator::fetch_sockets(std::function<void(std::vector<SocketInfo>)> done) const {
+CHAT_DECL void BroadcastOperator::fetch_sockets(std::function<void(std::vector<SocketInfo>)> done) const {
   Namespace* nsp = nsp_;
   nsp->core().dispatch([nsp, options = options_, done = std::move(done)]() mutable {
     nsp->adapter().fetch_sockets(options, std::move(done));

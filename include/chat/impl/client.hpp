@@ -2,8 +2,10 @@
 #ifndef CHAT_IMPL_CLIENT_HPP
 #define CHAT_IMPL_CLIENT_HPP
 
-#include <memory>  // make_shared
+#include <memory>  // make_shared, make_unique
 #include <vector>  // vector
+
+#include <asio/steady_timer.hpp>
 
 #include "../adapter.hpp"
 #include "../detail/client.hpp"
@@ -13,28 +15,39 @@
 
 namespace chat::detail {
 
-inline Client::Client(Core& core, Handshake handshake)
-    : core_(core), handshake_(std::move(handshake)), decoder_(core.parser().decoder()), connect_timer_(core.io()) {}
+/// The connect timeout's timer.
+struct ConnectTimer {
+  explicit ConnectTimer(asio::io_context& io) : timer(io) {}
+  asio::steady_timer timer;
+};
 
-inline void Client::on_open() {
+CHAT_DECL Client::Client(Core& core, Handshake handshake)
+    : core_(core),
+      handshake_(std::move(handshake)),
+      decoder_(core.parser().decoder()),
+      connect_timer_(std::make_unique<ConnectTimer>(core.io())) {}
+
+CHAT_DECL Client::~Client() = default;
+
+CHAT_DECL void Client::on_open() {
   const auto timeout = core_.options().connect_timeout();
   if (timeout.count() <= 0) return;
-  connect_timer_.expires_after(timeout);
-  Core::wait(connect_timer_, [self = weak_from_this()](const std::error_code& ec) {
+  connect_timer_->timer.expires_after(timeout);
+  Core::wait(connect_timer_->timer, [self = weak_from_this()](const std::error_code& ec) {
     if (ec) return;
     auto client = self.lock();
     if (client && !client->joined_any_) client->close(DisconnectReason::forced_close);
   });
 }
 
-inline std::shared_ptr<Socket> Client::find(const std::string& nsp) const {
+CHAT_DECL std::shared_ptr<Socket> Client::find(const std::string& nsp) const {
   const auto found = sockets_.find(nsp);
   return found == sockets_.end() ? nullptr : found->second;
 }
 
-inline void Client::remove_socket(const std::string& nsp) { sockets_.erase(nsp); }
+CHAT_DECL void Client::remove_socket(const std::string& nsp) { sockets_.erase(nsp); }
 
-inline void Client::on_message(std::string_view data, bool binary) {
+CHAT_DECL void Client::on_message(std::string_view data, bool binary) {
   if (closed_) return;
   const auto status = decoder_->feed(data, binary);
   if (status == PacketDecoder::Status::need_more) return;
@@ -45,7 +58,7 @@ inline void Client::on_message(std::string_view data, bool binary) {
   handle(decoder_->packet());
 }
 
-inline void Client::handle(socketio::Packet& packet) {
+CHAT_DECL void Client::handle(socketio::Packet& packet) {
   using socketio::PacketType;
   if (packet.type == PacketType::connect) {
     on_connect_packet(packet);
@@ -78,7 +91,7 @@ inline void Client::handle(socketio::Packet& packet) {
   }
 }
 
-inline void Client::on_connect_packet(socketio::Packet& packet) {
+CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
   if (sockets_.count(packet.nsp)) {
     close(DisconnectReason::parse_error);  // a second CONNECT to a joined namespace
     return;
@@ -92,7 +105,7 @@ inline void Client::on_connect_packet(socketio::Packet& packet) {
   }
   if (!joined_any_) {
     joined_any_ = true;
-    connect_timer_.cancel();
+    connect_timer_->timer.cancel();
   }
   json auth = packet.has_data() ? std::move(packet.data) : json();
   auto socket = std::make_shared<Socket>(*nsp, *this, core_.new_socket_id(), std::move(auth));
@@ -100,16 +113,16 @@ inline void Client::on_connect_packet(socketio::Packet& packet) {
   nsp->add(socket);
 }
 
-inline void Client::on_transport_closed(DisconnectReason reason) {
+CHAT_DECL void Client::on_transport_closed(DisconnectReason reason) {
   if (closed_) return;
   closed_ = true;
-  connect_timer_.cancel();
+  connect_timer_->timer.cancel();
   auto sockets = std::move(sockets_);
   sockets_.clear();
   for (auto& entry : sockets) entry.second->on_close(reason);
 }
 
-inline void Client::disconnect_all() {
+CHAT_DECL void Client::disconnect_all() {
   auto self = shared_from_this();
   std::vector<std::shared_ptr<Socket>> sockets;
   for (const auto& entry : sockets_) sockets.push_back(entry.second);
@@ -118,7 +131,7 @@ inline void Client::disconnect_all() {
   close(DisconnectReason::forced_server_close);
 }
 
-inline void Client::close(DisconnectReason reason) {
+CHAT_DECL void Client::close(DisconnectReason reason) {
   if (closed_) return;
   auto self = shared_from_this();
   on_transport_closed(reason);

@@ -15,14 +15,14 @@
 
 namespace chat::detail {
 
-inline Core::Core(Options options)
+CHAT_DECL Core::Core(Options options)
     : options_(std::move(options)), parser_(options_.parser() ? options_.parser() : JsonParser::shared()) {
   of("/");
 }
 
-inline Core::~Core() = default;
+CHAT_DECL Core::~Core() = default;
 
-inline Namespace& Core::of(std::string name) {
+CHAT_DECL Namespace& Core::of(std::string name) {
   name = normalize(std::move(name));
   std::lock_guard<std::mutex> lock(namespaces_mutex_);
   auto& slot = namespaces_[name];
@@ -30,14 +30,14 @@ inline Namespace& Core::of(std::string name) {
   return *slot;
 }
 
-inline Namespace* Core::find(std::string name) {
+CHAT_DECL Namespace* Core::find(std::string name) {
   name = normalize(std::move(name));
   std::lock_guard<std::mutex> lock(namespaces_mutex_);
   const auto found = namespaces_.find(name);
   return found == namespaces_.end() ? nullptr : found->second.get();
 }
 
-inline Namespace* Core::find_for_connect(const std::string& name) {
+CHAT_DECL Namespace* Core::find_for_connect(const std::string& name) {
   std::lock_guard<std::mutex> lock(namespaces_mutex_);
   const auto found = namespaces_.find(name);
   if (found != namespaces_.end() && name != "*") return found->second.get();
@@ -53,13 +53,13 @@ inline Namespace* Core::find_for_connect(const std::string& name) {
   return result;
 }
 
-inline void Core::post(std::function<void()> work) { asio::post(io_, std::move(work)); }
+CHAT_DECL void Core::post(std::function<void()> work) { asio::post(io_, std::move(work)); }
 
-inline void Core::wait(asio::steady_timer& timer, std::function<void(const std::error_code&)> handler) {
+CHAT_DECL void Core::wait(asio::steady_timer& timer, std::function<void(const std::error_code&)> handler) {
   timer.async_wait(std::move(handler));
 }
 
-inline void Core::report_error(Socket* socket, std::string_view message) {
+CHAT_DECL void Core::report_error(Socket* socket, std::string_view message) {
   if (error_handler_) {
     error_handler_(socket, message);
     return;
@@ -68,17 +68,17 @@ inline void Core::report_error(Socket* socket, std::string_view message) {
   std::fputs(line.c_str(), stderr);
 }
 
-inline void Core::set_adapter_factory(AdapterFactory factory) {
+CHAT_DECL void Core::set_adapter_factory(AdapterFactory factory) {
   adapter_factory_ = std::move(factory);
   for_each_namespace([this](Namespace& nsp) { nsp.adapter_ = make_adapter(nsp); });
 }
 
-inline void Core::set_adapter_decorator(AdapterDecorator decorator) {
+CHAT_DECL void Core::set_adapter_decorator(AdapterDecorator decorator) {
   adapter_decorator_ = std::move(decorator);
   for_each_namespace([this](Namespace& nsp) { nsp.adapter_ = make_adapter(nsp); });
 }
 
-inline std::unique_ptr<Adapter> Core::make_adapter(Namespace& nsp) {
+CHAT_DECL std::unique_ptr<Adapter> Core::make_adapter(Namespace& nsp) {
   LocalSockets& sockets = nsp;
   std::unique_ptr<Adapter> adapter =
       adapter_factory_ ? adapter_factory_(sockets) : std::make_unique<InMemoryAdapter>(sockets);
@@ -86,7 +86,7 @@ inline std::unique_ptr<Adapter> Core::make_adapter(Namespace& nsp) {
   return adapter;
 }
 
-inline std::string Core::new_socket_id() { return random_id(); }
+CHAT_DECL std::string Core::new_socket_id() { return random_id(); }
 
 }  // namespace chat::detail
 

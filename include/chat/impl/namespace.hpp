@@ -15,40 +15,32 @@
 
 namespace chat {
 
-inline Namespace::Namespace(detail::Core& core, std::string name)
+CHAT_DECL Namespace::Namespace(detail::Core& core, std::string name)
     : core_(core), name_(std::move(name)), adapter_(core.make_adapter(*this)) {}
 
-inline Namespace::~Namespace() = default;
+CHAT_DECL Namespace::~Namespace() = default;
 
-template <class... Values>
-void Namespace::emit(std::string_view event, Values&&... values) {
-  all().emit(event, std::forward<Values>(values)...);
-}
+CHAT_DECL void Namespace::emit_array(json event_and_args) { all().emit_array(std::move(event_and_args)); }
 
-inline BroadcastOperator Namespace::to(Room room) { return all().to(std::move(room)); }
-inline BroadcastOperator Namespace::in(Room room) { return to(std::move(room)); }
-inline BroadcastOperator Namespace::except(Room room) { return all().except(std::move(room)); }
-inline BroadcastOperator Namespace::all() { return BroadcastOperator(*this, {}); }
+CHAT_DECL BroadcastOperator Namespace::to(Room room) { return all().to(std::move(room)); }
+CHAT_DECL BroadcastOperator Namespace::in(Room room) { return to(std::move(room)); }
+CHAT_DECL BroadcastOperator Namespace::except(Room room) { return all().except(std::move(room)); }
+CHAT_DECL BroadcastOperator Namespace::all() { return BroadcastOperator(*this, {}); }
 
-inline Socket* Namespace::socket(const SocketId& id) const {
+CHAT_DECL Socket* Namespace::socket(const SocketId& id) const {
   const auto found = sockets_.find(id);
   return found == sockets_.end() ? nullptr : found->second.get();
 }
 
-template <class Visit>
-void Namespace::for_each_socket(Visit&& visit) const {
-  for (const auto& entry : sockets_) visit(*entry.second);
-}
-
 // ---- joining -------------------------------------------------------------------------------
 
-inline void Namespace::add(const std::shared_ptr<Socket>& socket) {
+CHAT_DECL void Namespace::add(const std::shared_ptr<Socket>& socket) {
   sockets_[socket->id()] = socket;
   adapter_->add_all(socket->id(), {socket->id()});
   run_middlewares(socket, 0);
 }
 
-inline void Namespace::run_middlewares(const std::shared_ptr<Socket>& socket, std::size_t index) {
+CHAT_DECL void Namespace::run_middlewares(const std::shared_ptr<Socket>& socket, std::size_t index) {
   if (socket->state_ != Socket::State::connecting) return;  // the client left meanwhile
   if (index == middlewares_.size()) {
     run_connect_hook(socket);
@@ -70,7 +62,7 @@ inline void Namespace::run_middlewares(const std::shared_ptr<Socket>& socket, st
   }
 }
 
-inline void Namespace::run_connect_hook(const std::shared_ptr<Socket>& socket) {
+CHAT_DECL void Namespace::run_connect_hook(const std::shared_ptr<Socket>& socket) {
   ConnectResult result = true;
   if (connect_handler_) {
     try {
@@ -88,9 +80,9 @@ inline void Namespace::run_connect_hook(const std::shared_ptr<Socket>& socket) {
   }
 }
 
-inline void Namespace::remove(const Socket& socket) { sockets_.erase(socket.id()); }
+CHAT_DECL void Namespace::remove(const Socket& socket) { sockets_.erase(socket.id()); }
 
-inline void Namespace::dispatch(Socket& socket, Event& event) {
+CHAT_DECL void Namespace::dispatch(Socket& socket, Event& event) {
   const auto found = handlers_.find(event.name());
   const EventHandler* handler = found != handlers_.end() ? &found->second : any_handler_ ? &any_handler_ : nullptr;
   if (!handler) return;
@@ -103,7 +95,7 @@ inline void Namespace::dispatch(Socket& socket, Event& event) {
   }
 }
 
-inline void Namespace::copy_hooks_from(const Namespace& other) {
+CHAT_DECL void Namespace::copy_hooks_from(const Namespace& other) {
   handlers_ = other.handlers_;
   any_handler_ = other.any_handler_;
   connect_handler_ = other.connect_handler_;
@@ -114,13 +106,13 @@ inline void Namespace::copy_hooks_from(const Namespace& other) {
 
 // ---- server-side emits ---------------------------------------------------------------------
 
-inline void Namespace::server_side_emit_array(Args event_and_args) {
+CHAT_DECL void Namespace::server_side_emit_array(Args event_and_args) {
   core_.dispatch([this, event_and_args = std::move(event_and_args)] {
     adapter_->server_side_emit(event_and_args, [](std::size_t) {}, [](Args) {});
   });
 }
 
-inline void Namespace::server_side_emit_with_ack(Args event_and_args, AcksCallback callback,
+CHAT_DECL void Namespace::server_side_emit_with_ack(Args event_and_args, AcksCallback callback,
                                                  std::chrono::milliseconds timeout) {
   if (timeout.count() <= 0)
     throw std::invalid_argument("chat: server_side_emit_with_ack needs a timeout: a server may never answer");
@@ -133,7 +125,7 @@ inline void Namespace::server_side_emit_with_ack(Args event_and_args, AcksCallba
   });
 }
 
-inline void Namespace::receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) {
+CHAT_DECL void Namespace::receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) {
   if (!server_side_handler_ || event_and_args.empty()) return;
   const json& name = event_and_args[0];
   const std::string event = name.is_string() ? name.get<std::string>() : name.dump();
@@ -150,17 +142,17 @@ inline void Namespace::receive_server_side_emit(Args event_and_args, std::functi
 
 // ---- LocalSockets --------------------------------------------------------------------------
 
-inline const Parser& Namespace::parser() const { return core_.parser(); }
+CHAT_DECL const Parser& Namespace::parser() const { return core_.parser(); }
 
-inline void Namespace::deliver(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet) {
+CHAT_DECL void Namespace::deliver(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet) {
   if (Socket* target = socket(id)) target->write(packet);
 }
 
-inline void Namespace::deliver_to_all(const std::shared_ptr<const OutgoingPacket>& packet) {
+CHAT_DECL void Namespace::deliver_to_all(const std::shared_ptr<const OutgoingPacket>& packet) {
   for (const auto& entry : sockets_) entry.second->write(packet);
 }
 
-inline bool Namespace::deliver_expecting_ack(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet,
+CHAT_DECL bool Namespace::deliver_expecting_ack(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet,
                                              std::function<void(Args)> on_ack) {
   Socket* target = socket(id);
   if (!target || !packet->packet().id) return false;
@@ -171,11 +163,11 @@ inline bool Namespace::deliver_expecting_ack(const SocketId& id, const std::shar
   return true;
 }
 
-inline void Namespace::disconnect(const SocketId& id, bool close) {
+CHAT_DECL void Namespace::disconnect(const SocketId& id, bool close) {
   if (Socket* target = socket(id)) target->disconnect(close);
 }
 
-inline std::optional<SocketInfo> Namespace::describe(const SocketId& id) const {
+CHAT_DECL std::optional<SocketInfo> Namespace::describe(const SocketId& id) const {
   const Socket* target = socket(id);
   if (!target) return std::nullopt;
   return SocketInfo{target->id(), target->handshake(), target->auth(), {}, target->data()};

@@ -35,7 +35,7 @@ struct PacketChain {
 
 // ---- Event ---------------------------------------------------------------------------------
 
-inline void Event::send_ack(Args args) {
+CHAT_DECL void Event::send_ack(Args args) {
   const std::uint64_t id = *ack_id_;
   ack_id_.reset();
   socket_.send_ack(id, std::move(args));
@@ -43,36 +43,36 @@ inline void Event::send_ack(Args args) {
 
 // ---- Socket --------------------------------------------------------------------------------
 
-inline Socket::Socket(Namespace& nsp, detail::Client& client, std::string id, json auth)
+CHAT_DECL Socket::Socket(Namespace& nsp, detail::Client& client, std::string id, json auth)
     : nsp_(nsp), client_(client.shared_from_this()), id_(std::move(id)), auth_sent_(!auth.is_null()) {
   if (auth_sent_) auth_ = std::move(auth);
 }
 
-inline Socket::~Socket() = default;
+CHAT_DECL Socket::~Socket() = default;
 
-inline const Handshake& Socket::handshake() const { return client_->handshake(); }
+CHAT_DECL const Handshake& Socket::handshake() const { return client_->handshake(); }
 
-inline const json& Socket::auth() const {
+CHAT_DECL const json& Socket::auth() const {
   // Without auth, one shared empty object: an empty object of every socket's own would be an
   // allocation per idle connection.
   static const json no_auth = json::object();
   return auth_sent_ ? auth_ : no_auth;
 }
 
-inline void Socket::join(const Room& room) {
+CHAT_DECL void Socket::join(const Room& room) {
   if (state_ == State::closed) return;
   nsp_.adapter().add_all(id_, {room});
 }
 
-inline void Socket::leave(const Room& room) { nsp_.adapter().del(id_, room); }
+CHAT_DECL void Socket::leave(const Room& room) { nsp_.adapter().del(id_, room); }
 
-inline std::vector<Room> Socket::rooms() const {
+CHAT_DECL std::vector<Room> Socket::rooms() const {
   auto rooms = nsp_.adapter().socket_rooms(id_);
   std::sort(rooms.begin(), rooms.end());
   return rooms;
 }
 
-inline void Socket::write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data) {
+CHAT_DECL void Socket::write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data) {
   socketio::Packet packet;
   packet.type = type;
   packet.nsp = nsp_.name();
@@ -81,11 +81,11 @@ inline void Socket::write_packet(socketio::PacketType type, std::optional<std::u
   write(std::make_shared<const OutgoingPacket>(std::move(packet), nsp_.core().parser()));
 }
 
-inline void Socket::emit_array(json event_and_args) {
+CHAT_DECL void Socket::emit_array(json event_and_args) {
   write_packet(socketio::PacketType::event, std::nullopt, std::move(event_and_args));
 }
 
-inline void Socket::emit_with_ack(std::string_view event, Args args, AckCallback callback,
+CHAT_DECL void Socket::emit_with_ack(std::string_view event, Args args, AckCallback callback,
                                   std::chrono::milliseconds timeout) {
   if (state_ == State::closed) {
     if (callback) callback(errc::socket_disconnected, Args());
@@ -107,15 +107,15 @@ inline void Socket::emit_with_ack(std::string_view event, Args args, AckCallback
   write_packet(socketio::PacketType::event, ack_id, std::move(data));
 }
 
-inline void Socket::expect_ack(std::uint64_t ack_id, AckCallback callback) {
+CHAT_DECL void Socket::expect_ack(std::uint64_t ack_id, AckCallback callback) {
   pending_acks_.emplace(ack_id, PendingAck{std::move(callback), nullptr});
 }
 
-inline void Socket::send_ack(std::uint64_t ack_id, Args args) {
+CHAT_DECL void Socket::send_ack(std::uint64_t ack_id, Args args) {
   write_packet(socketio::PacketType::ack, ack_id, std::move(args).array());
 }
 
-inline void Socket::on_ack(std::uint64_t ack_id, Args args) {
+CHAT_DECL void Socket::on_ack(std::uint64_t ack_id, Args args) {
   const auto found = pending_acks_.find(ack_id);
   if (found == pending_acks_.end()) return;  // late (timed out) or unknown: Node ignores it too
   PendingAck pending = std::move(found->second);
@@ -123,7 +123,7 @@ inline void Socket::on_ack(std::uint64_t ack_id, Args args) {
   if (pending.callback) pending.callback(std::error_code(), std::move(args));
 }
 
-inline void Socket::fail_ack(std::uint64_t ack_id, errc error) {
+CHAT_DECL void Socket::fail_ack(std::uint64_t ack_id, errc error) {
   const auto found = pending_acks_.find(ack_id);
   if (found == pending_acks_.end()) return;
   PendingAck pending = std::move(found->second);
@@ -131,18 +131,18 @@ inline void Socket::fail_ack(std::uint64_t ack_id, errc error) {
   if (pending.callback) pending.callback(error, Args());
 }
 
-inline BroadcastOperator Socket::to(Room room) const { return broadcast().to(std::move(room)); }
+CHAT_DECL BroadcastOperator Socket::to(Room room) const { return broadcast().to(std::move(room)); }
 
-inline BroadcastOperator Socket::except(Room room) const { return broadcast().except(std::move(room)); }
+CHAT_DECL BroadcastOperator Socket::except(Room room) const { return broadcast().except(std::move(room)); }
 
-inline BroadcastOperator Socket::broadcast() const { return nsp_.all().except(id_); }
+CHAT_DECL BroadcastOperator Socket::broadcast() const { return nsp_.all().except(id_); }
 
-inline Socket& Socket::use(PacketMiddleware middleware) {
+CHAT_DECL Socket& Socket::use(PacketMiddleware middleware) {
   middlewares_.push_back(std::move(middleware));
   return *this;
 }
 
-inline void Socket::on_event(Event event) {
+CHAT_DECL void Socket::on_event(Event event) {
   if (middlewares_.empty()) {
     nsp_.dispatch(*this, event);
     return;
@@ -151,7 +151,7 @@ inline void Socket::on_event(Event event) {
 }
 
 /// Runs the next middleware of `chain`, or, after the last, the event's handler.
-inline void detail::run_packet_chain(const std::shared_ptr<PacketChain>& chain) {
+CHAT_DECL void detail::run_packet_chain(const std::shared_ptr<PacketChain>& chain) {
   Socket& socket = *chain->socket;
   if (socket.state_ != Socket::State::connected) return;  // it left meanwhile: the event goes with it
   if (chain->next == socket.middlewares_.size()) {
@@ -179,7 +179,7 @@ inline void detail::run_packet_chain(const std::shared_ptr<PacketChain>& chain) 
   }
 }
 
-inline void Socket::write(const std::shared_ptr<const OutgoingPacket>& packet) {
+CHAT_DECL void Socket::write(const std::shared_ptr<const OutgoingPacket>& packet) {
   switch (state_) {
     case State::connected: client_->write(packet); break;
     case State::connecting: held_.push_back(packet); break;
@@ -187,7 +187,7 @@ inline void Socket::write(const std::shared_ptr<const OutgoingPacket>& packet) {
   }
 }
 
-inline void Socket::accept() {
+CHAT_DECL void Socket::accept() {
   if (state_ != State::connecting) return;
   state_ = State::connected;
   write_packet(socketio::PacketType::connect, std::nullopt, json{{"sid", id_}});
@@ -196,7 +196,7 @@ inline void Socket::accept() {
   for (const auto& pending : held) client_->write(pending);
 }
 
-inline void Socket::reject(const std::string& message, const json& data) {
+CHAT_DECL void Socket::reject(const std::string& message, const json& data) {
   if (state_ != State::connecting) return;
   json payload{{"message", message}};
   if (!data.is_null()) payload["data"] = data;
@@ -211,7 +211,7 @@ inline void Socket::reject(const std::string& message, const json& data) {
   client_->remove_socket(nsp_.name());
 }
 
-inline void Socket::disconnect(bool close) {
+CHAT_DECL void Socket::disconnect(bool close) {
   if (close) {
     client_->disconnect_all();  // as Node's client._disconnect(): every namespace, then the connection
     return;
@@ -223,7 +223,7 @@ inline void Socket::disconnect(bool close) {
   on_close(DisconnectReason::server_namespace_disconnect);
 }
 
-inline void Socket::on_close(DisconnectReason reason) {
+CHAT_DECL void Socket::on_close(DisconnectReason reason) {
   if (state_ == State::closed) return;
   auto self = shared_from_this();
   const bool was_connected = state_ == State::connected;

@@ -12,33 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../engineio/packet.hpp"
+#include "types.hpp"
 
 namespace chat::socketio {
-
-enum class PacketType : int {
-  connect = 0,
-  disconnect = 1,
-  event = 2,
-  ack = 3,
-  connect_error = 4,
-  binary_event = 5,
-  binary_ack = 6,
-};
-
-/// One Socket.IO packet. `data` is discarded (is_discarded()) when the packet carries none.
-struct Packet {
-  PacketType type = PacketType::event;
-  std::string nsp = "/";
-  std::optional<std::uint64_t> id;
-  nlohmann::json data = nlohmann::json(nlohmann::json::value_t::discarded);
-
-  bool has_data() const { return !data.is_discarded(); }
-};
-
-/// An encoded packet: the Engine.IO messages that carry it. For this codec (JSON), a text
-/// message then one binary message per attachment.
-using Encoded = engineio::Messages;
 
 namespace detail {
 
@@ -173,11 +149,7 @@ inline Encoded encode(const Packet& packet) { return encode(packet.type, packet.
 /// attachments that follow them. One decoder per connection.
 class Decoder {
  public:
-  enum class Status {
-    complete,   ///< `packet()` holds a packet
-    need_more,  ///< a binary packet is waiting for attachments
-    error,      ///< malformed input: the protocol requires closing the connection
-  };
+  using Status = DecodeStatus;
 
   /// Node's socket.io-parser refuses more attachments than this per packet.
   static constexpr std::uint64_t max_attachments = 10;

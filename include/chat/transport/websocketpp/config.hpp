@@ -16,6 +16,7 @@
 #include <websocketpp/config/asio_no_tls.hpp>
 
 #include "../../detail/client.hpp"
+#include "../fwd.hpp"
 
 namespace chat::transport {
 
@@ -80,7 +81,7 @@ struct ConfigOf : public Base {
 };
 
 /// Plain TCP (http:// and ws://).
-using PlainConfig = ConfigOf<websocketpp::config::asio, websocketpp::transport::asio::basic_socket::endpoint>;
+struct PlainConfig final : ConfigOf<websocketpp::config::asio, websocketpp::transport::asio::basic_socket::endpoint> {};
 
 /// What the server needs to know of a transport configuration.
 template <class Config>

@@ -15,7 +15,7 @@ namespace chat::transport {
 
 /// TLS over TCP: the certificate, key and protocol settings come from the asio::ssl::context the
 /// application gives the server.
-using TlsConfig = ConfigOf<websocketpp::config::asio_tls, websocketpp::transport::asio::tls_socket::endpoint>;
+struct TlsConfig final : ConfigOf<websocketpp::config::asio_tls, websocketpp::transport::asio::tls_socket::endpoint> {};
 
 template <>
 struct Traits<TlsConfig> {

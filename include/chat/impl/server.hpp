@@ -1,0 +1,143 @@
+// Bodies of Server (chat/server.hpp), and what a server holds: its io context, namespaces and
+// transport.
+#ifndef CHAT_IMPL_SERVER_HPP
+#define CHAT_IMPL_SERVER_HPP
+
+#include <atomic>    // atomic
+#include <chrono>    // seconds
+#include <optional>  // optional
+#include <thread>    // this_thread
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "../detail/core.hpp"
+#include "../local_client.hpp"
+#include "../server.hpp"
+#include "../transport/websocketpp/config.hpp"
+#include "../transport/websocketpp/endpoint.hpp"
+
+namespace chat {
+
+namespace detail {
+
+template <class Config>
+struct ServerState {
+  explicit ServerState(Options options) : core(std::move(options)), transport(core) {}
+
+  Core core;
+  transport::Transport<Config> transport;
+  asio::steady_timer drain_timer{core.io()};
+  std::atomic<bool> stopped{false};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_guard;
+};
+
+}  // namespace detail
+
+template <class Config>
+Server<Config>::Server(Options options) : state_(std::make_unique<detail::ServerState<Config>>(std::move(options))) {}
+
+template <class Config>
+Server<Config>::~Server() = default;
+
+template <class Config>
+Namespace& Server<Config>::of(std::string name) {
+  return state_->core.of(std::move(name));
+}
+
+template <class Config>
+Server<Config>& Server<Config>::on_error(ErrorHandler handler) {
+  state_->core.set_error_handler(std::move(handler));
+  return *this;
+}
+
+template <class Config>
+Server<Config>& Server<Config>::on_http(HttpHandler handler) {
+  state_->transport.set_http_handler(std::move(handler));
+  return *this;
+}
+
+template <class Config>
+Server<Config>& Server<Config>::serve_static(std::string directory) {
+  state_->transport.set_static_root(std::move(directory));
+  return *this;
+}
+
+template <class Config>
+Server<Config>& Server<Config>::set_adapter_factory(AdapterFactory factory) {
+  state_->core.set_adapter_factory(std::move(factory));
+  return *this;
+}
+
+template <class Config>
+template <class Context>
+Server<Config>& Server<Config>::tls_context(std::shared_ptr<Context> context) {
+  state_->transport.set_tls_context(std::move(context));
+  return *this;
+}
+
+template <class Config>
+std::uint16_t Server<Config>::listen(const std::string& host, std::uint16_t port) {
+  return state_->transport.listen(host, port);
+}
+
+template <class Config>
+void Server<Config>::run() {
+  if (state_->stopped.load()) return;
+  state_->core.set_io_thread(std::this_thread::get_id());
+  state_->work_guard.emplace(state_->core.io().get_executor());
+  state_->core.io().run();
+  state_->core.set_io_thread(std::thread::id());
+}
+
+template <class Config>
+void Server<Config>::stop() {
+  if (state_->stopped.exchange(true)) return;
+  detail::ServerState<Config>* state = state_.get();
+  state->core.post([state] {
+    state->transport.stop();
+    state->work_guard.reset();
+    // The loop ends when the last connection has closed; at the deadline at the latest (a peer
+    // that never answers must not hold the process).
+    if (state->transport.live_connections() == 0) return;
+    state->drain_timer.expires_after(std::chrono::seconds(2));
+    detail::Core::wait(state->drain_timer, [state](const std::error_code& ec) {
+      if (!ec) state->core.io().stop();
+    });
+    // The last connection object may go on another thread (a hook's responder): the timer is
+    // cancelled on the io thread.
+    state->transport.when_idle([state] { state->core.post([state] { state->drain_timer.cancel(); }); });
+  });
+}
+
+template <class Config>
+std::shared_ptr<LocalClient> Server<Config>::connect_local(Handshake handshake) {
+  auto client = std::make_shared<LocalClient>(state_->core, std::move(handshake));
+  client->on_open();
+  return client;
+}
+
+template <class Config>
+void Server<Config>::post(std::function<void()> work) {
+  state_->core.dispatch(std::move(work));
+}
+
+template <class Config>
+const Options& Server<Config>::options() const {
+  return state_->core.options();
+}
+
+template <class Config>
+asio::io_context& Server<Config>::io_context() {
+  return state_->core.io();
+}
+
+template <class Config>
+std::size_t Server<Config>::session_count() const {
+  return state_->transport.session_count();
+}
+
+}  // namespace chat
+
+#endif  // CHAT_IMPL_SERVER_HPP
