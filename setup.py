@@ -1,18 +1,65 @@
-# Builds the extension chat._core (pybind11) from python/src/bindings.cpp and the headers in
-# include/. Metadata lives in pyproject.toml. The C++ dependencies are Debian's (or any system's)
-# libasio-dev, libwebsocketpp-dev, nlohmann-json3-dev and libsqlite3-dev (the message store, chat.store);
-# no header is installed with the wheel.
+# Builds the extension chat._core (pybind11) from python/src/ and the headers in include/.
+# Metadata lives in pyproject.toml; the version is read from include/chat/version.hpp, and the
+# build facts shared with CMake (definitions, the newest Asio) from cmake/chatBuildFacts.txt.
+# The C++ dependencies are Debian's (or any system's) libasio-dev, libwebsocketpp-dev,
+# nlohmann-json3-dev and libsqlite3-dev (the message store, chat.store); no header is installed
+# with the wheel.
+import os
+import re
+import sysconfig
+
 from pybind11.setup_helpers import Pybind11Extension, build_ext
 from setuptools import setup
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def read(path):
+    with open(os.path.join(HERE, path), encoding="utf-8") as f:
+        return f.read()
+
+
+def version():
+    parts = dict(re.findall(r"#define CHAT_VERSION_(MAJOR|MINOR|PATCH) (\d+)", read("include/chat/version.hpp")))
+    return "%s.%s.%s" % (parts["MAJOR"], parts["MINOR"], parts["PATCH"])
+
+
+def facts():
+    found = {}
+    for line in read("cmake/chatBuildFacts.txt").splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.split(" ", 1)
+            found[name] = value
+    return found
+
+
+def check_asio(below):
+    """Refuses an Asio websocketpp cannot build with, as CMake does, before compiling anything."""
+    candidates = [sysconfig.get_paths().get("include", ""), "/usr/include", "/usr/local/include"]
+    for directory in candidates + os.environ.get("CPATH", "").split(os.pathsep):
+        header = os.path.join(directory, "asio", "version.hpp")
+        if os.path.isfile(header):
+            found = int(re.search(r"#define ASIO_VERSION (\d+)", read(header)).group(1))
+            if found >= below:
+                raise SystemExit("chat: Asio %d is too new for websocketpp 0.8.2; use Asio below 1.33" % found)
+            return
+    # Not found where it is usually installed: the compiler will say if it is missing.
+
+
+FACTS = facts()
+check_asio(int(FACTS["asio-version-below"]))
+
 core = Pybind11Extension(
     "chat._core",
-    ["python/src/bindings.cpp", "python/src/store_bindings.cpp"],
+    # chat's own bodies compile once (chat_src.cpp); the bindings include its declarations only.
+    ["python/src/module.cpp", "python/src/server_bindings.cpp", "python/src/store_bindings.cpp",
+     "python/src/chat_src.cpp"],
     include_dirs=["include"],
-    define_macros=[("ASIO_STANDALONE", None), ("_WEBSOCKETPP_CPP11_STL_", None)],
+    define_macros=[(FACTS["asio-definition"], None), (FACTS["websocketpp-definition"], None),
+                   ("CHAT_SEPARATE_COMPILATION", None)],
     libraries=["sqlite3"],
     cxx_std=17,
     extra_compile_args=["-O2", "-g0"],
 )
 
-setup(ext_modules=[core], cmdclass={"build_ext": build_ext})
+setup(version=version(), ext_modules=[core], cmdclass={"build_ext": build_ext})

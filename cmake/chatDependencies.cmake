@@ -2,6 +2,13 @@
 # build and for chatConfig.cmake in an install tree.
 include(CMakeFindDependencyMacro)
 
+# The facts setup.py reads too (definitions, the newest Asio websocketpp builds with).
+file(STRINGS "${CMAKE_CURRENT_LIST_DIR}/chatBuildFacts.txt" chat_facts REGEX "^[a-z-]+ ")
+foreach(chat_fact IN LISTS chat_facts)
+  string(REGEX MATCH "^([a-z-]+) (.*)$" chat_fact_match "${chat_fact}")
+  set("chat_fact_${CMAKE_MATCH_1}" "${CMAKE_MATCH_2}")
+endforeach()
+
 find_dependency(Threads)
 find_dependency(nlohmann_json 3.9)
 # Optional: only chat::store (the SQLite message store) needs it.
@@ -17,13 +24,13 @@ if(NOT TARGET chat::asio)
   file(STRINGS "${CHAT_ASIO_INCLUDE_DIR}/asio/version.hpp" chat_asio_version_line REGEX "#define ASIO_VERSION [0-9]+")
   string(REGEX MATCH "[0-9]+" chat_asio_version "${chat_asio_version_line}")
   # websocketpp 0.8.2 uses io_service, which Asio 1.33 removed (zaphoyd/websocketpp#1170).
-  if(chat_asio_version GREATER_EQUAL 103300)
+  if(chat_asio_version GREATER_EQUAL chat_fact_asio-version-below)
     message(FATAL_ERROR "chat: Asio ${chat_asio_version} is too new for websocketpp 0.8.2; use Asio below 1.33")
   endif()
   add_library(chat::asio INTERFACE IMPORTED)
   set_target_properties(chat::asio PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${CHAT_ASIO_INCLUDE_DIR}"
-    INTERFACE_COMPILE_DEFINITIONS "ASIO_STANDALONE")
+    INTERFACE_COMPILE_DEFINITIONS "${chat_fact_asio-definition}")
 endif()
 
 if(NOT TARGET chat::websocketpp)
@@ -34,5 +41,5 @@ if(NOT TARGET chat::websocketpp)
   add_library(chat::websocketpp INTERFACE IMPORTED)
   set_target_properties(chat::websocketpp PROPERTIES
     INTERFACE_INCLUDE_DIRECTORIES "${CHAT_WEBSOCKETPP_INCLUDE_DIR}"
-    INTERFACE_COMPILE_DEFINITIONS "_WEBSOCKETPP_CPP11_STL_")
+    INTERFACE_COMPILE_DEFINITIONS "${chat_fact_websocketpp-definition}")
 endif()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from . import _context
+from . import _context, _core
 from .exceptions import ConnectionRefusedError
 from .namespace import Namespace
 from .server import SocketIO, _take
@@ -21,7 +21,7 @@ __all__ = [
     "join_room", "leave_room", "close_room", "rooms", "disconnect", "request",
 ]
 
-__version__ = "0.1.0"
+__version__ = _core.__version__
 
 
 def _target(function: str, sid: Optional[str], namespace: Optional[str], needs_sid: bool = True):

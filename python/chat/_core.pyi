@@ -1,13 +1,64 @@
 """Type stubs of chat._core, the C++ server under the chat package (internal: use chat.SocketIO)."""
+import enum
 import os
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, List, Optional, Protocol, Sequence, Tuple, Union
 
 __version__: str
+
+class DisconnectReason(enum.Enum):
+    """Why a socket left its namespace (str() gives Node's spelling)."""
+    client_namespace_disconnect: int
+    server_namespace_disconnect: int
+    ping_timeout: int
+    transport_close: int
+    transport_error: int
+    parse_error: int
+    forced_close: int
+    forced_server_close: int
+    server_shutting_down: int
+
+class PacketType(enum.Enum):
+    CONNECT: int
+    DISCONNECT: int
+    EVENT: int
+    ACK: int
+    CONNECT_ERROR: int
+    BINARY_EVENT: int
+    BINARY_ACK: int
+
+class Options:
+    """chat::Options (times in seconds)."""
+    ping_interval: float
+    ping_interval_grace: float
+    ping_timeout: float
+    connect_timeout: float
+    upgrade_timeout: float
+    max_payload: int
+    max_buffered_bytes: int
+    cors_allowed_origins: List[str]
+    cors_allow_same_origin: bool
+    cors_credentials: bool
+    cors_origin_check: Any  # set: Callable[[str, dict], bool]; get: bool
+    transports: List[str]
+    cookie: Optional[Tuple[str, str]]
+    allow_upgrades: bool
+    path: str
+    namespaces: List[str]
+    client_bundle_dir: str
+    def __init__(self) -> None: ...
+
+class Dispatcher(Protocol):
+    def on_connect(self, namespace: str, sid: str, auth: Any, environ: dict) -> None: ...
+    def on_event(self, namespace: str, sid: str, name: str, args: List[Any], ack_id: Optional[int]) -> None: ...
+    def on_disconnect(self, namespace: str, sid: str, reason: DisconnectReason) -> None: ...
+    def on_ack(self, callback_id: int, args: Optional[List[Any]], finished: bool) -> None: ...
+    def on_http(self, request: dict) -> Tuple[int, List[Tuple[str, str]], bytes]: ...
 
 class LocalConnection: ...
 
 class Server:
-    def __init__(self, options: dict, dispatcher: Callable[..., Any]) -> None: ...
+    def __init__(self, options: Options, dispatcher: Dispatcher, workers: int = 16, http: bool = False,
+                 hook_namespaces: List[str] = ..., ordered_events: bool = True) -> None: ...
     def listen(self, host: str, port: int) -> int: ...
     def start(self) -> None: ...
     def wait(self, timeout: float) -> bool: ...
@@ -27,8 +78,8 @@ class Server:
     def connected(self, namespace: str, sid: str) -> bool: ...
     def settle(self) -> None: ...
     def local_connect(self, headers: List[Tuple[str, str]], query: List[Tuple[str, str]], url: str) -> LocalConnection: ...
-    def local_send(self, connection: LocalConnection, type: int, namespace: str, id: Optional[int], data: Any) -> None: ...
-    def local_receive(self, connection: LocalConnection) -> List[Tuple[int, str, Optional[int], Any]]: ...
+    def local_send(self, connection: LocalConnection, type: PacketType, namespace: str, id: Optional[int], data: Any) -> None: ...
+    def local_receive(self, connection: LocalConnection) -> List[Tuple[PacketType, str, Optional[int], Any]]: ...
     def local_close(self, connection: LocalConnection) -> None: ...
 
 

@@ -130,10 +130,6 @@ def _seconds(value) -> float:
     return float(value)
 
 
-def _ms(seconds) -> int:
-    return int(round(float(seconds) * 1000))
-
-
 def origin_check(function: Callable) -> Callable[[str, dict], bool]:
     """python-engineio calls a ``cors_allowed_origins`` function with the origin and the WSGI
     environ, or with the origin alone when it takes one argument."""
@@ -156,50 +152,51 @@ def origin_check(function: Callable) -> Callable[[str, dict], bool]:
     return check_request
 
 
-def core_options(options: Dict[str, Any]) -> Dict[str, Any]:
-    """The C++ server's settings for `options` (already checked)."""
-    core: Dict[str, Any] = {}
+def core_options(options: Dict[str, Any]):
+    """The C++ server's settings for `options` (already checked): a ``_core.Options``, and the
+    host's own settings (``workers``, ``ordered_events``) as keyword arguments of
+    ``_core.Server``."""
+    from . import _core
+
+    core = _core.Options()
     if "ping_interval" in options:
         interval = options["ping_interval"]
         if isinstance(interval, (tuple, list)):  # python-engineio's (interval, grace period)
             interval, grace = interval
-            core["ping_interval_grace_ms"] = _ms(grace)
-        core["ping_interval_ms"] = _ms(interval)
-    if "ping_timeout" in options:
-        core["ping_timeout_ms"] = _ms(options["ping_timeout"])
-    if "upgrade_timeout" in options:
-        core["upgrade_timeout_ms"] = _ms(options["upgrade_timeout"])
-    if "connect_timeout" in options:
-        core["connect_timeout_ms"] = _ms(options["connect_timeout"])
+            core.ping_interval_grace = _seconds(grace)
+        core.ping_interval = _seconds(interval)
+    for name in ("ping_timeout", "upgrade_timeout", "connect_timeout"):
+        if name in options:
+            setattr(core, name, _seconds(options[name]))
     if "max_http_buffer_size" in options:
-        core["max_payload"] = int(options["max_http_buffer_size"])
+        core.max_payload = int(options["max_http_buffer_size"])
     if "allow_upgrades" in options:
-        core["allow_upgrades"] = bool(options["allow_upgrades"])
+        core.allow_upgrades = bool(options["allow_upgrades"])
     if "cors_credentials" in options:
-        core["cors_credentials"] = bool(options["cors_credentials"])
+        core.cors_credentials = bool(options["cors_credentials"])
     origins = options.get("cors_allowed_origins")
     if origins is None:
-        core["cors_allow_same_origin"] = True  # Flask-SocketIO's default: the page's own site only
+        core.cors_allow_same_origin = True  # Flask-SocketIO's default: the page's own site only
     elif callable(origins) and not isinstance(origins, str):
-        core["cors_origin_check"] = origin_check(origins)
+        core.cors_origin_check = origin_check(origins)
     elif origins == "*":
-        core["cors_allowed_origins"] = ["*"]
+        core.cors_allowed_origins = ["*"]
     elif isinstance(origins, str):
-        core["cors_allowed_origins"] = [origins]
+        core.cors_allowed_origins = [origins]
     else:
-        core["cors_allowed_origins"] = ["*"] if "*" in origins else [str(o) for o in origins]
+        core.cors_allowed_origins = ["*"] if "*" in origins else [str(o) for o in origins]
     allowed = transports(options.get("transports"))
     if allowed is not None:
-        core["transports"] = allowed
+        core.transports = allowed
     session_cookie = cookie(options.get("cookie"))
     if session_cookie is not None:
-        core["cookie"] = session_cookie
+        core.cookie = session_cookie
     path = options.get("path") or options.get("resource") or "socket.io"
-    core["path"] = "/" + path.strip("/") + "/"
+    core.path = "/" + path.strip("/") + "/"
+    host = {"ordered_events": not options.get("async_handlers", False)}
     if "workers" in options:
-        core["workers"] = int(options["workers"])
-    core["ordered_events"] = not options.get("async_handlers", False)
-    return core
+        host["workers"] = int(options["workers"])
+    return core, host
 
 
 class JsonCodec:

@@ -28,17 +28,18 @@ class _Reason:
     TRANSPORT_ERROR = "transport error"
 
 
-# chat's reasons (Node's names) as python-socketio names them.
+# chat's reasons (Node's, as the C++ server has them) as python-socketio names them: every one
+# (the test suite checks none is missing).
 _REASONS = {
-    "server namespace disconnect": _Reason.SERVER_DISCONNECT,
-    "client namespace disconnect": _Reason.CLIENT_DISCONNECT,
-    "ping timeout": _Reason.PING_TIMEOUT,
-    "transport close": _Reason.TRANSPORT_CLOSE,
-    "transport error": _Reason.TRANSPORT_ERROR,
-    "parse error": _Reason.TRANSPORT_ERROR,
-    "forced server close": _Reason.SERVER_DISCONNECT,
-    "server shutting down": _Reason.SERVER_DISCONNECT,
-    "forced close": _Reason.TRANSPORT_CLOSE,
+    _core.DisconnectReason.server_namespace_disconnect: _Reason.SERVER_DISCONNECT,
+    _core.DisconnectReason.client_namespace_disconnect: _Reason.CLIENT_DISCONNECT,
+    _core.DisconnectReason.ping_timeout: _Reason.PING_TIMEOUT,
+    _core.DisconnectReason.transport_close: _Reason.TRANSPORT_CLOSE,
+    _core.DisconnectReason.transport_error: _Reason.TRANSPORT_ERROR,
+    _core.DisconnectReason.parse_error: _Reason.TRANSPORT_ERROR,
+    _core.DisconnectReason.forced_server_close: _Reason.SERVER_DISCONNECT,
+    _core.DisconnectReason.server_shutting_down: _Reason.SERVER_DISCONNECT,
+    _core.DisconnectReason.forced_close: _Reason.TRANSPORT_CLOSE,
 }
 
 
@@ -120,8 +121,9 @@ class SocketIO:
         self._callbacks: Dict[int, tuple] = {}
         self._callback_ids = itertools.count(1)
         self._stopped = threading.Event()
-        self._test_sids: set = set()
-        self._test_errors: Dict[str, BaseException] = {}
+        # Where a handler's exception goes, by sid, instead of the log: a test client's own
+        # handlers hand it back to the test, as Flask-SocketIO's synchronous test client does.
+        self._error_sinks: Dict[str, Callable[[BaseException], None]] = {}
         if app is not None:
             self.init_app(app, **kwargs)
         else:
@@ -158,14 +160,16 @@ class SocketIO:
         module = self.server_options.get("json")
         self._json = None if module is None or module is json_module_std else _options.JsonCodec(module, self.app)
 
-    def _core_options(self, http: bool) -> dict:
-        core = _options.core_options(self.server_options)
-        core["http"] = http
+    def _core_options(self):
+        """The C++ server's options, and the host's own settings (keyword arguments of
+        _core.Server)."""
+        core, host = _options.core_options(self.server_options)
         bundle = self._client_bundle_dir()
         if bundle:
-            core["client_bundle_dir"] = bundle
-        core["namespaces"] = self._namespace_names()
-        return core
+            core.client_bundle_dir = bundle
+        # The namespaces whose hooks go to Python; "*" among them accepts any other.
+        host["hook_namespaces"] = self._namespace_names()
+        return core, host
 
     def _client_bundle_dir(self) -> Optional[str]:
         """Where socket.io-client's dist/ is, to serve /socket.io/socket.io.js: the
@@ -202,7 +206,8 @@ class SocketIO:
     def _ensure_server(self, http: bool = False):
         with self._lock:
             if self.server is None:
-                self.server = _core.Server(self._core_options(http), self._dispatch)
+                core, host = self._core_options()
+                self.server = _core.Server(core, _Dispatcher(self), http=http, **host)
             return self.server
 
     # ---- registration ----
@@ -427,20 +432,7 @@ class SocketIO:
                                   query_string=query_string, headers=headers, auth=auth,
                                   flask_test_client=flask_test_client)
 
-    # ---- the dispatcher the C++ side calls (on a worker thread, with the GIL) ----
-
-    def _dispatch(self, kind, *args):
-        if kind == "event":
-            return self._on_event(*args)
-        if kind == "connect":
-            return self._on_connect(*args)
-        if kind == "disconnect":
-            return self._on_disconnect(*args)
-        if kind == "ack":
-            return self._on_ack(*args)
-        if kind == "http":
-            return self._on_http(*args)
-        raise ValueError(kind)
+    # ---- what the C++ side calls, through _Dispatcher (on a worker thread, with the GIL) ----
 
     def _on_http(self, request):
         from .wsgi import call_wsgi
@@ -576,8 +568,9 @@ class SocketIO:
     def _handler_failed(self, sid, error, what):
         """Logs a handler's exception; a test client's own handlers hand it back to the test,
         as Flask-SocketIO's synchronous test client does."""
-        if sid in self._test_sids:
-            self._test_errors[sid] = error
+        sink = self._error_sinks.get(sid)
+        if sink is not None:
+            sink(error)
         else:
             self.logger.error("chat: %s", what, exc_info=error)
 
@@ -612,3 +605,15 @@ class SocketIO:
                 self._run_handler(callback, origin[0], origin[1], None, args)
         except Exception:  # noqa: BLE001
             self.logger.exception("chat: emit callback failed")
+
+
+class _Dispatcher:
+    """What the C++ server calls (on a worker thread holding the GIL): one method per kind of
+    work, looked up once when the server is made."""
+
+    def __init__(self, socketio: SocketIO):
+        self.on_connect = socketio._on_connect
+        self.on_event = socketio._on_event
+        self.on_disconnect = socketio._on_disconnect
+        self.on_ack = socketio._on_ack
+        self.on_http = socketio._on_http

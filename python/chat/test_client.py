@@ -10,7 +10,9 @@ import uuid
 from typing import Any, Dict, List, Optional
 from urllib.parse import parse_qsl
 
-_CONNECT, _DISCONNECT, _EVENT, _ACK, _CONNECT_ERROR, _BINARY_EVENT, _BINARY_ACK = 0, 1, 2, 3, 4, 5, 6
+from . import _core
+
+_Packet = _core.PacketType
 
 
 class SocketIOTestClient:
@@ -27,6 +29,7 @@ class SocketIOTestClient:
         self.sids: Dict[str, str] = {}
         self.queue: List[dict] = []
         self.acks: Dict[int, list] = {}
+        self.error: Optional[BaseException] = None  # a handler's exception, raised by the next call
         self._ack_ids = itertools.count(1)
         if app is not None and socketio.app is None:
             socketio.init_app(app)
@@ -43,22 +46,25 @@ class SocketIOTestClient:
         server.settle()
         for namespace, connection in list(self.connections.items()):
             for kind, packet_namespace, packet_id, data in server.local_receive(connection):
-                if kind in (_EVENT, _BINARY_EVENT):
+                if kind in (_Packet.EVENT, _Packet.BINARY_EVENT):
                     name = data[0]
                     args = data[1] if name in ("message", "json") and len(data) > 1 else data[1:]
                     self.queue.append({"name": name, "args": args, "namespace": packet_namespace})
-                elif kind in (_ACK, _BINARY_ACK):
+                elif kind in (_Packet.ACK, _Packet.BINARY_ACK):
                     self.acks[packet_id] = data
-                elif kind in (_DISCONNECT, _CONNECT_ERROR):
+                elif kind in (_Packet.DISCONNECT, _Packet.CONNECT_ERROR):
                     self.connected[packet_namespace] = False
-                elif kind == _CONNECT:
+                elif kind == _Packet.CONNECT:
                     self.connected[packet_namespace] = True
                     self.sids[packet_namespace] = data["sid"]
-                    self.socketio._test_sids.add(data["sid"])
-        for sid in self.sids.values():
-            error = self.socketio._test_errors.pop(sid, None)
-            if error is not None:
-                raise error
+                    self.socketio._error_sinks[data["sid"]] = self._handler_failed
+        error, self.error = self.error, None
+        if error is not None:
+            raise error
+
+    def _handler_failed(self, error: BaseException):
+        """A handler of this client's events raised (and no error handler took it)."""
+        self.error = error
 
     def connect(self, namespace: Optional[str] = None, query_string: Optional[str] = None, headers=None,
                 auth=None):
@@ -77,7 +83,7 @@ class SocketIOTestClient:
         connection = server.local_connect(header_pairs, parse_qsl(query, keep_blank_values=True), url)
         self.connections[namespace] = connection
         self.connected[namespace] = False
-        server.local_send(connection, _CONNECT, namespace, None, auth)
+        server.local_send(connection, _Packet.CONNECT, namespace, None, auth)
         self._pump()
 
     def _cookie_header(self) -> str:
@@ -94,7 +100,7 @@ class SocketIOTestClient:
             raise RuntimeError("not connected")
         connection = self.connections[namespace]
         server = self._server()
-        server.local_send(connection, _DISCONNECT, namespace, None, None)
+        server.local_send(connection, _Packet.DISCONNECT, namespace, None, None)
         self.connected[namespace] = False
         self._pump()
         server.local_close(connection)
@@ -112,7 +118,7 @@ class SocketIOTestClient:
         if not self.is_connected(namespace):
             raise RuntimeError("not connected")
         ack_id = next(self._ack_ids) if callback else None
-        self._server().local_send(self.connections[namespace], _EVENT, namespace, ack_id, [event, *args])
+        self._server().local_send(self.connections[namespace], _Packet.EVENT, namespace, ack_id, [event, *args])
         self._pump()
         if ack_id is not None:
             reply = self.acks.pop(ack_id, None)

@@ -357,3 +357,13 @@ def test_run_refuses_tls_rather_than_serving_plain_http(argument):
 def test_run_refuses_unknown_arguments():
     with pytest.raises(TypeError, match="'reload'"):
         SocketIO(Flask(__name__)).run(port=0, reload=True)
+
+
+def test_every_disconnect_reason_has_a_python_socketio_name():
+    from chat import _core
+    from chat.server import _REASONS, SocketIO
+
+    assert set(_REASONS) == set(_core.DisconnectReason.__members__.values())
+    names = {value for name, value in vars(SocketIO.reason).items() if name.isupper()}
+    assert set(_REASONS.values()) <= names
+    assert str(_core.DisconnectReason.ping_timeout) == "ping timeout"

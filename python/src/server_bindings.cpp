@@ -1,0 +1,596 @@
+// chat._core.Server: the C++ server under chat.SocketIO. Python handlers never run on the io
+// thread: every hook hands a job to a worker pool, where a worker holding the GIL calls the
+// package's dispatcher; jobs of one socket run in order, one at a time. Everything Python calls
+// back (emit, join, ack, ...) goes to the io thread, and no call waits by sleeping: waits are
+// on condition variables the io thread signals, its own end included.
+#include "server_bindings.hpp"
+
+#include <chat/chat.hpp>
+
+#include <pybind11/stl.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "json_convert.hpp"
+#include "worker_pool.hpp"
+
+namespace chat::python {
+
+namespace {
+
+/// The GIL as KeyedWorkerPool's lock: a worker holds it while it runs jobs.
+struct Gil {
+  using Held = py::gil_scoped_acquire;
+  using Released = py::gil_scoped_release;
+};
+
+using WorkerPool = KeyedWorkerPool<Gil>;
+
+/// The methods of the package's dispatcher (chat.server._Dispatcher), looked up once.
+struct Dispatcher {
+  explicit Dispatcher(const py::object& dispatcher)
+      : on_connect(dispatcher.attr("on_connect")),
+        on_event(dispatcher.attr("on_event")),
+        on_disconnect(dispatcher.attr("on_disconnect")),
+        on_ack(dispatcher.attr("on_ack")),
+        on_http(dispatcher.attr("on_http")) {}
+
+  py::object on_connect;
+  py::object on_event;
+  py::object on_disconnect;
+  py::object on_ack;
+  py::object on_http;
+};
+
+/// One in-process test connection, as seen from Python. Dropping it closes the connection, as
+/// a client going away would (on the io thread, which owns it).
+struct LocalConnection {
+  LocalConnection(std::shared_ptr<chat::LocalClient> client, std::weak_ptr<chat::Server<>> server)
+      : client(std::move(client)), server(std::move(server)) {}
+  LocalConnection(const LocalConnection&) = delete;
+  LocalConnection& operator=(const LocalConnection&) = delete;
+  ~LocalConnection() {
+    if (auto alive = server.lock()) alive->post([client = client] { client->close_connection(); });
+  }
+  std::shared_ptr<chat::LocalClient> client;
+  std::weak_ptr<chat::Server<>> server;
+};
+
+/// What the hooks of the server's namespaces need besides the options.
+struct HostSettings {
+  std::size_t workers = 16;
+  bool http = false;                         ///< route other HTTP requests to the app (WSGI)
+  std::vector<std::string> hook_namespaces;  ///< namespaces whose hooks go to Python ("*" too)
+  bool ordered_events = true;                ///< one socket's events one at a time, in order
+};
+
+class PyServer {
+ public:
+  PyServer(const chat::Options& options, const py::object& dispatcher, HostSettings settings)
+      : dispatcher_(dispatcher), settings_(std::move(settings)) {
+    server_ = std::make_shared<chat::Server<>>(options);
+    for (const auto& name : settings_.hook_namespaces) install(server_->of(name));
+    if (settings_.http) install_http();
+    pool_ = std::make_unique<WorkerPool>(settings_.workers);
+    server_->on_error([](chat::Socket*, std::string_view message) {
+      // Hooks here only queue work; an error means a bug in the bindings or a refused origin
+      // check: said loudly.
+      py::gil_scoped_acquire gil;
+      py::module_::import("logging").attr("getLogger")("chat").attr("error")("chat: %s", std::string(message));
+    });
+  }
+
+  ~PyServer() {
+    {
+      py::gil_scoped_release release;
+      stop_and_join();
+    }
+    dispatcher_.reset();
+  }
+
+  std::uint16_t listen(const std::string& host, std::uint16_t port) { return server_->listen(host, port); }
+
+  /// Starts the io thread (once).
+  void start() {
+    std::lock_guard<std::mutex> lock(lifecycle_);
+    if (io_thread_.joinable() || stopped_) return;
+    running_ = true;
+    io_thread_ = std::thread([this] {
+      server_->run();
+      {
+        std::lock_guard<std::mutex> ended(lifecycle_);
+        running_ = false;
+      }
+      changed_.notify_all();
+    });
+  }
+
+  /// Waits until the io thread ends, or `timeout` seconds (without the GIL). True if it ended.
+  bool wait(double timeout) {
+    std::unique_lock<std::mutex> lock(lifecycle_);
+    return changed_.wait_for(lock, std::chrono::duration<double>(timeout), [this] { return !running_; });
+  }
+
+  /// Stops the server and waits for its threads. Callers are served one at a time (run()'s own
+  /// exit and stop() from another thread may both get here): only the first joins.
+  void stop_and_join() {
+    std::lock_guard<std::mutex> one_at_a_time(stopping_);
+    server_->stop();
+    std::thread io;
+    {
+      std::lock_guard<std::mutex> lock(lifecycle_);
+      stopped_ = true;
+      if (io_thread_.joinable() && io_thread_.get_id() != std::this_thread::get_id()) io = std::move(io_thread_);
+    }
+    if (io.joinable()) io.join();
+    pool_->shutdown();
+  }
+
+  // ---- from Python (any thread) ----
+
+  void emit(const std::string& nsp, const std::string& event, const py::handle& args, const std::vector<std::string>& to,
+            const std::vector<std::string>& skip) {
+    json data = args_to_json(args);
+    data.insert(data.begin(), event);
+    server_->of(nsp).all().to(to).except(skip).emit_array(std::move(data));
+  }
+
+  /// Emits to every selected socket (`to` empty: the whole namespace), each with its own ack
+  /// id, as python-socketio does. Each answer goes to the dispatcher's on_ack: (callback_id, its
+  /// arguments, whether it was the last one due); a socket that never answers (timeout,
+  /// disconnect) comes as arguments None, and with no recipient at all one call says it is
+  /// finished.
+  void emit_with_ack(const std::string& nsp, const std::string& event, const py::handle& args,
+                     const std::vector<std::string>& to, const std::vector<std::string>& skip, std::uint64_t callback_id,
+                     double timeout) {
+    chat::Args values(args_to_json(args));
+    server_->post([this, nsp, event, values = std::move(values), to, skip, callback_id, timeout] {
+      chat::Namespace& space = server_->of(nsp);
+      const std::vector<chat::SocketId> recipients = space.all().to(to).except(skip).socket_ids();
+      auto remaining = std::make_shared<std::size_t>(recipients.size());
+      if (recipients.empty()) {
+        answer(callback_id, std::nullopt, true);
+        return;
+      }
+      for (const auto& sid : recipients) {
+        chat::Socket* socket = space.socket(sid);
+        if (!socket) {
+          answer(callback_id, std::nullopt, --*remaining == 0);
+          continue;
+        }
+        socket->emit_with_ack(event, values,
+            [this, callback_id, remaining](std::error_code error, chat::Args reply) {
+              std::optional<json> answered;
+              if (!error) answered = std::move(reply).array();  // python-socketio never calls back a client that did not answer
+              answer(callback_id, std::move(answered), --*remaining == 0);
+            },
+            std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
+      }
+    });
+  }
+
+  /// Emits to one socket and waits (without the GIL) for its ack: the ack's arguments, or
+  /// TimeoutError.
+  py::object call_client(const std::string& nsp, const std::string& sid, const std::string& event, const py::handle& args,
+                         double timeout) {
+    chat::Args values(args_to_json(args));
+    auto outcome = std::make_shared<Slot<std::pair<std::error_code, chat::Args>>>();
+    server_->post([this, nsp, sid, event, values = std::move(values), outcome, timeout]() mutable {
+      chat::Socket* socket = server_->of(nsp).socket(sid);
+      if (!socket) {
+        fill(*outcome, {chat::errc::socket_disconnected, chat::Args()});
+        return;
+      }
+      socket->emit_with_ack(event, std::move(values),
+          [this, outcome](std::error_code error, chat::Args reply) { fill(*outcome, {error, std::move(reply)}); },
+          std::chrono::milliseconds(static_cast<long long>(timeout * 1000)));
+    });
+    std::optional<std::pair<std::error_code, chat::Args>> result;
+    {
+      py::gil_scoped_release release;
+      result = await(*outcome);
+    }
+    if (!result || result->first) {
+      // Flask-SocketIO's call() raises TimeoutError for a disconnected client too.
+      PyErr_SetString(PyExc_TimeoutError, !result ? "the chat server stopped before the client acknowledged"
+                                          : result->first == chat::errc::ack_timeout ? "the client did not acknowledge in time"
+                                                                                     : "the client disconnected before acknowledging");
+      throw py::error_already_set();
+    }
+    return from_json(result->second.array());
+  }
+
+  void ack(const std::string& nsp, const std::string& sid, std::uint64_t ack_id, const py::handle& args) {
+    chat::Args values(args_to_json(args));
+    server_->post([this, nsp, sid, ack_id, values = std::move(values)]() mutable {
+      if (chat::Socket* socket = server_->of(nsp).socket(sid)) socket->send_ack(ack_id, std::move(values));
+    });
+  }
+
+  void accept(const std::string& nsp, const std::string& sid) {
+    server_->post([this, nsp, sid] {
+      if (chat::Socket* socket = server_->of(nsp).socket(sid)) socket->accept();
+    });
+  }
+
+  void reject(const std::string& nsp, const std::string& sid, const std::string& message, const py::handle& data) {
+    json payload = to_json(data);
+    server_->post([this, nsp, sid, message, payload] {
+      if (chat::Socket* socket = server_->of(nsp).socket(sid)) socket->reject(message, payload);
+    });
+  }
+
+  void join_room(const std::string& nsp, const std::string& sid, const std::string& room) {
+    server_->of(nsp).to(sid).sockets_join(room);
+  }
+
+  void leave_room(const std::string& nsp, const std::string& sid, const std::string& room) {
+    server_->of(nsp).to(sid).sockets_leave(room);
+  }
+
+  void close_room(const std::string& nsp, const std::string& room) { server_->of(nsp).in(room).sockets_leave(room); }
+
+  void disconnect(const std::string& nsp, const std::string& sid) { server_->of(nsp).to(sid).disconnect_sockets(); }
+
+  /// The rooms of a socket (without the GIL while the io thread answers).
+  std::vector<std::string> rooms(const std::string& nsp, const std::string& sid) {
+    return on_io_thread<std::vector<std::string>>([this, nsp, sid] {
+      chat::Socket* socket = server_->of(nsp).socket(sid);
+      return socket ? socket->rooms() : std::vector<std::string>();
+    });
+  }
+
+  bool connected(const std::string& nsp, const std::string& sid) {
+    return on_io_thread<bool>([this, nsp, sid] {
+      chat::Socket* socket = server_->of(nsp).socket(sid);
+      return socket && socket->connected();
+    });
+  }
+
+  /// Waits (without the GIL) until the handlers have run and what they posted to the io thread
+  /// has been done, and that work queued no new handler: what Flask-SocketIO's synchronous test
+  /// client relies on. (Bounded, so a handler that emits for ever to its own client cannot
+  /// hold a test here.)
+  void settle() {
+    py::gil_scoped_release release;
+    for (int round = 0; round < max_settle_rounds; ++round) {
+      pool_->wait_idle();
+      const auto before = pool_->submitted();
+      auto done = std::make_shared<Slot<bool>>();
+      server_->post([this, done] { fill(*done, true); });
+      if (!await(*done)) return;  // the io thread ended
+      if (pool_->submitted() == before) return;
+    }
+  }
+
+  // ---- in-process test connections ----
+
+  std::unique_ptr<LocalConnection> local_connect(const std::vector<std::pair<std::string, std::string>>& headers,
+                                                 const std::vector<std::pair<std::string, std::string>>& query,
+                                                 const std::string& url) {
+    chat::Handshake handshake;
+    handshake.headers = headers;
+    handshake.query = query;
+    handshake.url = url;
+    handshake.address = "127.0.0.1";
+    return std::make_unique<LocalConnection>(
+        on_io_thread<std::shared_ptr<chat::LocalClient>>([this, handshake] { return server_->connect_local(handshake); }),
+        server_);
+  }
+
+  void local_send(const LocalConnection& connection, chat::socketio::PacketType type, const std::string& nsp,
+                  const py::object& id, const py::object& data) {
+    chat::socketio::Packet packet;
+    packet.type = type;
+    packet.nsp = nsp;
+    if (!id.is_none()) packet.id = id.cast<std::uint64_t>();
+    if (!data.is_none() || packet.type == chat::socketio::PacketType::event) packet.data = to_json(data);
+    auto client = connection.client;
+    server_->post([client, packet] { client->send(packet); });
+  }
+
+  py::list local_receive(const LocalConnection& connection) {
+    py::list packets;
+    for (auto& packet : connection.client->take_received()) {
+      packets.append(py::make_tuple(packet.type, packet.nsp,
+                                    packet.id ? py::object(py::int_(*packet.id)) : py::object(py::none()),
+                                    packet.has_data() ? from_json(packet.data) : py::object(py::none())));
+    }
+    return packets;
+  }
+
+  void local_close(const LocalConnection& connection) {
+    auto client = connection.client;
+    server_->post([client] { client->close_connection(); });
+  }
+
+ private:
+  static constexpr int max_settle_rounds = 100;
+
+  /// A value the io thread hands to a thread that waits for it.
+  template <class Value>
+  struct Slot {
+    std::optional<Value> value;  // guarded by lifecycle_
+  };
+
+  template <class Value>
+  void fill(Slot<Value>& slot, Value value) {
+    {
+      std::lock_guard<std::mutex> lock(lifecycle_);
+      slot.value = std::move(value);
+    }
+    changed_.notify_all();
+  }
+
+  /// Waits (call without the GIL) until `slot` is filled, or the io thread is not running: then
+  /// nullopt, since nothing will fill it.
+  template <class Value>
+  std::optional<Value> await(Slot<Value>& slot) {
+    std::unique_lock<std::mutex> lock(lifecycle_);
+    changed_.wait(lock, [&] { return slot.value.has_value() || !running_; });
+    return std::move(slot.value);
+  }
+
+  /// Runs `work` on the io thread and waits for its result without the GIL. Raises
+  /// RuntimeError instead of waiting for ever when the io thread is not running.
+  template <class Result, class Work>
+  Result on_io_thread(Work work) {
+    auto slot = std::make_shared<Slot<Result>>();
+    server_->post([this, slot, work = std::move(work)]() mutable { fill(*slot, work()); });
+    std::optional<Result> result;
+    {
+      py::gil_scoped_release release;
+      result = await(*slot);
+    }
+    if (!result) throw std::runtime_error("the chat server is not running");
+    return std::move(*result);
+  }
+
+  static void report(const std::exception& e) {
+    py::module_::import("logging").attr("getLogger")("chat").attr("exception")("chat: %s", e.what());
+  }
+
+  /// Hands one recipient's answer to emit_with_ack's callback to the dispatcher. The answers
+  /// to one emit queue under one key, so they run in the order they came, the last one last.
+  void answer(std::uint64_t callback_id, std::optional<json> reply, bool finished) {
+    pool_->submit("ack " + std::to_string(callback_id), [this, callback_id, reply = std::move(reply), finished] {
+      try {
+        dispatcher_->on_ack(callback_id, reply ? from_json(*reply) : py::none(), finished);
+      } catch (const std::exception& e) {
+        report(e);
+      }
+    });
+  }
+
+  /// The key a socket's events queue under: the sid (one at a time, in order), or, with
+  /// python-socketio's async_handlers, a key of their own (each event in parallel).
+  std::string event_key(const chat::Socket& socket) {
+    if (settings_.ordered_events) return socket.id();
+    return socket.id() + "#" + std::to_string(next_event_++);
+  }
+
+  /// Hooks of one namespace: each queues a job for the socket; the job calls the dispatcher.
+  void install(chat::Namespace& nsp) {
+    nsp.on_connect([this](chat::Socket& socket, const chat::json& auth) -> chat::ConnectResult {
+      pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(),
+                                  auth = socket.auth_sent() ? auth : chat::json(), handshake = socket.handshake()] {
+        try {
+          py::dict environ;
+          environ["headers"] = pairs_to_list(handshake.headers);
+          environ["query"] = pairs_to_list(handshake.query);
+          environ["url"] = handshake.url;
+          environ["remote_address"] = handshake.address;
+          dispatcher_->on_connect(nsp, sid, from_json(auth), environ);
+        } catch (const std::exception& e) {
+          report(e);
+        }
+      });
+      return chat::ConnectResult::defer();
+    });
+    nsp.on_any([this](chat::Socket& socket, chat::Event& event) {
+      pool_->submit(event_key(socket), [this, nsp = socket.nsp().name(), sid = socket.id(), name = event.name(),
+                                        args = event.args(), ack_id = event.ack_id()] {
+        try {
+          dispatcher_->on_event(nsp, sid, name, from_json(args.array()),
+                                ack_id ? py::object(py::int_(*ack_id)) : py::object(py::none()));
+        } catch (const std::exception& e) {
+          report(e);
+        }
+      });
+    });
+    nsp.on_disconnect([this](chat::Socket& socket, chat::DisconnectReason reason) {
+      pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), reason] {
+        try {
+          dispatcher_->on_disconnect(nsp, sid, reason);
+        } catch (const std::exception& e) {
+          report(e);
+        }
+      });
+    });
+  }
+
+  /// HTTP requests outside Socket.IO go to the app, through WSGI, on a worker.
+  void install_http() {
+    server_->on_http([this](const chat::HttpRequest& request, chat::HttpResponder responder) {
+      pool_->submit("http " + std::to_string(next_http_++), [this, request, responder] {
+        try {
+          py::dict environ;
+          environ["method"] = request.method;
+          environ["target"] = request.target;
+          environ["path"] = request.path;
+          environ["headers"] = pairs_to_list(request.headers);
+          environ["body"] = py::bytes(request.body);
+          environ["remote_address"] = request.remote_address;
+          py::tuple result = dispatcher_->on_http(environ);
+          chat::HttpResponse response;
+          response.status = result[0].cast<int>();
+          for (const auto& header : result[1]) {
+            auto pair = header.cast<py::tuple>();
+            response.headers.emplace_back(pair[0].cast<std::string>(), pair[1].cast<std::string>());
+          }
+          response.body = result[2].cast<std::string>();
+          responder.send(std::move(response));
+        } catch (const std::exception& e) {
+          report(e);
+          responder.send(chat::HttpResponse{500, {{"Content-Type", "text/plain"}}, "Internal Server Error"});
+        }
+      });
+      return true;
+    });
+  }
+
+  std::optional<Dispatcher> dispatcher_;
+  HostSettings settings_;
+  std::shared_ptr<chat::Server<>> server_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::mutex lifecycle_;             // guards the three flags and every Slot
+  std::condition_variable changed_;  // a Slot filled, or the io thread ended
+  bool running_ = false;
+  bool stopped_ = false;
+  std::thread io_thread_;
+  std::mutex stopping_;
+  std::atomic<std::uint64_t> next_http_{0};
+  std::uint64_t next_event_ = 0;  // io thread only
+};
+
+/// A Python function of (origin, request dict) as the server's Origin check: it runs on the io
+/// thread, which takes the GIL for it.
+chat::OriginCheck origin_check(py::object function) {
+  auto held = std::make_shared<py::object>(std::move(function));
+  return [held](std::string_view origin, const chat::HttpRequest& request) {
+    py::gil_scoped_acquire gil;
+    py::dict environ;
+    environ["method"] = request.method;
+    environ["target"] = request.target;
+    environ["headers"] = pairs_to_list(request.headers);
+    environ["remote_address"] = request.remote_address;
+    try {
+      return (*held)(py::str(origin.data(), origin.size()), environ).cast<bool>();
+    } catch (const py::error_already_set& e) {
+      throw std::runtime_error(e.what());  // the transport logs it and refuses the request
+    }
+  };
+}
+
+}  // namespace
+
+void bind_server(py::module_& module) {
+  py::enum_<chat::DisconnectReason> reason(module, "DisconnectReason",
+                                           "Why a socket left its namespace (str() gives Node's spelling).");
+  for (const auto value : chat::all_disconnect_reasons) {
+    std::string name(chat::to_string(value));
+    for (auto& c : name)
+      if (c == ' ') c = '_';
+    reason.value(name.c_str(), value);
+  }
+  reason.def("__str__", [](chat::DisconnectReason value) { return std::string(chat::to_string(value)); }, py::prepend());
+
+  py::enum_<chat::socketio::PacketType>(module, "PacketType", "Socket.IO packet types.")
+      .value("CONNECT", chat::socketio::PacketType::connect)
+      .value("DISCONNECT", chat::socketio::PacketType::disconnect)
+      .value("EVENT", chat::socketio::PacketType::event)
+      .value("ACK", chat::socketio::PacketType::ack)
+      .value("CONNECT_ERROR", chat::socketio::PacketType::connect_error)
+      .value("BINARY_EVENT", chat::socketio::PacketType::binary_event)
+      .value("BINARY_ACK", chat::socketio::PacketType::binary_ack);
+
+  using Options = chat::Options;
+  using ms = std::chrono::milliseconds;
+  auto seconds = [](ms value) { return std::chrono::duration<double>(value).count(); };
+  auto to_ms = [](double value) { return std::chrono::duration_cast<ms>(std::chrono::duration<double>(value)); };
+  py::class_<Options>(module, "Options", "chat::Options: the settings of a server (times in seconds).")
+      .def(py::init<>())
+      .def_property("ping_interval", [seconds](const Options& o) { return seconds(o.ping_interval()); },
+                    [to_ms](Options& o, double v) { o.ping_interval(to_ms(v)); })
+      .def_property("ping_interval_grace", [seconds](const Options& o) { return seconds(o.ping_interval_grace()); },
+                    [to_ms](Options& o, double v) { o.ping_interval_grace(to_ms(v)); })
+      .def_property("ping_timeout", [seconds](const Options& o) { return seconds(o.ping_timeout()); },
+                    [to_ms](Options& o, double v) { o.ping_timeout(to_ms(v)); })
+      .def_property("connect_timeout", [seconds](const Options& o) { return seconds(o.connect_timeout()); },
+                    [to_ms](Options& o, double v) { o.connect_timeout(to_ms(v)); })
+      .def_property("upgrade_timeout", [seconds](const Options& o) { return seconds(o.upgrade_timeout()); },
+                    [to_ms](Options& o, double v) { o.upgrade_timeout(to_ms(v)); })
+      .def_property("max_payload", [](const Options& o) { return o.max_payload(); },
+                    [](Options& o, std::size_t v) { o.max_payload(v); })
+      .def_property("max_buffered_bytes", [](const Options& o) { return o.max_buffered_bytes(); },
+                    [](Options& o, std::size_t v) { o.max_buffered_bytes(v); })
+      .def_property("cors_allowed_origins", [](const Options& o) { return o.cors_allowed_origins(); },
+                    [](Options& o, std::vector<std::string> v) { o.cors_allowed_origins(std::move(v)); })
+      .def_property("cors_allow_same_origin", [](const Options& o) { return o.cors_allow_same_origin(); },
+                    [](Options& o, bool v) { o.cors_allow_same_origin(v); })
+      .def_property("cors_credentials", [](const Options& o) { return o.cors_credentials(); },
+                    [](Options& o, bool v) { o.cors_credentials(v); })
+      .def_property("cors_origin_check", [](const Options& o) { return static_cast<bool>(o.cors_origin_check()); },
+                    [](Options& o, py::object check) { o.cors_origin_check(origin_check(std::move(check))); },
+                    "Set: a function of (origin, request dict) -> bool, run on the io thread. Get: whether one is set.")
+      .def_property("transports",
+                    [](const Options& o) {
+                      std::vector<std::string> names;
+                      if (o.polling_allowed()) names.emplace_back("polling");
+                      if (o.websocket_allowed()) names.emplace_back("websocket");
+                      return names;
+                    },
+                    [](Options& o, const std::vector<std::string>& v) { o.transports(v); })
+      .def_property("cookie",
+                    [](const Options& o) -> std::optional<std::pair<std::string, std::string>> {
+                      if (!o.cookie()) return std::nullopt;
+                      return std::make_pair(o.cookie()->name, o.cookie()->attributes);
+                    },
+                    [](Options& o, const std::pair<std::string, std::string>& v) {
+                      o.cookie(chat::SessionCookie{v.first, v.second});
+                    },
+                    "(name, attributes) of the session cookie set on the polling handshake.")
+      .def_property("allow_upgrades", [](const Options& o) { return o.allow_upgrades(); },
+                    [](Options& o, bool v) { o.allow_upgrades(v); })
+      .def_property("path", [](const Options& o) { return o.path(); }, [](Options& o, std::string v) { o.path(std::move(v)); })
+      .def_property("namespaces", [](const Options& o) { return o.namespaces(); },
+                    [](Options& o, std::vector<std::string> v) { o.namespaces(std::move(v)); })
+      .def_property("client_bundle_dir", [](const Options& o) { return o.client_bundle_dir(); },
+                    [](Options& o, std::string v) { o.client_bundle_dir(std::move(v)); });
+
+  py::class_<LocalConnection>(module, "LocalConnection");
+
+  py::class_<PyServer>(module, "Server")
+      .def(py::init([](const Options& options, const py::object& dispatcher, std::size_t workers, bool http,
+                       std::vector<std::string> hook_namespaces, bool ordered_events) {
+             return std::make_unique<PyServer>(options, dispatcher,
+                                               HostSettings{workers, http, std::move(hook_namespaces), ordered_events});
+           }),
+           py::arg("options"), py::arg("dispatcher"), py::arg("workers") = 16, py::arg("http") = false,
+           py::arg("hook_namespaces") = std::vector<std::string>{"/"}, py::arg("ordered_events") = true)
+      .def("listen", &PyServer::listen, py::arg("host"), py::arg("port"))
+      .def("start", &PyServer::start)
+      .def("wait", &PyServer::wait, py::arg("timeout"), py::call_guard<py::gil_scoped_release>())
+      .def("stop", &PyServer::stop_and_join, py::call_guard<py::gil_scoped_release>())
+      .def("emit", &PyServer::emit, py::arg("namespace"), py::arg("event"), py::arg("args"), py::arg("to"), py::arg("skip"))
+      .def("emit_with_ack", &PyServer::emit_with_ack, py::arg("namespace"), py::arg("event"), py::arg("args"),
+           py::arg("to"), py::arg("skip"), py::arg("callback_id"), py::arg("timeout"))
+      .def("call", &PyServer::call_client, py::arg("namespace"), py::arg("sid"), py::arg("event"), py::arg("args"),
+           py::arg("timeout"))
+      .def("ack", &PyServer::ack, py::arg("namespace"), py::arg("sid"), py::arg("ack_id"), py::arg("args"))
+      .def("accept", &PyServer::accept, py::arg("namespace"), py::arg("sid"))
+      .def("reject", &PyServer::reject, py::arg("namespace"), py::arg("sid"), py::arg("message"), py::arg("data"))
+      .def("join_room", &PyServer::join_room, py::arg("namespace"), py::arg("sid"), py::arg("room"))
+      .def("leave_room", &PyServer::leave_room, py::arg("namespace"), py::arg("sid"), py::arg("room"))
+      .def("close_room", &PyServer::close_room, py::arg("namespace"), py::arg("room"))
+      .def("disconnect", &PyServer::disconnect, py::arg("namespace"), py::arg("sid"))
+      .def("rooms", &PyServer::rooms, py::arg("namespace"), py::arg("sid"))
+      .def("connected", &PyServer::connected, py::arg("namespace"), py::arg("sid"))
+      .def("settle", &PyServer::settle)
+      .def("local_connect", &PyServer::local_connect, py::arg("headers"), py::arg("query"), py::arg("url"))
+      .def("local_send", &PyServer::local_send, py::arg("connection"), py::arg("type"), py::arg("namespace"),
+           py::arg("id"), py::arg("data"))
+      .def("local_receive", &PyServer::local_receive, py::arg("connection"))
+      .def("local_close", &PyServer::local_close, py::arg("connection"));
+}
+
+}  // namespace chat::python
