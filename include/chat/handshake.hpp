@@ -31,11 +31,7 @@ struct Handshake {
   }
 
   /// The first value of a query parameter; nullopt when absent.
-  std::optional<std::string_view> query_param(std::string_view name) const {
-    for (const auto& [key, value] : query)
-      if (key == name) return std::string_view(value);
-    return std::nullopt;
-  }
+  std::optional<std::string_view> query_param(std::string_view name) const { return detail::find_param(query, name); }
 };
 
 }  // namespace chat

@@ -549,7 +549,7 @@ class SocketIO:
                 self._handler_failed(sid, error, "handler of %r in %s failed" % (name, namespace))
                 return
             try:
-                result = self._run_handler(lambda *_: error_handler(error), namespace, sid, name, call_args)
+                result = self._run_handler(lambda *_, caught=error: error_handler(caught), namespace, sid, name, call_args)
             except Exception as second:  # noqa: BLE001 - the error handler re-raised
                 self._handler_failed(sid, second, "error handler of %s failed" % namespace)
                 return

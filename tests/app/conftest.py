@@ -18,13 +18,14 @@ report of a failing test. Waits are bounded only as hang guards (IO_TIMEOUT), ne
 import os
 import re
 import signal
-import subprocess
 import sys
 import threading
 
 import engineio
 import pytest
 import socketio
+
+import servers  # tests/support/servers.py, on sys.path through tests/conftest.py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -38,8 +39,6 @@ IO_TIMEOUT = 10.0        # hang guard on every ack and event
 
 KINDS = ("python", "cpp")
 BANNER = re.compile(r"http://127\.0\.0\.1:(\d+)")
-
-_all_servers = []
 
 
 def server_command(kind, db):
@@ -56,104 +55,6 @@ def require(kind):
                     "or set CHAT_SERVER_BIN)" % CPP_SERVER)
     if kind == "python" and not os.access(VENV_PYTHON, os.X_OK):
         pytest.fail("%s is missing: run scripts/setup" % VENV_PYTHON, pytrace=False)
-
-
-def _default_signals():
-    # A shell's background job starts with SIGINT ignored; the server must get it.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-class ChatServer:
-    """A chat server in a subprocess; its output is collected by a reader thread."""
-
-    def __init__(self, kind, db, cwd):
-        require(kind)
-        self.kind = kind
-        self.db = str(db)
-        self.port = None
-        self.stopped = False
-        self._lines = []
-        self._ready = threading.Condition()
-        self.proc = subprocess.Popen(server_command(kind, db), cwd=str(cwd), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     env=dict(os.environ, PYTHONUNBUFFERED="1"),
-                                     start_new_session=True, preexec_fn=_default_signals)
-        _all_servers.append(self)
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-        self._wait_ready()
-
-    def _read(self):
-        for raw in iter(self.proc.stdout.readline, b""):
-            line = raw.decode("utf-8", "replace")
-            with self._ready:
-                self._lines.append(line)
-                match = BANNER.search(line)
-                if match and self.port is None:
-                    self.port = int(match.group(1))
-                self._ready.notify_all()
-        with self._ready:
-            self._ready.notify_all()
-
-    def _wait_ready(self):
-        with self._ready:
-            self._ready.wait_for(lambda: self.port is not None or self.proc.poll() is not None
-                                 or not self._reader.is_alive(), timeout=STARTUP_TIMEOUT)
-        if self.port is None:
-            self.kill()
-            raise AssertionError("%s did not print its address within %.0f s (status %s); output:\n%s"
-                                 % (self.describe(), STARTUP_TIMEOUT, self.proc.returncode, self.output()))
-
-    @property
-    def url(self):
-        return "http://127.0.0.1:%d" % self.port
-
-    def describe(self):
-        return "%s server (pid %d, port %s, db %s)" % (self.kind, self.proc.pid, self.port, self.db)
-
-    def output(self):
-        with self._ready:
-            return "".join(self._lines)[-20000:]
-
-    def stop(self, sig=signal.SIGINT):
-        """Sends `sig` and waits; returns the exit status, or None when it had to be killed."""
-        self.stopped = True
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            status = self.proc.wait(timeout=SHUTDOWN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
-        self._reader.join(timeout=SHUTDOWN_TIMEOUT)
-        return status
-
-    def kill(self):
-        """SIGKILL: the server gets no chance to flush anything."""
-        self.stopped = True
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.proc.wait()
-
-
-def _stop_all(servers):
-    problems = []
-    for server in servers:
-        if server.stopped:
-            continue
-        if server.proc.poll() is not None:
-            server.stopped = True
-            problems.append("%s died during the test with status %s; output:\n%s"
-                            % (server.describe(), server.proc.returncode, server.output()))
-            continue
-        status = server.stop()
-        if status != 0:
-            problems.append("%s exited with status %s on SIGINT (expected 0); output:\n%s"
-                            % (server.describe(), status, server.output()))
-    return problems
 
 
 # ---- the client ----
@@ -236,22 +137,25 @@ class Peer:
 # ---- fixtures ----
 
 @pytest.fixture
-def launch(tmp_path, request):
-    """launch(kind, db) -> a ready ChatServer; every one is stopped (SIGINT, exit 0) at teardown."""
-    started = []
-    request.node.chat_servers = started
+def launch(tmp_path, tmp_path_factory, request):
+    """launch(kind, db) -> a ready ServerProcess (tests/support/servers.py); every one is stopped
+    (SIGINT, exit 0) at teardown."""
+    started = servers.started_servers(request.node)
+    logdir = tmp_path_factory.mktemp("chat-server-logs")
 
     def start(kind, db):
-        server = ChatServer(kind, db, tmp_path)
+        require(kind)
+        server = servers.ServerProcess(server_command(kind, db), logdir / ("server-%d.log" % len(started)),
+                                       name="%s server with db %s" % (kind, db), cwd=tmp_path,
+                                       extra_env={"PYTHONUNBUFFERED": "1"}, stop_signal=signal.SIGINT,
+                                       shutdown_timeout=SHUTDOWN_TIMEOUT)
         started.append(server)
-        return server
+        return server.wait_ready(servers.PrintsPort(BANNER), STARTUP_TIMEOUT)
 
     start.require = require
     start.command = server_command
     yield start
-    problems = _stop_all(started)
-    if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
+    servers.stop_and_check(started)
 
 
 @pytest.fixture(params=KINDS)
@@ -284,23 +188,6 @@ def connect(launch):
     yield make
     for peer in peers:
         peer.close()
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    """Appends the output of every server a failing test started to its report."""
-    outcome = yield
-    report = outcome.get_result()
-    if report.failed:
-        for server in getattr(item, "chat_servers", []):
-            report.sections.append(("chat server: %s" % server.describe(), server.output()))
-
-
-def pytest_sessionfinish(session, exitstatus):
-    """Kills any server left running (an interrupted run, a crashed fixture)."""
-    for server in _all_servers:
-        if server.proc.poll() is None:
-            server.kill()
 
 
 _THIS_MODULE = sys.modules[__name__]

@@ -2,58 +2,27 @@
 
 The binary comes from the environment variable CHAT_TEST_SERVER (and CHAT_TEST_SHARDS=N, when set,
 runs each one with --shards N). Every server started by a test is stopped at teardown with SIGTERM
-and must exit with status 0 within a few seconds.
+and must exit with status 0 within a few seconds; its output is appended to the report of a
+failing test (tests/support/servers.py).
 """
 import os
-import queue
-import re
 import signal
-import subprocess
-import threading
 
 import pytest
 
 import protocol_wire as wire
+import servers  # tests/support/servers.py, on sys.path through tests/conftest.py
 
 from protocol_wire import SHUTDOWN_TIMEOUT, STARTUP_TIMEOUT, SUITE_FLAGS
 
 
-class ServerProcess:
-    def __init__(self, proc, port, flags, stderr_path, stdout_lines):
-        self.proc = proc
-        self.port = port
-        self.flags = flags
-        self.stderr_path = stderr_path
-        self.stdout_lines = stdout_lines
-        self.stopped = False
-
-    @property
-    def http_url(self):
-        return "http://127.0.0.1:%d" % self.port
+class TestServerProcess(servers.ServerProcess):
+    """A test_server process, its flags in describe(); stop() sends SIGTERM."""
 
     def stderr_tail(self, limit=4000):
-        try:
-            with open(self.stderr_path, "rb") as f:
-                data = f.read()
-        except OSError:
-            return ""
-        return data[-limit:].decode("utf-8", "replace")
-
-    def stop(self, timeout=SHUTDOWN_TIMEOUT):
-        """SIGTERM; returns the exit status, or None if the server had not exited within
-        `timeout` (it is then killed). Teardown leaves a stopped server alone."""
-        self.stopped = True
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-
-    def describe(self):
-        return "test_server %s (pid %d, port %s)" % (" ".join(self.flags), self.proc.pid, self.port)
+        """The end of the server's output: its stderr, and the `LISTENING <port>` line that is
+        all test_server prints on stdout."""
+        return self.output(limit)
 
 
 def _server_binary():
@@ -67,9 +36,9 @@ def _server_binary():
 
 
 @pytest.fixture
-def start_server(tmp_path_factory):
-    """Factory: start_server(*flags) -> ServerProcess, listening on 127.0.0.1 (port 0 = any)."""
-    started = []
+def start_server(tmp_path_factory, request):
+    """Factory: start_server(*flags) -> TestServerProcess, listening on 127.0.0.1 (port 0 = any)."""
+    started = servers.started_servers(request.node)
     logdir = tmp_path_factory.mktemp("server-logs")
 
     def start(*flags):
@@ -78,67 +47,16 @@ def start_server(tmp_path_factory):
         # CHAT_TEST_SHARDS=N runs every server as a ShardedServer of N io threads.
         if os.environ.get("CHAT_TEST_SHARDS") and "--shards" not in flags:
             flags += ("--shards", os.environ["CHAT_TEST_SHARDS"])
-        stderr_path = str(logdir / ("stderr-%d.log" % len(started)))
-        errf = open(stderr_path, "wb")
-        proc = subprocess.Popen([binary, *flags], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=errf)
-        errf.close()
-        lines = queue.Queue()
-        stdout_lines = []
-
-        def drain():
-            for raw in iter(proc.stdout.readline, b""):
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                stdout_lines.append(line)
-                lines.put(line)
-            lines.put(None)
-
-        threading.Thread(target=drain, daemon=True).start()
-        server = ServerProcess(proc, None, flags, stderr_path, stdout_lines)
+        server = TestServerProcess([binary, *flags], logdir / ("server-%d.log" % len(started)),
+                                   name="test_server " + " ".join(flags), stop_signal=signal.SIGTERM,
+                                   shutdown_timeout=SHUTDOWN_TIMEOUT)
         started.append(server)
-        while True:
-            try:
-                line = lines.get(timeout=STARTUP_TIMEOUT)
-            except queue.Empty:
-                pytest.fail("%s printed no `LISTENING <port>` line within %.0f s; stdout so far: %r"
-                            % (server.describe(), STARTUP_TIMEOUT, stdout_lines), pytrace=False)
-            if line is None:
-                proc.wait(timeout=SHUTDOWN_TIMEOUT)
-                pytest.fail("%s exited with status %s before printing `LISTENING <port>`; "
-                            "stdout %r; stderr:\n%s" % (server.describe(), proc.returncode,
-                                                        stdout_lines, server.stderr_tail()),
-                            pytrace=False)
-            m = re.fullmatch(r"LISTENING (\d+)", line.strip())
-            if m:
-                server.port = int(m.group(1))
-                assert 0 < server.port < 65536
-                return server
+        server.wait_ready(servers.PrintsPort(r"^LISTENING (\d+)$"), STARTUP_TIMEOUT)
+        assert 0 < server.port < 65536
+        return server
 
     yield start
-
-    problems = []
-    for server in started:
-        proc = server.proc
-        if server.stopped:
-            continue
-        if proc.poll() is not None:
-            problems.append("%s died during the test with status %s; stderr:\n%s"
-                            % (server.describe(), proc.returncode, server.stderr_tail()))
-            continue
-        proc.send_signal(signal.SIGTERM)
-        try:
-            rc = proc.wait(timeout=SHUTDOWN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            problems.append("%s did not exit within %.0f s of SIGTERM; stderr:\n%s"
-                            % (server.describe(), SHUTDOWN_TIMEOUT, server.stderr_tail()))
-            continue
-        if rc != 0:
-            problems.append("%s exited with status %s on SIGTERM (expected 0); stderr:\n%s"
-                            % (server.describe(), rc, server.stderr_tail()))
-    if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
+    servers.stop_and_check(started)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import threading
 import pytest
 import socketio
 
-from conftest import APPS_DIR, IO_TIMEOUT, REPO_ROOT
+from app_servers import APPS_DIR, IO_TIMEOUT, REPO_ROOT
 
 TRANSPORTS = {
     "polling": ["polling"],

@@ -10,7 +10,7 @@ import requests
 import websocket
 
 from clients import run_node
-from conftest import IO_TIMEOUT, module_server
+from app_servers import IO_TIMEOUT, module_server
 
 ALLOWED = "http://app.allowed.example"
 REFUSED = "http://evil.example"

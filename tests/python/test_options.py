@@ -14,10 +14,8 @@ import requests
 import websocket
 from flask import Flask
 
-import chat
 from chat import SocketIO, emit
-from clients import Client
-from conftest import IO_TIMEOUT
+from app_servers import IO_TIMEOUT
 
 
 class Running:

@@ -10,7 +10,7 @@ import urllib.request
 import socketio
 
 from clients import run_node
-from conftest import REPO_ROOT, APP_PYTHON, IO_TIMEOUT, SHUTDOWN_TIMEOUT
+from app_servers import REPO_ROOT, APP_PYTHON, IO_TIMEOUT, SHUTDOWN_TIMEOUT
 
 EXAMPLE_DIR = os.path.join(REPO_ROOT, "examples", "original_app")
 

@@ -6,16 +6,13 @@ The app pings every 0.5 s and waits 0.5 s for the pong, so a server that stops a
 while a handler blocks drops clients within the tests.
 """
 import json
-import queue
 import threading
 import time
 
-import pytest
 import requests
-import socketio
 
 from clients import run_node
-from conftest import IO_TIMEOUT, SHUTDOWN_TIMEOUT
+from app_servers import IO_TIMEOUT, SHUTDOWN_TIMEOUT
 
 
 def expected_transport(transport):

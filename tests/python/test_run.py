@@ -5,7 +5,7 @@ import time
 
 import requests
 
-from conftest import IO_TIMEOUT
+from app_servers import IO_TIMEOUT
 
 
 def hello(server):

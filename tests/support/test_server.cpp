@@ -227,7 +227,7 @@ std::shared_ptr<asio::ssl::context> tls_context(const Settings& settings) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   Settings settings = parse(argc, argv);
   Journal journal;  // outlives the server, whose hooks write to it
   if (!settings.tls_cert.empty() || !settings.tls_key.empty()) {
@@ -246,4 +246,7 @@ int main(int argc, char** argv) {
   io.each([&](chat::Server<>& shard, std::size_t index) { set_up(shard, index, settings, journal); });
   serve(io, settings);
   return 0;
+} catch (const std::exception& e) {  // a port in use, an unreadable certificate: said, not aborted
+  std::cerr << "test_server: " << e.what() << '\n';
+  return 1;
 }

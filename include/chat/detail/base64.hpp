@@ -1,4 +1,6 @@
 // Base64 as Engine.IO uses it: standard alphabet with padding for binary packets over polling.
+// Not websocketpp's: its decoder stops quietly at the first character outside the alphabet and
+// returns what came before, where Engine.IO must refuse the whole payload.
 #ifndef CHAT_DETAIL_BASE64_HPP
 #define CHAT_DETAIL_BASE64_HPP
 

@@ -1,4 +1,5 @@
-// Header lookup shared by Handshake and HttpRequest.
+// Lookups in a request's name/value pairs, shared by Handshake, HttpRequest and Target: headers
+// (names without regard to case) and query parameters (exact names).
 #ifndef CHAT_DETAIL_HEADERS_HPP
 #define CHAT_DETAIL_HEADERS_HPP
 
@@ -20,6 +21,14 @@ inline std::optional<std::string_view> find_header(const std::vector<std::pair<s
     for (std::size_t i = 0; i < key.size() && same; ++i) same = lower(key[i]) == lower(name[i]);
     if (same) return std::string_view(value);
   }
+  return std::nullopt;
+}
+
+/// The first value of a query parameter in `query`, its name matched exactly.
+inline std::optional<std::string_view> find_param(const std::vector<std::pair<std::string, std::string>>& query,
+                                                  std::string_view name) {
+  for (const auto& [key, value] : query)
+    if (key == name) return std::string_view(value);
   return std::nullopt;
 }
 

@@ -11,7 +11,6 @@
 #include <system_error> // error_code
 #include <variant>      // variant
 
-#include "../http.hpp"
 
 namespace chat::detail {
 

@@ -8,6 +8,8 @@
 #include <utility>      // pair
 #include <vector>       // vector
 
+#include "headers.hpp"
+
 namespace chat::detail {
 
 /// Decodes %XX escapes (and '+' as space when `plus_is_space`, as in query strings).
@@ -45,11 +47,7 @@ struct Target {
   std::vector<std::pair<std::string, std::string>> query;
 
   /// The first value of a query parameter, or nullopt when absent.
-  std::optional<std::string_view> param(std::string_view name) const {
-    for (const auto& [key, value] : query)
-      if (key == name) return std::string_view(value);
-    return std::nullopt;
-  }
+  std::optional<std::string_view> param(std::string_view name) const { return find_param(query, name); }
 };
 
 /// Parses an origin-form request target ("/path?a=1&b=2"). Returns nullopt when it does not

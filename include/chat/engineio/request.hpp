@@ -38,7 +38,8 @@ inline std::string_view error_message(Error error) {
 /// The HTTP status Node answers each error with: 403 for Forbidden, 400 for the rest.
 inline int error_status(Error error) { return error == Error::forbidden ? 403 : 400; }
 
-/// The body of an error response: {"code":N,"message":"..."}.
+/// The body of an error response: {"code":N,"message":"..."}. (Written by hand, as the open
+/// packet below: the Engine.IO layer does without a JSON library.)
 inline std::string error_body(Error error) {
   std::string body = "{\"code\":";
   body += std::to_string(int(error));
