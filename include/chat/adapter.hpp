@@ -125,6 +125,13 @@ class LocalSockets {
 ///
 /// @par Thread Safety
 /// Called only on the server's io thread; callbacks are called on it too.
+///
+/// @par Errors
+/// A method should not throw: an adapter that cannot reach the other servers answers from this
+/// one (a callback still comes, with what this server knows) and reports the failure its own way.
+/// An exception thrown while a hook runs (an emit or a join inside an event hook) is that hook's
+/// error, reported as one; chat catches none thrown where the server calls on its own (the
+/// room cleanup of a disconnect).
 class Adapter {
  public:
   /// How many clients a broadcast with acks reached on one server (or all of them).

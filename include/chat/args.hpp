@@ -12,6 +12,14 @@
 
 #include <nlohmann/json.hpp>
 
+#if defined(CHAT_SEPARATE_COMPILATION)
+// nlohmann::json's members are compiled once, with chat's bodies, in chat/src.hpp: instantiated
+// again in every file that handles a payload they cost a file that only registers hooks about a
+// seventh of its compile time. (Explicit instantiations are weak symbols: a library that makes
+// its own does not clash.)
+extern template class nlohmann::basic_json<>;
+#endif
+
 namespace chat {
 
 /// A JSON value; every payload is one. Binary values (`chat::binary(...)`) may sit anywhere

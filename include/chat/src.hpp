@@ -26,6 +26,8 @@
 #include "impl/sharded_server.hpp"
 #include "impl/socket.hpp"
 
+template class nlohmann::basic_json<>;  // declared extern in chat/args.hpp
+
 namespace chat {
 template class Server<transport::PlainConfig>;
 template class ShardedServer<transport::PlainConfig>;
