@@ -51,9 +51,10 @@ check_asio(int(FACTS["asio-version-below"]))
 
 core = Pybind11Extension(
     "chat._core",
-    # chat's own bodies compile once (chat_src.cpp); the bindings include its declarations only.
+    # chat's own bodies compile once (src/chat.cpp, chat::compiled's source); the bindings include
+    # its declarations only.
     ["python/src/module.cpp", "python/src/server_bindings.cpp", "python/src/store_bindings.cpp",
-     "python/src/chat_src.cpp"],
+     "src/chat.cpp"],
     include_dirs=["include"],
     define_macros=[(FACTS["asio-definition"], None), (FACTS["websocketpp-definition"], None),
                    ("CHAT_SEPARATE_COMPILATION", None)],

@@ -1,15 +1,19 @@
 #!/bin/sh
-# Runs the consumers, and checks that the one using only chat::chat links neither SQLite nor
-# OpenSSL: the store and TLS are optional.
+# Runs the consumers, and checks that those using only chat::chat or chat::compiled link neither
+# SQLite nor OpenSSL: the store and TLS are optional.
 set -e
 ./consumer
 ./store_consumer
 ./tls_consumer
-if ldd ./consumer | grep -q sqlite; then
-  echo "consumer links SQLite, but chat::chat must not need it" >&2
-  exit 1
-fi
-if ldd ./consumer | grep -q -e libssl -e libcrypto; then
-  echo "consumer links OpenSSL, but chat::chat must not need it" >&2
-  exit 1
-fi
+./compiled_consumer
+./compiled_tls_consumer
+for program in consumer compiled_consumer; do
+  if ldd ./$program | grep -q sqlite; then
+    echo "$program links SQLite, but chat::chat and chat::compiled must not need it" >&2
+    exit 1
+  fi
+  if ldd ./$program | grep -q -e libssl -e libcrypto; then
+    echo "$program links OpenSSL, but chat::chat and chat::compiled must not need it" >&2
+    exit 1
+  fi
+done

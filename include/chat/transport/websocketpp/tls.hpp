@@ -26,4 +26,11 @@ struct Traits<TlsConfig> {
 
 }  // namespace chat::transport
 
+#if defined(CHAT_SEPARATE_COMPILATION)
+// chat/src.hpp compiles the plain server only (a program without TLS must not need OpenSSL): a
+// Server<TlsConfig> is compiled in the files that include this header, from the server's template
+// bodies (the rest of chat's bodies still come from chat/src.hpp).
+#include "../../impl/server.hpp"
+#endif
+
 #endif  // CHAT_TRANSPORT_WEBSOCKETPP_TLS_HPP

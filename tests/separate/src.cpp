@@ -1,2 +1,0 @@
-// chat's bodies, compiled once for the program (CHAT_SEPARATE_COMPILATION).
-#include <chat/src.hpp>
