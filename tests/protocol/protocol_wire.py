@@ -13,6 +13,8 @@ import threading
 import socketio
 import websocket
 
+from received import Received  # tests/support/received.py, on sys.path through tests/conftest.py
+
 IO_TIMEOUT = 5.0          # any single read or connect
 STARTUP_TIMEOUT = 10.0    # server start until `LISTENING <port>`
 SHUTDOWN_TIMEOUT = 5.0    # SIGTERM until exit
@@ -397,10 +399,9 @@ class RecordingClient:
 
     def __init__(self, events=(), namespaces=("/",)):
         self.sio = socketio.Client(reconnection=False)
-        self.queues = {}
+        self.received = Received()
         self.disconnects = queue.Queue()
         self.connect_errors = queue.Queue()
-        self._lock = threading.Lock()
         base = ["auth", "message-back", "room-message", "except-message", "broadcast", "direct",
                 "answer", "answer-timeout", "catch-all"]
         for ns in namespaces:
@@ -415,13 +416,8 @@ class RecordingClient:
     def _on_connect_error(self, ns):
         return lambda *a: self.connect_errors.put((ns, a))
 
-    def _q(self, event, ns):
-        with self._lock:
-            return self.queues.setdefault((ns, event), queue.Queue())
-
     def listen(self, event, ns="/"):
-        q = self._q(event, ns)
-        self.sio.on(event, handler=lambda *args: q.put(args), namespace=ns)
+        self.sio.on(event, handler=lambda *args: self.received.put(ns, event, args), namespace=ns)
 
     def on(self, event, handler, ns="/"):
         self.sio.on(event, handler=handler, namespace=ns)
@@ -433,20 +429,11 @@ class RecordingClient:
 
     def next(self, event, ns="/", timeout=IO_TIMEOUT):
         """Args tuple of the next `event` received on namespace `ns`."""
-        try:
-            return self._q(event, ns).get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError("no %r event on %s within %.0f s" % (event, ns, timeout))
+        return self.received.next(ns, event, timeout)
 
     def pending(self, event, ns="/"):
         """Every `event` received and not yet consumed by next()."""
-        q = self._q(event, ns)
-        out = []
-        while True:
-            try:
-                out.append(q.get_nowait())
-            except queue.Empty:
-                return out
+        return self.received.pending(ns, event)
 
     def call(self, event, *args, ns="/", timeout=IO_TIMEOUT):
         data = args[0] if len(args) == 1 else tuple(args) if args else None

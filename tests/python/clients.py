@@ -5,12 +5,12 @@ import os
 import queue
 import shutil
 import subprocess
-import threading
 
 import pytest
 import socketio
 
 from app_servers import APPS_DIR, IO_TIMEOUT, REPO_ROOT
+from received import Received  # tests/support/received.py, on sys.path through tests/conftest.py
 
 TRANSPORTS = {
     "polling": ["polling"],
@@ -22,16 +22,12 @@ TRANSPORTS = {
 # ---------------------------------------------------------------- python-socketio client helper
 
 class Client:
-    """A python-socketio Client recording every event it receives, per (namespace, event).
-
-    python-engineio's client runs each received message in its own thread, so events are
-    queued per name and never compared for order across names."""
+    """A python-socketio Client recording every event it receives (tests/support/received.py)."""
 
     def __init__(self, namespaces=("/",), handlers=None):
         self.sio = socketio.Client(reconnection=False)
         self.namespaces = list(namespaces)
-        self._queues = {}
-        self._lock = threading.Lock()
+        self.received = Received()
         self.connect_errors = queue.Queue()
         self.disconnects = queue.Queue()
         handlers = handlers or {}
@@ -42,13 +38,9 @@ class Client:
         for (ns, event), handler in handlers.items():
             self.sio.on(event, handler, namespace=ns)
 
-    def _q(self, ns, event):
-        with self._lock:
-            return self._queues.setdefault((ns, event), queue.Queue())
-
     def _catch_all(self, ns):
         def handler(event, *args):
-            self._q(ns, event).put(args)
+            self.received.put(ns, event, args)
         return handler
 
     def _on_connect_error(self, ns):
@@ -75,19 +67,10 @@ class Client:
 
     def next(self, event, ns="/", timeout=IO_TIMEOUT):
         """The argument tuple of the next `event` on `ns` not yet consumed."""
-        try:
-            return self._q(ns, event).get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError("no %r event on %s within %.0f s" % (event, ns, timeout))
+        return self.received.next(ns, event, timeout)
 
     def pending(self, event, ns="/"):
-        q = self._q(ns, event)
-        out = []
-        while True:
-            try:
-                out.append(q.get_nowait())
-            except queue.Empty:
-                return out
+        return self.received.pending(ns, event)
 
     def call(self, event, data=None, ns="/", timeout=IO_TIMEOUT):
         return self.sio.call(event, data, namespace=ns, timeout=timeout)
