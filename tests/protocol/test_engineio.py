@@ -251,6 +251,26 @@ def test_polling_client_ping_closes(port):
     wire.expect_polling_session_closed(port, sid)
 
 
+@pytest.mark.parametrize("packet", ["6", "5", "0"], ids=["noop", "upgrade", "open"])
+def test_polling_client_noop_is_ignored(port, packet):
+    """Node's engine.io ignores a noop (and an open or a stray upgrade) from a client."""
+    sid, _ = wire.sio_polling_connect(port)
+    wire.post_ok(port, sid, packet)
+    wire.post_ok(port, sid, SEP.join([packet, '42["message","after"]']))
+    assert wire.poll_packets(port, sid) == ['42["message-back","after"]']
+
+
+@pytest.mark.parametrize("packet", ["6", "5", "0"], ids=["noop", "upgrade", "open"])
+def test_websocket_client_noop_is_ignored(port, packet):
+    ws, _, _ = wire.sio_ws_connect(port)
+    try:
+        ws.send(packet)
+        ws.send('42["message","after"]')
+        assert wire.ws_recv_text(ws) == '42["message-back","after"]'
+    finally:
+        ws.close()
+
+
 # ------------------------------------------------------------------------------ close
 
 

@@ -199,6 +199,25 @@ TEST_CASE("engine.io session: POST delivers messages in order and answers ok", "
   CHECK_FALSE(p.session.ended());
 }
 
+TEST_CASE("engine.io session: a client's noop, open or stray upgrade is ignored, as Node does", "[engineio][session]") {
+  Polling p;
+  // Over long-polling, alone and between messages.
+  CHECK(p.session.on_post("6", false, p.start).status == 200);
+  CHECK(p.session.on_post("40\x1e" "6\x1e" "5\x1e" "0\x1e" "42[\"x\"]", false, p.start).status == 200);
+  CHECK(p.io.messages == std::vector<std::string>{"0", "2[\"x\"]"});
+  CHECK(p.io.take().empty());
+  CHECK_FALSE(p.session.ended());
+  // Over WebSocket.
+  Recorder io;
+  SessionConfig settings = config();
+  Session ws("w", Transport::websocket, settings, io, Clock::now());
+  for (const char* packet : {"6", "5", "0"}) ws.on_websocket_message(packet, false, Clock::now());
+  ws.on_websocket_message("4hi", false, Clock::now());
+  CHECK(io.messages == std::vector<std::string>{"hi"});
+  CHECK(io.take().empty());
+  CHECK_FALSE(ws.ended());
+}
+
 TEST_CASE("engine.io session: heartbeat pings, a pong re-arms, silence times out", "[engineio][session]") {
   Polling p;
   REQUIRE(p.io.deadline == p.start + 25s);
@@ -361,8 +380,8 @@ TEST_CASE("engine.io session: every reason a session ends for", "[engineio][sess
     CHECK(p.session.on_post("", false, p.start).status == 400);
     CHECK(p.io.take() == std::vector<std::string>{"finished", "closed parse error"});
   }
-  SECTION("a packet a client may not send (parse error)") {
-    for (const char* packet : {"0", "2", "5", "6", "9"}) {
+  SECTION("a packet that is not Engine.IO (parse error)") {
+    for (const char* packet : {"9", "x", ""}) {
       INFO(packet);
       Recorder io;
       SessionConfig settings = config();
@@ -370,6 +389,13 @@ TEST_CASE("engine.io session: every reason a session ends for", "[engineio][sess
       ws.on_websocket_message(packet, false, Clock::now());
       CHECK(io.take() == std::vector<std::string>{"close ws normal", "finished", "closed parse error"});
     }
+  }
+  SECTION("a client's ping (Node: invalid heartbeat direction, a transport error)") {
+    Recorder io;
+    SessionConfig settings = config();
+    Session ws("w", Transport::websocket, settings, io, Clock::now());
+    ws.on_websocket_message("2", false, Clock::now());
+    CHECK(io.take() == std::vector<std::string>{"close ws normal", "finished", "closed transport error"});
   }
   SECTION("a polling backlog over its bound (transport error, from a fresh stack)") {
     Polling p;

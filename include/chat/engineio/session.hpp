@@ -329,9 +329,14 @@ class Session {
         if (poll_held_) release(control_frame(PacketType::noop));
         fail(DisconnectReason::transport_close);
         break;
+      case PacketType::ping:
+        // A v4 server pings and the client answers: a client's ping is Node's "invalid heartbeat
+        // direction", a transport error.
+        fail(DisconnectReason::transport_error);
+        break;
       default:
-        // open, ping (v4 servers ping, clients never do), upgrade outside a probe, noop.
-        fail(DisconnectReason::parse_error);
+        // open, noop, an upgrade outside a probe: ignored, as Node's engine.io ignores them (a
+        // client may send a noop on either transport).
         break;
     }
   }
