@@ -37,17 +37,18 @@ def _server_binary():
 
 @pytest.fixture
 def start_server(tmp_path_factory, request):
-    """Factory: start_server(*flags) -> TestServerProcess, listening on 127.0.0.1 (port 0 = any)."""
+    """Factory: start_server(*flags, prefix=()) -> TestServerProcess, listening on 127.0.0.1
+    (port 0 = any); `prefix` runs it through a command such as prlimit."""
     started = servers.started_servers(request.node)
     logdir = tmp_path_factory.mktemp("server-logs")
 
-    def start(*flags):
+    def start(*flags, prefix=()):
         binary = _server_binary()
         flags = ("--port", "0") + tuple(str(f) for f in flags)
         # CHAT_TEST_SHARDS=N runs every server as a ShardedServer of N io threads.
         if os.environ.get("CHAT_TEST_SHARDS") and "--shards" not in flags:
             flags += ("--shards", os.environ["CHAT_TEST_SHARDS"])
-        server = TestServerProcess([binary, *flags], logdir / ("server-%d.log" % len(started)),
+        server = TestServerProcess([*prefix, binary, *flags], logdir / ("server-%d.log" % len(started)),
                                    name="test_server " + " ".join(flags), stop_signal=signal.SIGTERM,
                                    shutdown_timeout=SHUTDOWN_TIMEOUT)
         started.append(server)

@@ -21,6 +21,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "accept_backoff.hpp"
 #include "native_socket.hpp"
 #include "shard_routing.hpp"
 
@@ -40,6 +41,8 @@ class ShardRouter {
  public:
   /// Gives a connection to a shard; runs on the router's thread and must not block.
   using HandOff = std::function<void(std::size_t shard, NativeSocket socket)>;
+  /// Logs a failure of the router itself (accept out of descriptors), once per episode.
+  using Report = std::function<void(std::string_view message)>;
 
   /// Every request line websocketpp accepts is shorter: its whole header block may not exceed
   /// 16,000 bytes (websocketpp::http::max_header_size). Beyond this, any shard will do, and it
@@ -47,13 +50,14 @@ class ShardRouter {
   static constexpr std::size_t peek_limit = 16 * 1024;
 
   ShardRouter(asio::io_context& io, std::size_t shard_count, std::string engine_path,
-              std::chrono::milliseconds handshake_timeout, HandOff hand_off)
+              std::chrono::milliseconds handshake_timeout, HandOff hand_off, Report report)
       : io_(io),
         acceptor_(io),
         shard_count_(shard_count),
         engine_path_(std::move(engine_path)),
         handshake_timeout_(handshake_timeout),
         hand_off_(std::move(hand_off)),
+        report_(std::move(report)),
         buffer_(peek_limit),
         retry_timer_(io) {}
 
@@ -117,14 +121,15 @@ class ShardRouter {
     acceptor_.async_accept(connection->socket, [this, connection](const std::error_code& ec) {
       if (stopped_ || ec == asio::error::operation_aborted) return;
       if (ec) {
-        // Out of descriptors (or memory): retrying at once would spin, and websocketpp's own
-        // accept loop would too. A short pause lets closing connections free some.
-        retry_timer_.expires_after(std::chrono::milliseconds(ec == asio::error::connection_aborted ? 0 : 100));
+        const auto decision = backoff_.failed(ec);
+        if (decision.report && report_) report_(decision.message);
+        retry_timer_.expires_after(decision.delay);
         retry_timer_.async_wait([this](const std::error_code& error) {
           if (!error && !stopped_) accept();
         });
         return;
       }
+      backoff_.succeeded();
       accept();
       start(connection);
     });
@@ -232,6 +237,8 @@ class ShardRouter {
   std::string engine_path_;
   std::chrono::milliseconds handshake_timeout_;
   HandOff hand_off_;
+  Report report_;
+  AcceptBackoff backoff_;
   std::vector<char> buffer_;  // one for all: each peek is parsed before the next one
   asio::steady_timer retry_timer_;
   std::unordered_set<PendingPtr> pending_;

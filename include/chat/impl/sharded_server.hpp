@@ -54,7 +54,8 @@ ShardedServer<Config>::ShardedServer(std::size_t shards, Options options) {
           // copyable std::function, and the socket moves.)
           auto held = std::make_shared<detail::NativeSocket>(std::move(socket));
           shards_[shard]->state_->core.post([transport, held] { transport->adopt(std::move(*held)); });
-        });
+        },
+        [core = &shards_[0]->state_->core](std::string_view message) { core->report_error(nullptr, message); });
   }
 
 template <class Config>

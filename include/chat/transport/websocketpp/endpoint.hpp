@@ -35,6 +35,7 @@
 #include "../../engineio/request.hpp"
 #include "../../engineio/session.hpp"
 #include "../../http.hpp"
+#include "acceptor.hpp"
 #include "config.hpp"
 #include "connection.hpp"
 
@@ -94,7 +95,7 @@ class Transport {
     if (ec) throw std::system_error(ec, "chat: bad listen address " + host);
     endpoint_.listen(asio::ip::tcp::endpoint(address, port), ec);
     if (ec) throw std::system_error(ec, "chat: cannot listen on " + host + ":" + std::to_string(port));
-    endpoint_.start_accept(ec);
+    ec = acceptor_.start();
     if (ec) throw std::system_error(ec, "chat: cannot accept");
     const auto local = endpoint_.get_local_endpoint(ec);
     if (ec) throw std::system_error(ec, "chat: no local endpoint");
@@ -139,6 +140,7 @@ class Transport {
   /// Stops accepting and closes every session with "server shutting down".
   void stop() {
     stopped_ = true;
+    acceptor_.stop();
     std::error_code ec;
     if (endpoint_.is_listening()) endpoint_.stop_listening(ec);
     std::vector<std::shared_ptr<Connection<Config>>> sessions;
@@ -572,6 +574,7 @@ class Transport {
   const engineio::SessionConfig session_config_;
   std::shared_ptr<LiveConnections> live_connections_ = std::make_shared<LiveConnections>();
   Endpoint endpoint_;
+  Acceptor<Endpoint> acceptor_{endpoint_, core_};
   std::unordered_map<std::string, std::shared_ptr<Connection<Config>>> sessions_;
   std::atomic<std::size_t> session_count_{0};  // sessions_.size(), for other threads
   std::string sid_prefix_;
