@@ -1,6 +1,10 @@
-"""The server at its open-file limit: it stops accepting without spinning, reports it once
-(through the error hook), and accepts again when descriptors are free (test_server run under
-`prlimit --nofile`)."""
+"""The server at its limits, and bounded whatever a client does:
+
+- at its open-file limit it stops accepting without spinning, reports it once (through the error
+  hook), and accepts again when descriptors are free (test_server run under `prlimit --nofile`);
+- a WebSocket client that floods pings without reading the pongs is dropped once its unread
+  bytes pass the per-client bound, with one report, and the server does not grow.
+"""
 import json
 import os
 import shutil
@@ -8,6 +12,7 @@ import socket
 import time
 
 import pytest
+import websocket
 
 import protocol_wire as wire
 
@@ -72,3 +77,45 @@ def test_out_of_descriptors_backs_off_says_so_once_and_recovers(start_server):
     failures = [e for e in server_errors(server.port) if "accept failed" in e]
     assert len(failures) == 1, failures
     assert os.strerror(24) in failures[0], failures  # EMFILE, "Too many open files"
+
+
+def rss_bytes(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def masked_ping(payload):
+    mask = b"\x01\x02\x03\x04"
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x89, 0x80 | len(payload)]) + mask + body
+
+
+def test_websocket_ping_flood_without_reading_is_dropped(start_server):
+    bound = 64 * 1024
+    server = start_server("--max-buffered-bytes", str(bound))
+    # A small receive buffer: the pongs back up into the server's queue sooner.
+    ws = websocket.create_connection(wire.ws_url(server.port), suppress_origin=True, timeout=5,
+                                     sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    assert ws.recv().startswith("0{")
+    rss_before = rss_bytes(server.proc.pid)
+    chunk = masked_ping(b"p" * 125) * 1000  # 1,000 pings of the largest control payload
+    sent, dropped = 0, False
+    deadline = time.monotonic() + 60
+    try:
+        while sent < 400_000 and time.monotonic() < deadline:  # at most 52 MB of pings
+            ws.sock.sendall(chunk)
+            sent += 1000
+    except OSError:  # reset, broken pipe, or a server that stopped reading (timeout)
+        dropped = True
+    finally:
+        ws.sock.close()
+    grew = rss_bytes(server.proc.pid) - rss_before
+    assert dropped, "%d pings unread and the client is still connected (the server grew %d bytes)" % (sent, grew)
+    # Unbounded, the pongs of 400,000 pings held about 100 MB; bounded, the queue never holds
+    # much more than the bound.
+    assert grew < 32 * 1024 * 1024, "the server grew %d bytes during the flood" % grew
+    drops = [e for e in server_errors(server.port) if "pings without reading" in e]
+    assert len(drops) == 1, drops

@@ -51,6 +51,7 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--ping-timeout") settings.options.ping_timeout(ms());
     else if (flag == "--connect-timeout") settings.options.connect_timeout(ms());
     else if (flag == "--max-payload") settings.options.max_payload(std::stoull(value));
+    else if (flag == "--max-buffered-bytes") settings.options.max_buffered_bytes(std::stoull(value));
     else if (flag == "--cors") settings.options.cors_allowed_origins(split(value, ','));
     else if (flag == "--static") settings.static_dir = value;
     else if (flag == "--client-dir") settings.options.client_bundle_dir(value);

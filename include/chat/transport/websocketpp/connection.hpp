@@ -47,6 +47,24 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   void set_probe(const ConnectionPtr& con) { probe_ = con; }
   bool is_probe(const ConnectionPtr& con) const { return con == probe_; }
   bool is_websocket(const ConnectionPtr& con) const { return con == ws_; }
+  /// A WebSocket ping on `con` (the session's WebSocket or its probe); websocketpp answers it
+  /// with a pong when this returns true. The pong queues like any frame but outside the bound on
+  /// data (send_messages): a client that pings without reading would grow the queue without
+  /// limit, so past max_buffered_bytes it is dropped as a slow reader is, with one log line.
+  bool on_ping(const ConnectionPtr& con) {
+    const auto unread = con->get_buffered_amount();
+    if (unread <= core().options().max_buffered_bytes()) return true;
+    if (con == probe_) {
+      close_websocket(engineio::Socket::probe, false);
+    } else if (!dropping_) {
+      dropping_ = true;
+      core().report_error(nullptr, "session " + sid() + ": dropped a WebSocket client that pings without reading (" +
+                                       std::to_string(unread) + " bytes unread)");
+      fail_soon(DisconnectReason::transport_error);
+    }
+    return false;
+  }
+
   /// Keeps a GET the session holds (a long poll) until the session releases it.
   void hold_poll(const ConnectionPtr& con) {
     con->defer_http_response();
@@ -94,8 +112,15 @@ class Connection final : public detail::Client, private engineio::SessionIo {
     ConnectionPtr& con = socket == engineio::Socket::main ? ws_ : probe_;
     if (!con) return;
     std::error_code ec;
-    std::exchange(con, nullptr)
-        ->close(normal ? websocketpp::close::status::normal : websocketpp::close::status::policy_violation, "", ec);
+    const ConnectionPtr closing = std::exchange(con, nullptr);
+    if (closing->get_buffered_amount() > core().options().max_buffered_bytes()) {
+      // A close frame would queue behind more than the bound, for a client that is not reading:
+      // websocketpp would wait for it forever (its close timeout starts once the frame is
+      // written). Cut the TCP connection instead; the unsent frames go with it.
+      closing->terminate(ec);
+      return;
+    }
+    closing->close(normal ? websocketpp::close::status::normal : websocketpp::close::status::policy_violation, "", ec);
   }
 
   void arm_timer(Clock::time_point deadline) override {
@@ -137,6 +162,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   ConnectionPtr ws_;
   ConnectionPtr probe_;
   ConnectionPtr poll_;
+  bool dropping_ = false;  // past the bound by pings: failing, said once
 };
 
 }  // namespace chat::transport

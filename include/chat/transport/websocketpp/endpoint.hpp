@@ -86,6 +86,12 @@ class Transport {
     endpoint_.set_close_handler([this](Hdl hdl) { on_closed(hdl); });
     endpoint_.set_fail_handler([this](Hdl hdl) { on_closed(hdl); });
     endpoint_.set_message_handler([this](Hdl hdl, MessagePtr message) { on_message(hdl, message); });
+    endpoint_.set_ping_handler([this](Hdl hdl, const std::string&) {
+      std::error_code ec;
+      auto con = endpoint_.get_con_from_hdl(hdl, ec);
+      auto session = ec ? nullptr : session_of(con);
+      return session && session->on_ping(con);  // no session: closing already, no pong
+    });
   }
 
   /// Binds and starts accepting; returns the bound port. Throws std::system_error.
