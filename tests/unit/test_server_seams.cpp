@@ -524,3 +524,26 @@ TEST_CASE("seams: an adapter keeps and gives back sessions for connection state 
   });
   CHECK_FALSE(nothing);
 }
+
+TEST_CASE("stop() disconnects in-process clients too, and releases them", "[server][local]") {
+  std::weak_ptr<chat::LocalClient> kept;
+  std::vector<std::string> reasons;
+  {
+    chat::Server<> io;
+    io.on_disconnect([&reasons](chat::Socket&, chat::DisconnectReason reason) {
+      reasons.emplace_back(chat::to_string(reason));
+    });
+    std::shared_ptr<chat::LocalClient> client;
+    {
+      Running running(io);
+      auto joined = join(io, running);
+      client = joined.first;
+      REQUIRE(joined.second.size() == 1);
+      kept = client;
+    }  // Running's destructor stops the server and joins its loop
+    CHECK(client->closed_by_server());
+    CHECK(reasons == std::vector<std::string>{"server shutting down"});
+  }
+  // The client and its socket held each other until the client closed: nothing holds it now.
+  CHECK(kept.expired());
+}

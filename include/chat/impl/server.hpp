@@ -3,10 +3,14 @@
 #ifndef CHAT_IMPL_SERVER_HPP
 #define CHAT_IMPL_SERVER_HPP
 
-#include <atomic>    // atomic
-#include <chrono>    // seconds
-#include <optional>  // optional
-#include <thread>    // this_thread
+#include <algorithm>  // remove_if
+#include <atomic>     // atomic
+#include <chrono>     // seconds
+#include <memory>     // shared_ptr, weak_ptr
+#include <optional>   // optional
+#include <thread>     // this_thread
+#include <utility>    // exchange
+#include <vector>     // vector
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
@@ -31,6 +35,9 @@ struct ServerState {
   asio::steady_timer drain_timer{core.io()};
   std::atomic<bool> stopped{false};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_guard;
+  // The in-process clients, closed by stop() as the transport closes its connections (a client
+  // and its sockets hold each other until it closes). Io thread only.
+  std::vector<std::weak_ptr<LocalClient>> local_clients;
 };
 
 }  // namespace detail
@@ -97,6 +104,9 @@ void Server<Config>::stop() {
   detail::ServerState<Config>* state = state_.get();
   state->core.post([state] {
     state->transport.stop();
+    for (auto& weak : std::exchange(state->local_clients, {})) {
+      if (auto client = weak.lock(); client && !client->closed()) client->close(DisconnectReason::server_shutting_down);
+    }
     state->work_guard.reset();
     // The loop ends when the last connection has closed; at the deadline at the latest (a peer
     // that never answers must not hold the process).
@@ -114,6 +124,10 @@ void Server<Config>::stop() {
 template <class Config>
 std::shared_ptr<LocalClient> Server<Config>::connect_local(Handshake handshake) {
   auto client = std::make_shared<LocalClient>(state_->core, std::move(handshake));
+  auto& clients = state_->local_clients;
+  clients.erase(std::remove_if(clients.begin(), clients.end(), [](const auto& weak) { return weak.expired(); }),
+                clients.end());
+  clients.push_back(client);
   client->on_open();
   return client;
 }
