@@ -63,6 +63,12 @@ class Options {
   Options& upgrade_timeout(std::chrono::milliseconds value) { upgrade_timeout_ = value; return *this; }
   std::chrono::milliseconds upgrade_timeout() const { return upgrade_timeout_; }
 
+  /// How long a new TCP connection may take to send its whole HTTP request (a WebSocket: to
+  /// complete its opening handshake) before it is closed, so that slow or silent connections
+  /// (slowloris) do not hold descriptors. Default 5 s (websocketpp's).
+  Options& handshake_timeout(std::chrono::milliseconds value) { handshake_timeout_ = value; return *this; }
+  std::chrono::milliseconds handshake_timeout() const { return handshake_timeout_; }
+
   /// The largest message a client may send, in bytes: a WebSocket message, or a polling POST
   /// body (413 beyond it). Advertised as maxPayload. Default 1,000,000 (Node's
   /// maxHttpBufferSize).
@@ -175,6 +181,7 @@ class Options {
   std::chrono::milliseconds connect_timeout_{45000};
   std::chrono::milliseconds ping_interval_grace_{0};
   std::chrono::milliseconds upgrade_timeout_{10000};
+  std::chrono::milliseconds handshake_timeout_{5000};
   std::size_t max_payload_ = 1000000;
   std::size_t max_buffered_bytes_ = 16u << 20;
   std::vector<std::string> cors_allowed_origins_;

@@ -27,7 +27,7 @@ SERVER_OPTIONS = frozenset({
     # Node's, under python names
     "upgrade_timeout",
     # chat's own
-    "workers", "client_bundle_dir", "connect_timeout",
+    "workers", "client_bundle_dir", "connect_timeout", "handshake_timeout",
 })
 
 _TRANSPORTS = ("polling", "websocket")
@@ -165,7 +165,7 @@ def core_options(options: Dict[str, Any]):
             interval, grace = interval
             core.ping_interval_grace = _seconds(grace)
         core.ping_interval = _seconds(interval)
-    for name in ("ping_timeout", "upgrade_timeout", "connect_timeout"):
+    for name in ("ping_timeout", "upgrade_timeout", "connect_timeout", "handshake_timeout"):
         if name in options:
             setattr(core, name, _seconds(options[name]))
     if "max_http_buffer_size" in options:

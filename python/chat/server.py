@@ -89,8 +89,9 @@ class SocketIO:
         ``max_http_buffer_size``, ``allow_upgrades``, ``transports``, ``cookie``, ``path``,
         ``namespaces`` (a list or ``'*'``), ``always_connect``, ``manage_session``,
         ``async_handlers``, ``logger``, ``json``; Node's ``upgrade_timeout`` and
-        ``connect_timeout`` (seconds); and chat's own ``workers`` (handler threads, default 16)
-        and ``client_bundle_dir``. An option chat cannot honour (``message_queue``,
+        ``connect_timeout`` (seconds); and chat's own ``workers`` (handler threads, default 16),
+        ``client_bundle_dir`` and ``handshake_timeout`` (seconds a new connection may take to
+        send its request, default 5). An option chat cannot honour (``message_queue``,
         ``async_mode='eventlet'``, ``http_compression=True``, ...) raises ``ValueError``
         naming it; an unknown name raises ``TypeError``.
 

@@ -519,6 +519,8 @@ void bind_server(py::module_& module) {
                     [to_ms](Options& o, double v) { o.connect_timeout(to_ms(v)); })
       .def_property("upgrade_timeout", [seconds](const Options& o) { return seconds(o.upgrade_timeout()); },
                     [to_ms](Options& o, double v) { o.upgrade_timeout(to_ms(v)); })
+      .def_property("handshake_timeout", [seconds](const Options& o) { return seconds(o.handshake_timeout()); },
+                    [to_ms](Options& o, double v) { o.handshake_timeout(to_ms(v)); })
       .def_property("max_payload", [](const Options& o) { return o.max_payload(); },
                     [](Options& o, std::size_t v) { o.max_payload(v); })
       .def_property("max_buffered_bytes", [](const Options& o) { return o.max_buffered_bytes(); },

@@ -3,7 +3,8 @@
 - at its open-file limit it stops accepting without spinning, reports it once (through the error
   hook), and accepts again when descriptors are free (test_server run under `prlimit --nofile`);
 - a WebSocket client that floods pings without reading the pongs is dropped once its unread
-  bytes pass the per-client bound, with one report, and the server does not grow.
+  bytes pass the per-client bound, with one report, and the server does not grow;
+- a connection that does not finish its request within the handshake timeout is closed.
 """
 import json
 import os
@@ -119,3 +120,15 @@ def test_websocket_ping_flood_without_reading_is_dropped(start_server):
     assert grew < 32 * 1024 * 1024, "the server grew %d bytes during the flood" % grew
     drops = [e for e in server_errors(server.port) if "pings without reading" in e]
     assert len(drops) == 1, drops
+
+
+@pytest.mark.parametrize("request_start", [b"", b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n"],
+                         ids=["silent", "unfinished-request"])
+def test_a_connection_slower_than_handshake_timeout_is_closed(start_server, request_start):
+    server = start_server("--handshake-timeout", "200")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=3) as slow:
+        slow.sendall(request_start)
+        # Closed once the handshake timeout has passed: with the default 5 s, recv() would time
+        # out first and fail the test.
+        while slow.recv(4096):
+            pass

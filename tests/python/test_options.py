@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import re
+import socket
 import threading
 import time
 
@@ -196,6 +197,16 @@ def test_upgrade_timeout(serve):
             pass
     finally:
         probe.close()
+
+
+def test_handshake_timeout(serve):
+    server = serve(SocketIO(handshake_timeout=0.2))
+    with socket.create_connection(("127.0.0.1", server.port), timeout=3) as slow:
+        slow.sendall(b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n")  # never finished
+        # Closed once handshake_timeout has passed (with the default 5 s, recv() would time
+        # out first and fail the test).
+        while slow.recv(4096):
+            pass
 
 
 def test_max_http_buffer_size(serve):

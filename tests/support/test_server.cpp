@@ -50,6 +50,7 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--ping-interval") settings.options.ping_interval(ms());
     else if (flag == "--ping-timeout") settings.options.ping_timeout(ms());
     else if (flag == "--connect-timeout") settings.options.connect_timeout(ms());
+    else if (flag == "--handshake-timeout") settings.options.handshake_timeout(ms());
     else if (flag == "--max-payload") settings.options.max_payload(std::stoull(value));
     else if (flag == "--max-buffered-bytes") settings.options.max_buffered_bytes(std::stoull(value));
     else if (flag == "--cors") settings.options.cors_allowed_origins(split(value, ','));

@@ -46,7 +46,7 @@ ShardedServer<Config>::ShardedServer(std::size_t shards, Options options) {
       shard.state_->transport.set_sid_prefix(std::string(1, detail::shard_tag(i)));
     }
     router_ = std::make_unique<detail::ShardRouter>(
-        shards_[0]->io_context(), shards, options.path(), std::chrono::milliseconds(static_cast<long>(Config::timeout_open_handshake)),
+        shards_[0]->io_context(), shards, options.path(), options.handshake_timeout(),
         [this](std::size_t shard, detail::NativeSocket socket) {
           auto* transport = &shards_[shard]->state_->transport;
           // Adopted on the shard's own thread; if that loop has stopped, the handler is

@@ -60,6 +60,7 @@ class Transport {
     // websocketpp refuses a larger body from its Content-Length, unread (413).
     endpoint_.set_max_http_body_size(core_.options().max_payload());
     endpoint_.set_close_handshake_timeout(1000);
+    endpoint_.set_open_handshake_timeout(static_cast<long>(core_.options().handshake_timeout().count()));
     // Runs once the connection is accepted, before its request is read. (The socket init
     // handler runs too early: before the handle is known, on a socket not yet open.)
     endpoint_.set_tcp_pre_init_handler([this](Hdl hdl) {
