@@ -23,9 +23,12 @@ if(NOT TARGET chat::asio)
   endif()
   file(STRINGS "${CHAT_ASIO_INCLUDE_DIR}/asio/version.hpp" chat_asio_version_line REGEX "#define ASIO_VERSION [0-9]+")
   string(REGEX MATCH "[0-9]+" chat_asio_version "${chat_asio_version_line}")
-  # websocketpp 0.8.2 uses io_service, which Asio 1.33 removed (zaphoyd/websocketpp#1170).
+  # Why there is a bound: chatBuildFacts.txt.
   if(chat_asio_version GREATER_EQUAL chat_fact_asio-version-below)
-    message(FATAL_ERROR "chat: Asio ${chat_asio_version} is too new for websocketpp 0.8.2; use Asio below 1.33")
+    math(EXPR chat_asio_below_major "${chat_fact_asio-version-below} / 100000")
+    math(EXPR chat_asio_below_minor "${chat_fact_asio-version-below} / 100 % 1000")
+    message(FATAL_ERROR "chat: Asio ${chat_asio_version} is too new for websocketpp 0.8.2; "
+                        "use Asio below ${chat_asio_below_major}.${chat_asio_below_minor}")
   endif()
   add_library(chat::asio INTERFACE IMPORTED)
   set_target_properties(chat::asio PROPERTIES

@@ -33,6 +33,7 @@ class Options:
     ping_timeout: float
     connect_timeout: float
     upgrade_timeout: float
+    handshake_timeout: float
     max_payload: int
     max_buffered_bytes: int
     cors_allowed_origins: List[str]

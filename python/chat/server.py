@@ -581,7 +581,7 @@ class SocketIO:
         handler, _ = self._handler_for(namespace, "disconnect")
         try:
             if handler is not None:
-                python_reason = _REASONS.get(reason, reason)
+                python_reason = _REASONS[reason]
                 try:
                     self._run_handler(handler, namespace, sid, "disconnect", (python_reason,))
                 except TypeError:

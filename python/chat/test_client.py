@@ -105,6 +105,7 @@ class SocketIOTestClient:
         self._pump()
         server.local_close(connection)
         self.connections.pop(namespace, None)
+        self.socketio._error_sinks.pop(self.sids.get(namespace), None)
         self._pump()
 
     def is_connected(self, namespace: Optional[str] = None) -> bool:

@@ -18,7 +18,6 @@ report of a failing test. Waits are bounded only as hang guards (IO_TIMEOUT), ne
 import os
 import re
 import signal
-import sys
 import threading
 
 import engineio
@@ -188,18 +187,3 @@ def connect(launch):
     yield make
     for peer in peers:
         peer.close()
-
-
-_THIS_MODULE = sys.modules[__name__]
-
-
-def pytest_configure(config):
-    """tests/python's modules `from conftest import ...`: they get the conftest pytest loaded last,
-    or else the first one on sys.path. This suite imports nothing from its conftest, so when it
-    runs together with them (in any order) it steps aside: pytest keeps its own reference to this
-    module, and this directory moves to the end of sys.path."""
-    if sys.modules.get("conftest") is _THIS_MODULE:
-        del sys.modules["conftest"]
-    if HERE in sys.path:
-        sys.path.remove(HERE)
-        sys.path.append(HERE)

@@ -23,8 +23,7 @@ class AcceptBackoff {
   /// What to do after a failed accept.
   struct Decision {
     std::chrono::milliseconds delay{0};  ///< wait this long before accepting again (0: at once)
-    bool report = false;                 ///< the first failure of an episode: log `message`
-    std::string message;
+    std::string message;                 ///< the first failure of an episode: what to log, once
   };
 
   /// A failure that concerns one connection only (it was reset before it was accepted, a
@@ -36,7 +35,6 @@ class AcceptBackoff {
     delay_ = failing_ ? std::min(delay_ * 2, max_delay) : first_delay;
     decision.delay = delay_;
     if (!failing_) {
-      decision.report = true;
       decision.message = "accept failed: " + ec.message() + "; retrying every " +
                          std::to_string(first_delay.count()) + " to " + std::to_string(max_delay.count()) +
                          " ms until it succeeds (said once until then)";

@@ -80,6 +80,9 @@ class Core {
   std::string new_socket_id();
 
  private:
+  /// Gives every existing namespace a new adapter, from the factory and decorator now set.
+  void rebuild_adapters();
+
   static std::string normalize(std::string name) {
     return !name.empty() && name[0] == '/' ? name : "/" + name;
   }

@@ -122,7 +122,7 @@ class ShardRouter {
       if (stopped_ || ec == asio::error::operation_aborted) return;
       if (ec) {
         const auto decision = backoff_.failed(ec);
-        if (decision.report && report_) report_(decision.message);
+        if (!decision.message.empty() && report_) report_(decision.message);
         retry_timer_.expires_after(decision.delay);
         retry_timer_.async_wait([this](const std::error_code& error) {
           if (!error && !stopped_) accept();

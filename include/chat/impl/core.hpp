@@ -70,11 +70,15 @@ CHAT_DECL void Core::report_error(Socket* socket, std::string_view message) {
 
 CHAT_DECL void Core::set_adapter_factory(AdapterFactory factory) {
   adapter_factory_ = std::move(factory);
-  for_each_namespace([this](Namespace& nsp) { nsp.adapter_ = make_adapter(nsp); });
+  rebuild_adapters();
 }
 
 CHAT_DECL void Core::set_adapter_decorator(AdapterDecorator decorator) {
   adapter_decorator_ = std::move(decorator);
+  rebuild_adapters();
+}
+
+CHAT_DECL void Core::rebuild_adapters() {
   for_each_namespace([this](Namespace& nsp) { nsp.adapter_ = make_adapter(nsp); });
 }
 

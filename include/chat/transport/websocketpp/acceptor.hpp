@@ -51,7 +51,7 @@ class Acceptor {
     con->terminate(ec);  // never started: frees the connection object
     if (stopped_ || ec == websocketpp::error::operation_canceled) return;
     const auto decision = backoff_.failed(ec);
-    if (decision.report) core_.report_error(nullptr, decision.message);
+    if (!decision.message.empty()) core_.report_error(nullptr, decision.message);
     if (decision.delay.count() == 0) {
       accept();
       return;

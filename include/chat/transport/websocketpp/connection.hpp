@@ -56,8 +56,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
     if (unread <= core().options().max_buffered_bytes()) return true;
     if (con == probe_) {
       close_websocket(engineio::Socket::probe, false);
-    } else if (!dropping_) {
-      dropping_ = true;
+    } else if (!failing_) {
       core().report_error(nullptr, "session " + sid() + ": dropped a WebSocket client that pings without reading (" +
                                        std::to_string(unread) + " bytes unread)");
       fail_soon(DisconnectReason::transport_error);
@@ -91,7 +90,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   }
 
   void send_messages(const std::shared_ptr<const engineio::Messages>& messages) override {
-    if (!ws_) return;
+    if (!ws_ || failing_) return;  // failing: nothing more joins a queue that is being dropped
     for (const auto& frame : transport_.frames(messages)) ws_->send(frame);
     if (ws_->get_buffered_amount() > core().options().max_buffered_bytes()) fail_soon(DisconnectReason::transport_error);
   }
@@ -138,6 +137,8 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   }
 
   void fail_soon(DisconnectReason reason) override {
+    // Once: a client over its bound is found so on each message (or ping) until the post runs.
+    if (std::exchange(failing_, true)) return;
     core().post([self = weak_self(), reason] {
       if (auto connection = self.lock()) connection->session_.fail(reason);
     });
@@ -162,7 +163,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   ConnectionPtr ws_;
   ConnectionPtr probe_;
   ConnectionPtr poll_;
-  bool dropping_ = false;  // past the bound by pings: failing, said once
+  bool failing_ = false;  // fail_soon posted: the session ends with the first reason
 };
 
 }  // namespace chat::transport
