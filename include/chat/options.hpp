@@ -31,6 +31,13 @@ struct SessionCookie {
   std::string attributes = "Path=/; HttpOnly; SameSite=Lax";  ///< as they go after the value
 };
 
+/// How many handshakes one client address may make (Options::handshake_rate_per_ip): `burst`
+/// at once, then `per_second` on average (a token bucket). `per_second` 0: no limit.
+struct HandshakeRate {
+  double per_second = 0;
+  std::size_t burst = 0;
+};
+
 /// The options of a `chat::Server`. Each setter returns the options, so they chain:
 /// `chat::Options{}.ping_interval(10s).cors_allowed_origins({"*"})`.
 ///
@@ -80,6 +87,42 @@ class Options {
   /// server grow without limit.
   Options& max_buffered_bytes(std::size_t bytes) { max_buffered_bytes_ = bytes; return *this; }
   std::size_t max_buffered_bytes() const { return max_buffered_bytes_; }
+
+  /// The most Engine.IO sessions the server holds at once (a ShardedServer: across its
+  /// shards). A handshake past it is refused, polling and WebSocket alike, with 503 and the
+  /// Engine.IO error JSON `{"code":4,"message":"Server is at its connection limit"}`; clients
+  /// retry as after any failed connection. 0: no limit. Default 100,000 (about 1 GB of idle
+  /// sessions; see the README's table of limits).
+  Options& max_connections(std::size_t sessions) { max_connections_ = sessions; return *this; }
+  std::size_t max_connections() const { return max_connections_; }
+
+  /// The most sessions one client address may hold at once; a handshake past it gets 429 and
+  /// `{"code":4,"message":"Too many sessions from this address"}`. 0 (the default): no limit.
+  /// For a server that clients reach directly: behind a proxy every client has the proxy's
+  /// address, unless `trusted_proxies` names it.
+  Options& max_sessions_per_ip(std::size_t sessions) { max_sessions_per_ip_ = sessions; return *this; }
+  std::size_t max_sessions_per_ip() const { return max_sessions_per_ip_; }
+
+  /// How many handshakes one client address may make: `burst` at once, then `per_second`.
+  /// Each handshake attempted spends one, admitted or not; past it the handshake gets 429,
+  /// a `Retry-After` header and `{"code":4,"message":"Too many handshakes from this address"}`.
+  /// Default: no limit. Throws std::invalid_argument for a negative rate or a rate with no burst.
+  Options& handshake_rate_per_ip(double per_second, std::size_t burst) {
+    if (per_second < 0 || (per_second > 0 && burst == 0))
+      throw std::invalid_argument("chat::Options::handshake_rate_per_ip: the rate must be positive with a burst of at least 1 (or 0: no limit)");
+    handshake_rate_per_ip_ = HandshakeRate{per_second, burst};
+    return *this;
+  }
+  const HandshakeRate& handshake_rate_per_ip() const { return handshake_rate_per_ip_; }
+
+  /// The proxies whose X-Forwarded-For header tells a client's address for the per-address
+  /// limits above: addresses ("10.0.0.1", "::1") or networks ("10.0.0.0/8"). A request from one
+  /// of them counts against the first address in X-Forwarded-For, read from the right, that is
+  /// not itself a trusted proxy. Default: none (the header is never believed: any client can
+  /// write it). Checked when the server is made: std::invalid_argument for an entry that is
+  /// neither an address nor a network.
+  Options& trusted_proxies(std::vector<std::string> proxies) { trusted_proxies_ = std::move(proxies); return *this; }
+  const std::vector<std::string>& trusted_proxies() const { return trusted_proxies_; }
 
   /// Which web pages may connect (an Engine.IO request from a browser carries its page's
   /// Origin). A request whose Origin the policy refuses gets 403 and the Engine.IO error JSON,
@@ -184,6 +227,10 @@ class Options {
   std::chrono::milliseconds handshake_timeout_{5000};
   std::size_t max_payload_ = 1000000;
   std::size_t max_buffered_bytes_ = 16u << 20;
+  std::size_t max_connections_ = 100000;
+  std::size_t max_sessions_per_ip_ = 0;
+  HandshakeRate handshake_rate_per_ip_;
+  std::vector<std::string> trusted_proxies_;
   std::vector<std::string> cors_allowed_origins_;
   bool cors_allow_same_origin_ = false;
   OriginCheck cors_origin_check_;

@@ -36,6 +36,10 @@ class Options:
     handshake_timeout: float
     max_payload: int
     max_buffered_bytes: int
+    max_connections: int
+    max_sessions_per_ip: int
+    handshake_rate_per_ip: Tuple[float, int]
+    trusted_proxies: List[str]
     cors_allowed_origins: List[str]
     cors_allow_same_origin: bool
     cors_credentials: bool

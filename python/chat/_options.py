@@ -7,13 +7,14 @@ and says what to use instead: none is accepted and quietly ignored.
 from __future__ import annotations
 
 import inspect
+import ipaddress
 import json as std_json
 from typing import Any, Callable, Dict, List, Optional
 
 from .wsgi import base_environ
 
-# What SocketIO() and init_app() accept, beside chat's own (`workers`, `client_bundle_dir`,
-# `connect_timeout`).
+# What SocketIO() and init_app() accept: Flask-SocketIO's, python-socketio's and
+# python-engineio's names, and chat's own.
 SERVER_OPTIONS = frozenset({
     # Flask-SocketIO
     "manage_session", "message_queue", "channel", "path", "resource",
@@ -27,7 +28,8 @@ SERVER_OPTIONS = frozenset({
     # Node's, under python names
     "upgrade_timeout",
     # chat's own
-    "workers", "client_bundle_dir", "connect_timeout", "handshake_timeout",
+    "workers", "client_bundle_dir", "connect_timeout", "handshake_timeout", "max_connections",
+    "max_sessions_per_ip", "handshake_rate_per_ip", "trusted_proxies",
 })
 
 _TRANSPORTS = ("polling", "websocket")
@@ -87,11 +89,39 @@ def check(options: Dict[str, Any]) -> None:
         raise UnsupportedOption("json", json_module, "pass a module with dumps() and loads(), like json")
     transports(options.get("transports"))
     cookie(options.get("cookie"))
+    handshake_rate(options.get("handshake_rate_per_ip"))
+    trusted_proxies(options.get("trusted_proxies"))
     origins = options.get("cors_allowed_origins")
     if not (origins is None or isinstance(origins, (str, list, tuple, set)) or callable(origins)):
         raise UnsupportedOption("cors_allowed_origins", origins,
                                 "pass None (same origin only), '*', an origin, a list of origins, or a "
                                 "function of (origin[, environ])")
+
+
+def handshake_rate(value) -> None:
+    """``(per_second, burst)``: a positive rate with a burst of at least 1, or None."""
+    if value is None:
+        return
+    try:
+        per_second, burst = value
+        valid = float(per_second) > 0 and int(burst) >= 1 and int(burst) == burst
+    except (TypeError, ValueError):
+        valid = False
+    if not valid:
+        raise UnsupportedOption("handshake_rate_per_ip", value,
+                                "pass (handshakes per second, burst), e.g. (1, 10), or None for no limit")
+
+
+def trusted_proxies(value) -> None:
+    """Addresses ('10.0.0.1') and networks ('10.0.0.0/8'), checked as the C++ server checks them."""
+    if not value:
+        return
+    for entry in [value] if isinstance(value, str) else value:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            raise UnsupportedOption("trusted_proxies", value,
+                                    "%r is neither an IP address nor a network such as 10.0.0.0/8" % (entry,)) from None
 
 
 def transports(value) -> Optional[List[str]]:
@@ -168,6 +198,17 @@ def core_options(options: Dict[str, Any]):
     for name in ("ping_timeout", "upgrade_timeout", "connect_timeout", "handshake_timeout"):
         if name in options:
             setattr(core, name, _seconds(options[name]))
+    if "max_connections" in options:
+        core.max_connections = int(options["max_connections"] or 0)
+    if "max_sessions_per_ip" in options:
+        core.max_sessions_per_ip = int(options["max_sessions_per_ip"] or 0)
+    rate = options.get("handshake_rate_per_ip")
+    if rate is not None:
+        per_second, burst = rate  # ValueError from C++ for a negative rate or no burst
+        core.handshake_rate_per_ip = (float(per_second), int(burst))
+    if options.get("trusted_proxies"):
+        proxies = options["trusted_proxies"]
+        core.trusted_proxies = [proxies] if isinstance(proxies, str) else [str(p) for p in proxies]
     if "max_http_buffer_size" in options:
         core.max_payload = int(options["max_http_buffer_size"])
     if "allow_upgrades" in options:

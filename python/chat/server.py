@@ -90,8 +90,11 @@ class SocketIO:
         ``namespaces`` (a list or ``'*'``), ``always_connect``, ``manage_session``,
         ``async_handlers``, ``logger``, ``json``; Node's ``upgrade_timeout`` and
         ``connect_timeout`` (seconds); and chat's own ``workers`` (handler threads, default 16),
-        ``client_bundle_dir`` and ``handshake_timeout`` (seconds a new connection may take to
-        send its request, default 5). An option chat cannot honour (``message_queue``,
+        ``client_bundle_dir``, ``handshake_timeout`` (seconds a new connection may take to
+        send its request, default 5), ``max_connections`` (sessions at once, default 100,000;
+        0: no limit), ``max_sessions_per_ip`` (default 0: no limit), ``handshake_rate_per_ip``
+        (``(per_second, burst)``, default none) and ``trusted_proxies`` (addresses and networks
+        whose X-Forwarded-For the per-address limits believe; see the README's limits table). An option chat cannot honour (``message_queue``,
         ``async_mode='eventlet'``, ``http_compression=True``, ...) raises ``ValueError``
         naming it; an unknown name raises ``TypeError``.
 

@@ -525,6 +525,16 @@ void bind_server(py::module_& module) {
                     [](Options& o, std::size_t v) { o.max_payload(v); })
       .def_property("max_buffered_bytes", [](const Options& o) { return o.max_buffered_bytes(); },
                     [](Options& o, std::size_t v) { o.max_buffered_bytes(v); })
+      .def_property("max_connections", [](const Options& o) { return o.max_connections(); },
+                    [](Options& o, std::size_t v) { o.max_connections(v); })
+      .def_property("max_sessions_per_ip", [](const Options& o) { return o.max_sessions_per_ip(); },
+                    [](Options& o, std::size_t v) { o.max_sessions_per_ip(v); })
+      .def_property("handshake_rate_per_ip",
+                    [](const Options& o) { return std::make_pair(o.handshake_rate_per_ip().per_second, o.handshake_rate_per_ip().burst); },
+                    [](Options& o, std::pair<double, std::size_t> v) { o.handshake_rate_per_ip(v.first, v.second); },
+                    "(handshakes per second, burst); (0, 0): no limit.")
+      .def_property("trusted_proxies", [](const Options& o) { return o.trusted_proxies(); },
+                    [](Options& o, std::vector<std::string> v) { o.trusted_proxies(std::move(v)); })
       .def_property("cors_allowed_origins", [](const Options& o) { return o.cors_allowed_origins(); },
                     [](Options& o, std::vector<std::string> v) { o.cors_allowed_origins(std::move(v)); })
       .def_property("cors_allow_same_origin", [](const Options& o) { return o.cors_allow_same_origin(); },

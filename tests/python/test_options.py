@@ -209,6 +209,46 @@ def test_handshake_timeout(serve):
             pass
 
 
+def test_max_connections(serve):
+    server = serve(SocketIO(max_connections=2))
+    server.open_packet()
+    server.open_packet()
+    refused = server.handshake()
+    assert refused.status_code == 503
+    assert refused.json() == {"code": 4, "message": "Server is at its connection limit"}
+
+
+def test_max_sessions_per_ip_and_trusted_proxies(serve):
+    server = serve(SocketIO(max_sessions_per_ip=1, trusted_proxies=["127.0.0.1"]))
+    server.open_packet({"X-Forwarded-For": "203.0.113.1"})
+    refused = server.handshake({"X-Forwarded-For": "203.0.113.1"})
+    assert refused.status_code == 429
+    assert refused.json() == {"code": 4, "message": "Too many sessions from this address"}
+    server.open_packet({"X-Forwarded-For": "203.0.113.2"})
+
+
+def test_handshake_rate_per_ip(serve):
+    server = serve(SocketIO(handshake_rate_per_ip=(0.001, 2)))
+    server.open_packet()
+    server.open_packet()
+    refused = server.handshake()
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert refused.json() == {"code": 4, "message": "Too many handshakes from this address"}
+
+
+@pytest.mark.parametrize("name, value", [
+    ("handshake_rate_per_ip", (1, 0)),
+    ("handshake_rate_per_ip", 5),
+    ("handshake_rate_per_ip", (-1, 3)),
+    ("trusted_proxies", ["10.0.0.0/8", "proxy.example"]),
+    ("trusted_proxies", "10.0.0.0/33"),
+])
+def test_bad_admission_limits_are_refused_by_name(name, value):
+    with pytest.raises(ValueError, match="^%s=" % name):
+        SocketIO(**{name: value})
+
+
 def test_max_http_buffer_size(serve):
     server = serve(SocketIO(max_http_buffer_size=100))
     assert server.open_packet()["maxPayload"] == 100

@@ -53,6 +53,13 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--handshake-timeout") settings.options.handshake_timeout(ms());
     else if (flag == "--max-payload") settings.options.max_payload(std::stoull(value));
     else if (flag == "--max-buffered-bytes") settings.options.max_buffered_bytes(std::stoull(value));
+    else if (flag == "--max-connections") settings.options.max_connections(std::stoull(value));
+    else if (flag == "--max-sessions-per-ip") settings.options.max_sessions_per_ip(std::stoull(value));
+    else if (flag == "--handshake-rate-per-ip") {  // RATE/BURST, e.g. 0.001/3
+      const auto parts = split(value, '/');
+      settings.options.handshake_rate_per_ip(std::stod(parts.at(0)), std::stoull(parts.at(1)));
+    }
+    else if (flag == "--trusted-proxies") settings.options.trusted_proxies(split(value, ','));
     else if (flag == "--cors") settings.options.cors_allowed_origins(split(value, ','));
     else if (flag == "--static") settings.static_dir = value;
     else if (flag == "--client-dir") settings.options.client_bundle_dir(value);

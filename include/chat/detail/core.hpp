@@ -18,6 +18,8 @@
 #include "../fwd.hpp"
 #include "../options.hpp"
 #include "../parser.hpp"
+#include "admission.hpp"
+#include "client_address.hpp"
 #include "config.hpp"
 
 namespace chat::detail {
@@ -76,6 +78,13 @@ class Core {
   void set_adapter_decorator(AdapterDecorator decorator);
   std::unique_ptr<Adapter> make_adapter(Namespace& nsp);
 
+  /// Who may open a session. The shards of a ShardedServer share one (share_admission).
+  Admission& admission() { return *admission_; }
+  const std::shared_ptr<Admission>& shared_admission() const { return admission_; }
+  void share_admission(std::shared_ptr<Admission> admission) { admission_ = std::move(admission); }
+  /// Options::trusted_proxies, parsed.
+  const TrustedProxies& trusted_proxies() const { return trusted_proxies_; }
+
   /// A new socket's id: fresh and unguessable.
   std::string new_socket_id();
 
@@ -90,6 +99,8 @@ class Core {
   asio::io_context io_{1};
   Options options_;
   std::shared_ptr<const Parser> parser_;
+  TrustedProxies trusted_proxies_;
+  std::shared_ptr<Admission> admission_;
   std::atomic<std::thread::id> io_thread_{};
   std::mutex namespaces_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Namespace>> namespaces_;

@@ -16,7 +16,10 @@
 namespace chat::detail {
 
 CHAT_DECL Core::Core(Options options)
-    : options_(std::move(options)), parser_(options_.parser() ? options_.parser() : JsonParser::shared()) {
+    : options_(std::move(options)),
+      parser_(options_.parser() ? options_.parser() : JsonParser::shared()),
+      trusted_proxies_(options_.trusted_proxies()),
+      admission_(std::make_shared<Admission>(options_)) {
   of("/");
 }
 

@@ -30,6 +30,8 @@ ShardedServer<Config>::ShardedServer(std::size_t shards, Options options) {
     for (std::size_t i = 0; i < shards; ++i) {
       shards_.push_back(std::make_unique<Server<Config>>(options));
       cores.push_back(&shards_.back()->state_->core);
+      // One count of sessions and of each address's handshakes for the whole server.
+      if (i > 0) cores.back()->share_admission(cores.front()->shared_admission());
     }
     if (shards == 1) return;
     // What the transport computes lazily into statics is settled before any shard's thread

@@ -15,6 +15,7 @@
 #include <websocketpp/concurrency/none.hpp>
 #include <websocketpp/config/asio_no_tls.hpp>
 
+#include "../../detail/admission.hpp"
 #include "../../detail/client.hpp"
 #include "../fwd.hpp"
 
@@ -47,6 +48,9 @@ struct ConnectionData {
   bool probe = false;          ///< a WebSocket probing to upgrade a polling session
   bool close_at_once = false;  ///< a WebSocket to accept and close (Node's answer to a late probe)
   bool cors_allowed = false;   ///< an Engine.IO request from an Origin the policy allows
+  /// A WebSocket handshake's place among the sessions, taken when it is validated and handed
+  /// to its session once open (given back if it never opens).
+  detail::Admission::Ticket admission;
   std::shared_ptr<LiveConnections> live_connections;
 };
 

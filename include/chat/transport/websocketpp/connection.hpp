@@ -33,13 +33,17 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   using MessagePtr = typename Endpoint::message_ptr;
   using Clock = std::chrono::steady_clock;
 
-  Connection(Transport<Config>& transport, std::string sid, Handshake handshake, engineio::Transport kind)
+  Connection(Transport<Config>& transport, std::string sid, Handshake handshake, engineio::Transport kind,
+             detail::Admission::Ticket admission)
       : Client(transport.core_, std::move(handshake)),
         transport_(transport),
+        admission_(std::move(admission)),
         session_(std::move(sid), kind, transport.session_config_, *this, Clock::now()),
         timer_(transport.core_.io()) {}
 
   engineio::Session& session() { return session_; }
+  /// Gives the session's place among the server's sessions back (it has ended).
+  void release_admission() { admission_.release(); }
   const std::string& sid() const { return session_.sid(); }
 
   /// The connection that carries a WebSocket session, or the probe of an upgrade.
@@ -158,6 +162,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   }
 
   Transport<Config>& transport_;
+  detail::Admission::Ticket admission_;
   engineio::Session session_;
   asio::steady_timer timer_;
   ConnectionPtr ws_;

@@ -38,6 +38,7 @@
 #include "acceptor.hpp"
 #include "config.hpp"
 #include "connection.hpp"
+#include "request.hpp"
 
 namespace chat::transport {
 
@@ -189,16 +190,19 @@ class Transport {
   // ---- sessions ----
 
   std::shared_ptr<Connection<Config>> new_session(const ConnectionPtr& con, const detail::Target& target,
-                                                  engineio::Transport kind) {
+                                                  engineio::Transport kind, detail::Admission::Ticket admission) {
     std::string sid = sid_prefix_ + detail::random_id();
-    auto session = std::make_shared<Connection<Config>>(*this, sid, make_handshake(con, target), kind);
+    auto session = std::make_shared<Connection<Config>>(*this, sid, make_handshake(con, target), kind, std::move(admission));
     sessions_.emplace(std::move(sid), session);
     session_count_.store(sessions_.size(), std::memory_order_relaxed);
     return session;
   }
 
   void erase_session(const std::string& sid) {
-    sessions_.erase(sid);
+    const auto found = sessions_.find(sid);
+    if (found == sessions_.end()) return;
+    found->second->release_admission();
+    sessions_.erase(found);
     session_count_.store(sessions_.size(), std::memory_order_relaxed);
   }
 
@@ -259,6 +263,34 @@ class Transport {
     }
   }
 
+  /// Admits a handshake (Options::max_connections and the per-address limits), counting it
+  /// against the client's address (see Options::trusted_proxies). The first refusal of a full
+  /// server since it last admitted one goes to on_error; per-address refusals are not logged
+  /// (a line per attempt of a flooding client).
+  std::variant<detail::Admission::Ticket, detail::Refusal> admit(const ConnectionPtr& con) {
+    std::string address = remote_address(con);
+    const auto& proxies = core_.trusted_proxies();
+    if (!proxies.empty()) address = proxies.client_of(address, con->get_request_header("X-Forwarded-For"));
+    auto verdict = core_.admission().admit(address, Clock::now());
+    const auto* refusal = std::get_if<detail::Refusal>(&verdict);
+    if (refusal && refusal->first)
+      core_.report_error(nullptr, "refusing new sessions: max_connections (" +
+                                      std::to_string(core_.options().max_connections()) + ") reached");
+    return verdict;
+  }
+
+  /// The answer to a refused handshake, over HTTP or as the refusal of a WebSocket.
+  void refuse_handshake(const ConnectionPtr& con, const detail::Refusal& refusal) {
+    con->set_status(websocketpp::http::status_code::value(refusal.status()));
+    con->replace_header("Connection", "close");
+    con->replace_header("Content-Type", std::string(engineio::content_type::error));
+    if (refusal.retry_after.count() > 0) con->replace_header("Retry-After", std::to_string(refusal.retry_after.count()));
+    if (con->cors_allowed)
+      for (const auto& [name, value] : detail::cors_headers(core_.options(), con->get_request_header("Origin")))
+        con->replace_header(name, value);
+    con->set_body(engineio::error_body(engineio::Error::forbidden, refusal.message()));
+  }
+
   // ---- prepared frames ----
 
   static MessagePtr make_frame(const std::string& payload, websocketpp::frame::opcode::value opcode) {
@@ -290,52 +322,6 @@ class Transport {
     auto& frame = control_frames_[char(type) - '0'];
     if (!frame) frame = make_frame(engineio::control_frame(type), websocketpp::frame::opcode::text);
     return frame;
-  }
-
-  // ---- handshakes ----
-
-  /// The request's headers, in order.
-  static std::vector<std::pair<std::string, std::string>> request_headers(const ConnectionPtr& con) {
-    const auto& sent = con->get_request().get_headers();
-    std::vector<std::pair<std::string, std::string>> headers;
-    // Kept for the session's life: exactly as many slots as headers (growth by doubling left up
-    // to 40% of them empty, a few hundred bytes of every idle connection).
-    headers.reserve(sent.size());
-    for (const auto& header : sent) headers.emplace_back(header.first, header.second);
-    return headers;
-  }
-
-  /// The peer's IP address ("1.2.3.4" rather than "::ffff:1.2.3.4"), or "" if unknown.
-  static std::string remote_address(const ConnectionPtr& con) {
-    std::error_code ec;
-    const auto remote = con->get_raw_socket().remote_endpoint(ec);
-    if (ec) return {};
-    auto address = remote.address();
-    if (address.is_v6() && address.to_v6().is_v4_mapped()) address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-    return address.to_string();
-  }
-
-  static Handshake make_handshake(const ConnectionPtr& con, const detail::Target& target) {
-    Handshake handshake;
-    handshake.headers = request_headers(con);
-    handshake.query = target.query;
-    handshake.url = con->get_resource();
-    handshake.address = remote_address(con);
-    handshake.issued_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch()).count();
-    return handshake;
-  }
-
-  static HttpRequest http_request(const ConnectionPtr& con, const detail::Target& target, bool with_body) {
-    HttpRequest request;
-    request.method = con->get_request().get_method();
-    request.target = con->get_resource();
-    request.path = target.path;
-    request.query = target.query;
-    request.headers = request_headers(con);
-    if (with_body) request.body = con->get_request_body();
-    request.remote_address = remote_address(con);
-    return request;
   }
 
   engineio::AllowedTransports allowed_transports() const {
@@ -440,7 +426,10 @@ class Transport {
     if (const auto* error = std::get_if<engineio::Error>(&verdict)) return respond(con, engineio::HttpReply::error(*error));
     switch (std::get<engineio::Intent>(verdict)) {
       case engineio::Intent::open_session: {
-        auto created = new_session(con, target, engineio::Transport::polling);
+        auto admitted = admit(con);
+        if (const auto* refusal = std::get_if<detail::Refusal>(&admitted)) return refuse_handshake(con, *refusal);
+        auto created = new_session(con, target, engineio::Transport::polling,
+                                   std::move(std::get<detail::Admission::Ticket>(admitted)));
         respond(con, created->session().open_polling());
         if (const auto& cookie = core_.options().cookie()) {
           con->append_header("Set-Cookie", cookie->name + "=" + created->sid() +
@@ -503,6 +492,15 @@ class Transport {
       case engineio::Intent::close_at_once:
         con->close_at_once = true;
         break;
+      case engineio::Intent::open_session: {
+        auto admitted = admit(con);
+        if (const auto* refusal = std::get_if<detail::Refusal>(&admitted)) {
+          refuse_handshake(con, *refusal);
+          return false;
+        }
+        con->admission = std::move(std::get<detail::Admission::Ticket>(admitted));
+        break;
+      }
       default:
         break;
     }
@@ -539,7 +537,7 @@ class Transport {
       return;
     }
     const auto target = detail::parse_target(con->get_resource());
-    auto session = new_session(con, *target, engineio::Transport::websocket);
+    auto session = new_session(con, *target, engineio::Transport::websocket, std::move(con->admission));
     release_handshake(con);
     session->set_websocket(con);
     con->session = session;
