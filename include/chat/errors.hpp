@@ -11,6 +11,7 @@ namespace chat {
 enum class errc {
   ack_timeout = 1,       ///< the client did not acknowledge within the timeout
   socket_disconnected,   ///< the socket disconnected before acknowledging
+  too_many_pending_acks, ///< Options::max_pending_acks answers already awaited: nothing was sent
 };
 
 /// The category of chat::errc.
@@ -21,6 +22,7 @@ inline const std::error_category& error_category() {
       switch (errc(value)) {
         case errc::ack_timeout: return "operation has timed out";
         case errc::socket_disconnected: return "socket has been disconnected";
+        case errc::too_many_pending_acks: return "too many acknowledgements pending";
       }
       return "unknown chat error";
     }

@@ -88,6 +88,21 @@ class Options {
   Options& max_buffered_bytes(std::size_t bytes) { max_buffered_bytes_ = bytes; return *this; }
   std::size_t max_buffered_bytes() const { return max_buffered_bytes_; }
 
+  /// A ShardedServer: the bytes of broadcasts one shard may have waiting for it to deliver
+  /// (the others hand it their broadcasts). Past it, broadcasts to that shard are dropped, and
+  /// its clients miss them, until it is half way back; the first drop of each episode goes to
+  /// on_error. Joins, leaves, disconnects and acks between shards are never dropped. Default
+  /// 64 MiB.
+  Options& max_shard_queue_bytes(std::size_t bytes) { max_shard_queue_bytes_ = bytes; return *this; }
+  std::size_t max_shard_queue_bytes() const { return max_shard_queue_bytes_; }
+
+  /// The most acknowledgements the server awaits from one socket at once (emits with an ack
+  /// callback the client has not answered). Past it an emit with an ack sends nothing and its
+  /// callback gets errc::too_many_pending_acks at once; a broadcast with acks leaves that
+  /// socket out. 0: no limit. Default 10,000.
+  Options& max_pending_acks(std::size_t acks) { max_pending_acks_ = acks; return *this; }
+  std::size_t max_pending_acks() const { return max_pending_acks_; }
+
   /// The most Engine.IO sessions the server holds at once (a ShardedServer: across its
   /// shards). A handshake past it is refused, polling and WebSocket alike, with 503 and the
   /// Engine.IO error JSON `{"code":4,"message":"Server is at its connection limit"}`; clients
@@ -227,7 +242,9 @@ class Options {
   std::chrono::milliseconds handshake_timeout_{5000};
   std::size_t max_payload_ = 1000000;
   std::size_t max_buffered_bytes_ = 16u << 20;
+  std::size_t max_shard_queue_bytes_ = 64u << 20;
   std::size_t max_connections_ = 100000;
+  std::size_t max_pending_acks_ = 10000;
   std::size_t max_sessions_per_ip_ = 0;
   HandshakeRate handshake_rate_per_ip_;
   std::vector<std::string> trusted_proxies_;

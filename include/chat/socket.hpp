@@ -144,7 +144,9 @@ class Socket : public std::enable_shared_from_this<Socket> {
 
   /// Sends an event and asks for an acknowledgement. `callback` runs on the io thread with the
   /// client's arguments, or with errc::ack_timeout once `timeout` has passed (zero: wait
-  /// forever), or with errc::socket_disconnected if the socket goes first. Exactly once.
+  /// forever), or with errc::socket_disconnected if the socket goes first. Exactly once. When
+  /// Options::max_pending_acks answers are already awaited from this socket, nothing is sent
+  /// and `callback` runs at once with errc::too_many_pending_acks.
   void emit_with_ack(std::string_view event, Args args, AckCallback callback,
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
@@ -190,7 +192,9 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// Encodes and writes a packet of this namespace.
   void write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data);
   /// Registers an answer handler for `ack_id` (a broadcast with acks reached this socket).
-  void expect_ack(std::uint64_t ack_id, AckCallback callback);
+  /// False, registering nothing, when max_pending_acks answers are already awaited.
+  bool expect_ack(std::uint64_t ack_id, AckCallback callback);
+  bool may_expect_ack() const;
   /// The client acknowledged `ack_id`.
   void on_ack(std::uint64_t ack_id, Args args);
   void fail_ack(std::uint64_t ack_id, errc error);

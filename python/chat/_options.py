@@ -29,7 +29,8 @@ SERVER_OPTIONS = frozenset({
     "upgrade_timeout",
     # chat's own
     "workers", "client_bundle_dir", "connect_timeout", "handshake_timeout", "max_connections",
-    "max_sessions_per_ip", "handshake_rate_per_ip", "trusted_proxies",
+    "max_sessions_per_ip", "handshake_rate_per_ip", "trusted_proxies", "max_pending_acks",
+    "max_queued_events",
 })
 
 _TRANSPORTS = ("polling", "websocket")
@@ -198,6 +199,8 @@ def core_options(options: Dict[str, Any]):
     for name in ("ping_timeout", "upgrade_timeout", "connect_timeout", "handshake_timeout"):
         if name in options:
             setattr(core, name, _seconds(options[name]))
+    if "max_pending_acks" in options:
+        core.max_pending_acks = int(options["max_pending_acks"] or 0)
     if "max_connections" in options:
         core.max_connections = int(options["max_connections"] or 0)
     if "max_sessions_per_ip" in options:
@@ -237,6 +240,8 @@ def core_options(options: Dict[str, Any]):
     host = {"ordered_events": not options.get("async_handlers", False)}
     if "workers" in options:
         host["workers"] = int(options["workers"])
+    if "max_queued_events" in options:
+        host["max_queued_events"] = int(options["max_queued_events"] or 0)
     return core, host
 
 

@@ -94,7 +94,9 @@ class SocketIO:
         send its request, default 5), ``max_connections`` (sessions at once, default 100,000;
         0: no limit), ``max_sessions_per_ip`` (default 0: no limit), ``handshake_rate_per_ip``
         (``(per_second, burst)``, default none) and ``trusted_proxies`` (addresses and networks
-        whose X-Forwarded-For the per-address limits believe; see the README's limits table). An option chat cannot honour (``message_queue``,
+        whose X-Forwarded-For the per-address limits believe), ``max_pending_acks`` (per client,
+        default 10,000) and ``max_queued_events`` (a client's events waiting for a handler
+        thread, default 1,000: past it the client is disconnected); see the README's limits. An option chat cannot honour (``message_queue``,
         ``async_mode='eventlet'``, ``http_compression=True``, ...) raises ``ValueError``
         naming it; an unknown name raises ``TypeError``.
 

@@ -71,6 +71,9 @@ struct HostSettings {
   bool http = false;                         ///< route other HTTP requests to the app (WSGI)
   std::vector<std::string> hook_namespaces;  ///< namespaces whose hooks go to Python ("*" too)
   bool ordered_events = true;                ///< one socket's events one at a time, in order
+  /// Events of one socket waiting for a worker, past which that client is disconnected: it
+  /// sends faster than its handlers run, and its backlog would grow without end.
+  std::size_t max_queued_events = 1000;
 };
 
 class PyServer {
@@ -81,12 +84,15 @@ class PyServer {
     for (const auto& name : settings_.hook_namespaces) install(server_->of(name));
     if (settings_.http) install_http();
     pool_ = std::make_unique<WorkerPool>(settings_.workers);
-    server_->on_error([](chat::Socket*, std::string_view message) {
-      // Hooks here only queue work; an error means a bug in the bindings or a refused origin
-      // check: said loudly.
-      py::gil_scoped_acquire gil;
-      py::module_::import("logging").attr("getLogger")("chat").attr("error")("chat: %s", std::string(message));
-    });
+    // Hooks here only queue work; an error means a bug in the bindings, a refused origin check
+    // or a limit reached: said loudly.
+    server_->on_error([](chat::Socket*, std::string_view message) { log_error(message); });
+  }
+
+  /// Logs through the "chat" logger. Takes the GIL: from the io thread, for rare events only.
+  static void log_error(std::string_view message) {
+    py::gil_scoped_acquire gil;
+    py::module_::import("logging").attr("getLogger")("chat").attr("error")("chat: %s", std::string(message));
   }
 
   ~PyServer() {
@@ -203,6 +209,8 @@ class PyServer {
       // Flask-SocketIO's call() raises TimeoutError for a disconnected client too.
       PyErr_SetString(PyExc_TimeoutError, !result ? "the chat server stopped before the client acknowledged"
                                           : result->first == chat::errc::ack_timeout ? "the client did not acknowledge in time"
+                                          : result->first == chat::errc::too_many_pending_acks
+                                              ? "not sent: the client has max_pending_acks acknowledgements outstanding"
                                                                                      : "the client disconnected before acknowledging");
       throw py::error_already_set();
     }
@@ -397,8 +405,10 @@ class PyServer {
       return chat::ConnectResult::defer();
     });
     nsp.on_any([this](chat::Socket& socket, chat::Event& event) {
+      if (!queue_event(socket)) return;
       pool_->submit(event_key(socket), [this, nsp = socket.nsp().name(), sid = socket.id(), name = event.name(),
                                         args = event.args(), ack_id = event.ack_id()] {
+        dequeue_event(sid);
         try {
           dispatcher_->on_event(nsp, sid, name, from_json(args.array()),
                                 ack_id ? py::object(py::int_(*ack_id)) : py::object(py::none()));
@@ -416,6 +426,31 @@ class PyServer {
         }
       });
     });
+  }
+
+  /// Counts one more event of `socket` waiting for a worker, or, past max_queued_events,
+  /// disconnects the client (one report) and returns false. Io thread.
+  bool queue_event(chat::Socket& socket) {
+    std::size_t waiting;
+    {
+      std::lock_guard<std::mutex> lock(queued_mutex_);
+      waiting = ++queued_events_[socket.id()];
+      if (waiting <= settings_.max_queued_events || settings_.max_queued_events == 0) return true;
+      dequeue_locked(socket.id());
+    }
+    log_error("client " + socket.id() + " sends events faster than its handlers run (" + std::to_string(waiting - 1) +
+              " waiting, max_queued_events): disconnected");
+    socket.disconnect(true);
+    return false;
+  }
+  /// A worker took one of the socket's events. Any thread.
+  void dequeue_event(const std::string& sid) {
+    std::lock_guard<std::mutex> lock(queued_mutex_);
+    dequeue_locked(sid);
+  }
+  void dequeue_locked(const std::string& sid) {
+    const auto found = queued_events_.find(sid);
+    if (found != queued_events_.end() && --found->second == 0) queued_events_.erase(found);
   }
 
   /// HTTP requests outside Socket.IO go to the app, through WSGI, on a worker.
@@ -460,6 +495,8 @@ class PyServer {
   std::mutex stopping_;
   std::atomic<std::uint64_t> next_http_{0};
   std::uint64_t next_event_ = 0;  // io thread only
+  std::mutex queued_mutex_;
+  std::unordered_map<std::string, std::size_t> queued_events_;  // by sid: events submitted, not yet begun
 };
 
 /// A Python function of (origin, request dict) as the server's Origin check: it runs on the io
@@ -525,6 +562,8 @@ void bind_server(py::module_& module) {
                     [](Options& o, std::size_t v) { o.max_payload(v); })
       .def_property("max_buffered_bytes", [](const Options& o) { return o.max_buffered_bytes(); },
                     [](Options& o, std::size_t v) { o.max_buffered_bytes(v); })
+      .def_property("max_pending_acks", [](const Options& o) { return o.max_pending_acks(); },
+                    [](Options& o, std::size_t v) { o.max_pending_acks(v); })
       .def_property("max_connections", [](const Options& o) { return o.max_connections(); },
                     [](Options& o, std::size_t v) { o.max_connections(v); })
       .def_property("max_sessions_per_ip", [](const Options& o) { return o.max_sessions_per_ip(); },
@@ -573,12 +612,14 @@ void bind_server(py::module_& module) {
 
   py::class_<PyServer>(module, "Server")
       .def(py::init([](const Options& options, const py::object& dispatcher, std::size_t workers, bool http,
-                       std::vector<std::string> hook_namespaces, bool ordered_events) {
+                       std::vector<std::string> hook_namespaces, bool ordered_events, std::size_t max_queued_events) {
              return std::make_unique<PyServer>(options, dispatcher,
-                                               HostSettings{workers, http, std::move(hook_namespaces), ordered_events});
+                                               HostSettings{workers, http, std::move(hook_namespaces), ordered_events,
+                                                            max_queued_events});
            }),
            py::arg("options"), py::arg("dispatcher"), py::arg("workers") = 16, py::arg("http") = false,
-           py::arg("hook_namespaces") = std::vector<std::string>{"/"}, py::arg("ordered_events") = true)
+           py::arg("hook_namespaces") = std::vector<std::string>{"/"}, py::arg("ordered_events") = true,
+           py::arg("max_queued_events") = 1000)
       .def("listen", &PyServer::listen, py::arg("host"), py::arg("port"))
       .def("start", &PyServer::start)
       .def("wait", &PyServer::wait, py::arg("timeout"), py::call_guard<py::gil_scoped_release>())

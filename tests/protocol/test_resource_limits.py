@@ -4,7 +4,8 @@
   hook), and accepts again when descriptors are free (test_server run under `prlimit --nofile`);
 - a WebSocket client that floods pings without reading the pongs is dropped once its unread
   bytes pass the per-client bound, with one report, and the server does not grow;
-- a connection that does not finish its request within the handshake timeout is closed.
+- a connection that does not finish its request within the handshake timeout is closed;
+- the memory a flood made is used again by the next one: the process does not grow twice.
 """
 import os
 import shutil
@@ -123,3 +124,45 @@ def test_a_connection_slower_than_handshake_timeout_is_closed(start_server, requ
         # out first and fail the test.
         while slow.recv(4096):
             pass
+
+
+def ping_flood_until_dropped(port):
+    """Floods pings without reading until the server cuts the connection; returns the pings sent."""
+    ws = websocket.create_connection(wire.ws_url(port), suppress_origin=True, timeout=5,
+                                     sockopt=((socket.SOL_SOCKET, socket.SO_RCVBUF, 4096),))
+    assert ws.recv().startswith("0{")
+    chunk = masked_ping(b"p" * 125) * 1000
+    sent = 0
+    try:
+        while sent < 400_000:
+            ws.sock.sendall(chunk)
+            sent += 1000
+    except (ConnectionResetError, BrokenPipeError):
+        return sent
+    finally:
+        ws.sock.close()
+    raise AssertionError("%d pings unread and the client is still connected" % sent)
+
+
+def sessions_come_and_go(port, count):
+    sids = [wire.polling_handshake(port)[0] for _ in range(count)]
+    for sid in sids:
+        wire.post_ok(port, sid, "1")
+
+
+def test_the_memory_of_a_flood_is_reused_by_the_next(start_server):
+    bound = 4 * 1024 * 1024
+    server = start_server("--max-buffered-bytes", str(bound))
+    pid = server.proc.pid
+    # Round one: a ping flood queues `bound` bytes of pongs before the client is cut, then a
+    # thousand sessions open and close.
+    ping_flood_until_dropped(server.port)
+    sessions_come_and_go(server.port, 1000)
+    after_first = rss_bytes(pid)
+    # Round two, the same: what the first left free is used again, so the process barely grows
+    # (without reuse it would grow by about the bound again).
+    ping_flood_until_dropped(server.port)
+    sessions_come_and_go(server.port, 1000)
+    after_second = rss_bytes(pid)
+    assert after_second - after_first < bound // 2, \
+        "the second flood grew the server by %d bytes (first left it at %d)" % (after_second - after_first, after_first)

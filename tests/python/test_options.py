@@ -275,6 +275,69 @@ def test_async_handlers_lets_one_clients_events_overlap(serve, clients):
     assert c.call("release") == "ok"
 
 
+def test_max_queued_events_disconnects_a_client_that_outpaces_its_handlers(serve, clients):
+    socketio = SocketIO(max_queued_events=5)
+    released = threading.Event()
+    handled = []
+
+    @socketio.on("work")
+    def work(n):
+        handled.append(n)
+        released.wait(IO_TIMEOUT)  # the first one holds the client's queue until released
+
+    @socketio.on("ping_me")
+    def ping_me():
+        return "pong"
+
+    server = serve(socketio)
+    c = clients().connect(server, "websocket")
+    for n in range(7):  # one running, five waiting, the seventh one too many
+        c.emit("work", n)
+    assert c.disconnects.get(timeout=IO_TIMEOUT) == "/"
+    released.set()
+    # Another client is served, and the cut client's waiting events ran or were dropped, none
+    # beyond the bound.
+    other = clients().connect(server, "websocket")
+    assert other.call("ping_me") == "pong"
+    assert handled == list(range(len(handled))) and len(handled) <= 6
+
+
+def test_max_pending_acks_refuses_a_call_past_the_bound(serve, clients):
+    import queue
+    from chat import request
+    socketio = SocketIO(max_pending_acks=2)
+    sids = queue.Queue()
+
+    @socketio.on("connect")
+    def connect():
+        sids.put(request.sid)
+
+    server = serve(socketio)
+    arrived, hold = queue.Queue(), threading.Event()
+
+    def ask(*args):
+        arrived.put(args)
+        hold.wait(IO_TIMEOUT)  # the answer waits: the server's acknowledgement stays pending
+        return "answer"
+
+    clients(handlers={("/", "ask"): ask}).connect(server, "websocket")
+    sid = sids.get(timeout=IO_TIMEOUT)
+    answers = []
+    callers = [threading.Thread(target=lambda: answers.append(socketio.call("ask", to=sid, timeout=IO_TIMEOUT)))
+               for _ in range(2)]
+    for caller in callers:
+        caller.start()
+    for _ in callers:
+        arrived.get(timeout=IO_TIMEOUT)  # both sent, both awaited
+    with pytest.raises(TimeoutError, match="max_pending_acks"):
+        socketio.call("ask", to=sid, timeout=IO_TIMEOUT)
+    assert arrived.empty()
+    hold.set()
+    for caller in callers:
+        caller.join(IO_TIMEOUT)
+    assert answers == ["answer", "answer"]
+
+
 @pytest.fixture
 def chat_logger():
     """The "chat" logger, put back as it was after the test (logger=True configures it)."""

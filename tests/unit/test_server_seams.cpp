@@ -547,3 +547,43 @@ TEST_CASE("stop() disconnects in-process clients too, and releases them", "[serv
   // The client and its socket held each other until the client closed: nothing holds it now.
   CHECK(kept.expired());
 }
+
+TEST_CASE("a socket awaits at most max_pending_acks answers; past it emits with acks fail at once", "[server][bounds]") {
+  chat::Server<> io(chat::Options{}.max_pending_acks(3));
+  std::vector<std::error_code> outcomes;  // io thread only; outlives the server, whose stop fails the rest
+  Running running(io);
+  auto [client, connected] = join(io, running);
+  const std::string sid = sid_of(connected);
+  auto ask = [&](int n) {
+    running.on([&, n] {
+      io.of("/").socket(sid)->emit_with_ack("q", chat::Args::of(n), [&](std::error_code error, chat::Args) {
+        outcomes.push_back(error);
+      });
+      return 0;
+    });
+  };
+  for (int n = 0; n < 4; ++n) ask(n);
+  // Three sent and awaited; the fourth not sent, its callback already called.
+  const auto sent = receive(*client, 3);
+  REQUIRE(sent.size() == 3);
+  CHECK(running.on([&] { return outcomes; }) == std::vector<std::error_code>{chat::errc::too_many_pending_acks});
+  // A broadcast with acks leaves the full socket out: no recipient, so no answer to wait for.
+  std::promise<std::size_t> answered;
+  io.of("/").all().emit_with_ack("b", chat::Args(), [&](std::error_code, std::vector<chat::Args> answers) {
+    answered.set_value(answers.size());
+  }, 10s);
+  auto count = answered.get_future();
+  REQUIRE(count.wait_for(10s) == std::future_status::ready);
+  CHECK(count.get() == 0);
+  CHECK(client->take_received().empty());
+
+  // One answer makes room for one more.
+  running.on([&] {
+    client->send(packet(PacketType::ack, chat::json::array({"a"}), sent[0].id));
+    return 0;
+  });
+  ask(5);
+  CHECK(receive(*client, 1).size() == 1);
+  CHECK(running.on([&] { return outcomes.size(); }) == 2);
+  CHECK(running.on([&] { return outcomes.back(); }) == std::error_code());
+}

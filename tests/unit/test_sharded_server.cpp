@@ -10,6 +10,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -250,4 +251,53 @@ TEST_CASE("sharded server: an application's adapter is wrapped, not replaced", "
   io.emit("hello");
   for (auto& peer : peers) CHECK(events(*peer.client, peer.seen, 1) == std::vector<chat::json>{{"hello"}});
   CHECK(broadcasts == 2);  // each shard's own adapter delivered it, once
+}
+
+TEST_CASE("sharded server: a shard that falls behind has a bounded queue of broadcasts", "[shards]") {
+  const std::string payload(80, 'x');
+  const std::size_t encoded = std::string("42[\"m\",\"" + payload + "\"]").size();
+  const std::size_t bound = 10 * encoded;
+  chat::ShardedServer<> io(2, chat::Options{}.max_shard_queue_bytes(bound));
+  std::mutex mutex;
+  std::vector<std::string> errors;
+  io.each([&](chat::Server<>& shard) {
+    shard.on_error([&](chat::Socket*, std::string_view message) {
+      std::lock_guard<std::mutex> lock(mutex);
+      errors.emplace_back(message);
+    });
+  });
+  Running running(io);
+  auto peers = connect_everywhere(io, running);
+
+  auto flood_while_shard_1_waits = [&](int broadcasts) {
+    std::promise<void> gate;
+    auto opened = gate.get_future().share();
+    io.shard(1).post([opened] { opened.wait_for(std::chrono::seconds(10)); });
+    running.on(0, [&] {
+      for (int i = 0; i < broadcasts; ++i) io.shard(0).emit("m", payload);
+    });
+    gate.set_value();
+    running.on(1, [] {});  // what shard 1 was handed has run
+  };
+
+  flood_while_shard_1_waits(50);
+  io.emit("marker");  // queued behind what shard 1 kept
+  // Shard 0's own client has everything; shard 1's the first `bound` bytes' worth, then the marker.
+  CHECK(events(*peers[0].client, peers[0].seen, 51).size() == 51);
+  auto late = events(*peers[1].client, peers[1].seen, 11);
+  REQUIRE(late.size() == 11);
+  CHECK(late.back() == chat::json{"marker"});
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    REQUIRE(errors.size() == 1);  // one report for the episode, not one per dropped broadcast
+    CHECK(errors[0].find("shard 1") != std::string::npos);
+    CHECK(errors[0].find("max_shard_queue_bytes") != std::string::npos);
+  }
+
+  // Caught up: the next flood is a new episode, reported again, and bounded the same way.
+  flood_while_shard_1_waits(50);
+  io.emit("marker");
+  CHECK(events(*peers[1].client, peers[1].seen, 22).size() == 22);
+  std::lock_guard<std::mutex> lock(mutex);
+  CHECK(errors.size() == 2);
 }

@@ -6,6 +6,7 @@
 #ifndef CHAT_DETAIL_SHARD_ADAPTER_HPP
 #define CHAT_DETAIL_SHARD_ADAPTER_HPP
 
+#include <atomic>         // atomic
 #include <cstddef>        // size_t
 #include <functional>     // function
 #include <memory>         // shared_ptr, unique_ptr, make_shared
@@ -27,7 +28,9 @@ class ShardAdapter;
 /// the shards exist; each registry is locked, since namespaces may be made on any thread.
 class ShardGroup {
  public:
-  explicit ShardGroup(std::vector<Core*> cores) : cores_(std::move(cores)), registries_(cores_.size()) {}
+  /// `max_queue_bytes`: Options::max_shard_queue_bytes.
+  ShardGroup(std::vector<Core*> cores, std::size_t max_queue_bytes)
+      : cores_(std::move(cores)), registries_(cores_.size()), max_queue_bytes_(max_queue_bytes) {}
 
   std::size_t size() const { return cores_.size(); }
   Core& core(std::size_t shard) const { return *cores_[shard]; }
@@ -41,6 +44,27 @@ class ShardGroup {
     const auto found = registries_[shard].adapters.find(nsp);
     if (found != registries_[shard].adapters.end() && found->second == adapter) registries_[shard].adapters.erase(found);
   }
+  /// Counts `bytes` of a broadcast from shard `from` as queued for shard `shard`, or refuses
+  /// them when that shard is already `max_queue_bytes` behind: the broadcast is then dropped
+  /// for its clients, and the first drop of each episode goes to `from`'s on_error. Any thread.
+  bool reserve(std::size_t shard, std::size_t bytes, std::size_t from) {
+    Registry& registry = registries_[shard];
+    if (registry.queued_bytes.fetch_add(bytes) + bytes <= max_queue_bytes_) return true;
+    registry.queued_bytes.fetch_sub(bytes);
+    if (!registry.dropping.exchange(true))
+      cores_[from]->report_error(nullptr, "shard " + std::to_string(shard) + " is " +
+                                              std::to_string(registry.queued_bytes.load()) +
+                                              " bytes of broadcasts behind (max_shard_queue_bytes): dropping "
+                                              "broadcasts to its clients until it catches up");
+    return false;
+  }
+  /// The queued broadcast was delivered on `shard` (its thread). An episode of drops ends
+  /// once the shard is half way back.
+  void release(std::size_t shard, std::size_t bytes) {
+    Registry& registry = registries_[shard];
+    if (registry.queued_bytes.fetch_sub(bytes) - bytes <= max_queue_bytes_ / 2) registry.dropping.store(false);
+  }
+
   /// Shard `shard`'s adapter of `nsp`, or nullptr (no such namespace there). Call it on that
   /// shard's thread: the adapter is used there.
   ShardAdapter* find(std::size_t shard, const std::string& nsp) const {
@@ -53,9 +77,12 @@ class ShardGroup {
   struct Registry {
     mutable std::mutex mutex;
     std::unordered_map<std::string, ShardAdapter*> adapters;
+    std::atomic<std::size_t> queued_bytes{0};  // broadcasts posted to the shard, not yet run
+    std::atomic<bool> dropping{false};         // over the bound, and reported
   };
   std::vector<Core*> cores_;
   mutable std::vector<Registry> registries_;
+  const std::size_t max_queue_bytes_;
 };
 
 /// A socket lives on one shard, and so do its rooms: a room spread over shards is one room per
@@ -80,10 +107,20 @@ class ShardAdapter final : public Adapter {
 
   void broadcast(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options) override {
     inner_->broadcast(packet, options);
-    // The same packet: it is immutable, and each shard's transport builds its own frames.
-    on_peers([packet, options](ShardAdapter& peer) {
-      if (peer.local_.size() > 0) peer.inner_->broadcast(packet, options);
-    });
+    // The same packet: it is immutable, and each shard's transport builds its own frames. Its
+    // encoded size (the packet's JSON tree is about as much again) counts against the
+    // receiving shard's queue bound.
+    const auto& encoded = packet->encoded();
+    std::size_t bytes = encoded.data.size();
+    for (const auto& attachment : encoded.attachments) bytes += attachment.size();
+    for (std::size_t shard = 0; shard < group_->size(); ++shard) {
+      if (shard == self_ || !group_->reserve(shard, bytes, self_)) continue;
+      group_->core(shard).post([group = group_, shard, name = name_, packet, options, bytes] {
+        group->release(shard, bytes);
+        ShardAdapter* peer = group->find(shard, name);
+        if (peer && peer->local_.size() > 0) peer->inner_->broadcast(packet, options);
+      });
+    }
   }
 
   void broadcast_with_ack(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options,
@@ -163,7 +200,8 @@ class ShardAdapter final : public Adapter {
   };
 
   /// Runs `work(adapter)` on every other shard's io thread, with that shard's adapter of this
-  /// namespace. A shard where the namespace does not exist has no socket in it: nothing to do
+  /// namespace (never dropped: joins, leaves and disconnects are few and small; broadcasts,
+  /// which a flood makes many, go through the bounded queue above). A shard where the namespace does not exist has no socket in it: nothing to do
   /// there, and nothing is created (dynamic namespaces appear per shard, on first CONNECT).
   /// Posts from one thread run in order, so a sockets_join followed by an emit to the room
   /// arrives on every shard in that order.

@@ -156,11 +156,12 @@ CHAT_DECL bool Namespace::deliver_expecting_ack(const SocketId& id, const std::s
                                              std::function<void(Args)> on_ack) {
   Socket* target = socket(id);
   if (!target || !packet->packet().id) return false;
-  target->expect_ack(*packet->packet().id, [on_ack = std::move(on_ack)](std::error_code error, Args args) {
+  // A socket already awaiting max_pending_acks answers is left out, as if it had gone.
+  const bool expecting = target->expect_ack(*packet->packet().id, [on_ack = std::move(on_ack)](std::error_code error, Args args) {
     if (!error) on_ack(std::move(args));
   });
-  target->write(packet);
-  return true;
+  if (expecting) target->write(packet);
+  return expecting;
 }
 
 CHAT_DECL void Namespace::disconnect(const SocketId& id, bool close) {

@@ -37,7 +37,7 @@ ShardedServer<Config>::ShardedServer(std::size_t shards, Options options) {
     // What the transport computes lazily into statics is settled before any shard's thread
     // exists, so that the shards only read it.
     transport::Transport<Config>::warm_up();
-    auto group = std::make_shared<detail::ShardGroup>(std::move(cores));
+    auto group = std::make_shared<detail::ShardGroup>(std::move(cores), options.max_shard_queue_bytes());
     for (std::size_t i = 0; i < shards; ++i) {
       Server<Config>& shard = *shards_[i];
       // Whatever adapter the shard's factory makes (the in-memory one, or the application's),

@@ -91,6 +91,10 @@ CHAT_DECL void Socket::emit_with_ack(std::string_view event, Args args, AckCallb
     if (callback) callback(errc::socket_disconnected, Args());
     return;
   }
+  if (!may_expect_ack()) {
+    if (callback) callback(errc::too_many_pending_acks, Args());
+    return;
+  }
   const std::uint64_t ack_id = nsp_.next_ack_id();
   PendingAck pending{std::move(callback), nullptr};
   if (timeout.count() > 0) {
@@ -107,8 +111,15 @@ CHAT_DECL void Socket::emit_with_ack(std::string_view event, Args args, AckCallb
   write_packet(socketio::PacketType::event, ack_id, std::move(data));
 }
 
-CHAT_DECL void Socket::expect_ack(std::uint64_t ack_id, AckCallback callback) {
+CHAT_DECL bool Socket::may_expect_ack() const {
+  const std::size_t bound = nsp_.core().options().max_pending_acks();
+  return bound == 0 || pending_acks_.size() < bound;
+}
+
+CHAT_DECL bool Socket::expect_ack(std::uint64_t ack_id, AckCallback callback) {
+  if (!may_expect_ack()) return false;
   pending_acks_.emplace(ack_id, PendingAck{std::move(callback), nullptr});
+  return true;
 }
 
 CHAT_DECL void Socket::send_ack(std::uint64_t ack_id, Args args) {
