@@ -14,6 +14,7 @@ const TYPING_EVERY_MS = 2000;    // protocol: send typing:true at most this ofte
 const TYPING_EXPIRES_MS = 5000;  // protocol: forget a typing notice not renewed for this long
 const REQUEST_MS = 10000;        // an answer not back by then is reported as an error
 const LOGIN_RETRY_MS = [2000, 4000, 8000, 15000, 30000]; // waits before logging in again after a server error
+const LONGEST_WAIT_MS = 3600 * 1000; // a retry_after beyond this is waited in steps (setTimeout's range is ~24 days)
 const PAGE_SIZE = 50;            // messages fetched per "Load older"
 const GROUP_MS = 5 * 60 * 1000;  // messages this close from one author are shown as one block
 const STORED_IDENTITY = "chat.identity";
@@ -48,6 +49,7 @@ const state = {
   nameMode: "login",        // what the name form does: "login" or "rename"
   loginFailures: 0,         // login attempts in a row the server could not answer (unavailable, ...)
   loginRetry: null,         // the timer of the next login attempt
+  slowDown: null,           // the timer that counts down a rate_limited notice
 };
 
 /** Answers to a login that mean the name itself cannot be used: the user must pick another. */
@@ -139,13 +141,16 @@ async function logIn(connection) {
 
 /** Shows why the login failed and tries again after a wait that grows with each failure in a row. */
 function retryLogIn(connection, answer) {
-  const wait = LOGIN_RETRY_MS[Math.min(state.loginFailures, LOGIN_RETRY_MS.length - 1)];
+  // Over a rate limit (too many new users from this address), the server says how long to wait.
+  const wait = answer.retry_after > 0
+    ? Math.min(answer.retry_after * 1000, LONGEST_WAIT_MS)
+    : LOGIN_RETRY_MS[Math.min(state.loginFailures, LOGIN_RETRY_MS.length - 1)];
   state.loginFailures += 1;
   const reason = answer.message || answer.error;
   const seconds = Math.round(wait / 1000);
   setStatus("retrying", reason);
-  ui.status.textContent = `retrying in ${seconds} s…`;
-  const explanation = `${reason} Trying again in ${seconds} seconds.`;
+  ui.status.textContent = `retrying in ${waitText(seconds)}…`;
+  const explanation = `${reason} Trying again in ${waitText(seconds)}.`;
   if (!ui.login.hidden && state.nameMode === "login") setNameError(explanation);
   else showError({ error: "login", message: explanation });
   state.loginRetry = setTimeout(() => {
@@ -672,12 +677,41 @@ function scrollToEnd() {
 }
 
 function showError(answer) {
-  ui.error.textContent = answer.message || answer.error;
-  ui.error.dataset.code = answer.error;
+  clearInterval(state.slowDown);
+  setError(answer.error, answer.message || answer.error);
+}
+
+function setError(code, message) {
+  ui.error.textContent = message;
+  ui.error.dataset.code = code;
   ui.error.hidden = false;
 }
 
+/**
+ * A message refused as rate_limited: a short notice (no dialog: the user may keep typing, and the
+ * text stays in the composer) that counts down to when it can be sent, then goes away.
+ */
+function showSlowDown(answer) {
+  clearInterval(state.slowDown);
+  const until = Date.now() + Math.max(answer.retry_after ?? 1, 1) * 1000;
+  const render = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left > 0) return setError("rate_limited", `Slow down a little: you can send this in ${waitText(left)}.`);
+    hideError();
+  };
+  render();
+  state.slowDown = setInterval(render, 1000);
+}
+
+/** "5 s", "3 min", "2 h": a wait, rounded up. */
+function waitText(seconds) {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.ceil(seconds / 60)} min`;
+  return `${Math.ceil(seconds / 3600)} h`;
+}
+
 function hideError() {
+  clearInterval(state.slowDown);
   ui.error.hidden = true;
   ui.error.textContent = "";
   delete ui.error.dataset.code;
@@ -788,14 +822,16 @@ ui.composer.addEventListener("submit", async (event) => {
   stopTyping();
   const answer = await request("message", { room: entry.id, text });
   state.sending = false;
-  if (!answer.ok) return showError(answer); // the text stays in the composer to fix or retry
+  // The text stays in the composer to fix or send again.
+  if (!answer.ok) return answer.error === "rate_limited" ? showSlowDown(answer) : showError(answer);
   hideError();
   if (ui.text.value === text) ui.text.value = "";
   addMessage(entry, answer.message);
 });
 
 ui.text.addEventListener("input", () => {
-  if (!ui.error.hidden) hideError();
+  // An error about the text goes as it is edited; the notice of when to send again stays.
+  if (!ui.error.hidden && ui.error.dataset.code !== "rate_limited") hideError();
   if (ui.text.value.trim()) noteTyping();
   else stopTyping();
 });

@@ -10,6 +10,8 @@
 #include <chat/chat.hpp>
 #include <chat/store/sqlite_store.hpp>
 
+#include "rate_limits.hpp"
+
 #include <websocketpp/sha1/sha1.hpp>
 
 #include <algorithm>
@@ -45,10 +47,12 @@ constexpr int max_history_page = 100;
 constexpr int max_fill_in = 100;
 constexpr const char* default_room = "general";
 
-/// A refusal: the ack {"ok": false, "error": code, "message": message}.
+/// A refusal: the ack {"ok": false, "error": code, "message": message}, plus "retry_after"
+/// (whole seconds) when it is not 0.
 struct Refusal {
   std::string code;
   std::string message;
+  std::int64_t retry_after = 0;
 };
 
 // ---- text rules shared with the Python server ----
@@ -201,7 +205,10 @@ inline json messages_json(const std::vector<Message>& messages) {
 template <class Config = chat::transport::PlainConfig>
 class ChatApp {
  public:
-  ChatApp(chat::Server<Config>& io, SqliteStore& store) : io_(io), store_(store) {
+  ChatApp(chat::Server<Config>& io, SqliteStore& store, const Limits& limits = {})
+      : io_(io), store_(store), messages_limit_(limits.messages), signups_limit_(limits.signups),
+        signups_per_address_limit_(limits.signups_per_ip), rooms_limit_(limits.rooms),
+        renames_limit_(limits.renames), typing_limit_(limits.typing) {
     store_.open_public_room(default_room);
     handle("login", &ChatApp::login);
     handle("rename", &ChatApp::rename);
@@ -226,8 +233,15 @@ class ChatApp {
     std::set<std::string> open_rooms;
   };
 
-  static json refusal(const Refusal& r) { return {{"ok", false}, {"error", r.code}, {"message", r.message}}; }
+  static json refusal(const Refusal& r) {
+    json out = {{"ok", false}, {"error", r.code}, {"message", r.message}};
+    if (r.retry_after > 0) out["retry_after"] = r.retry_after;
+    return out;
+  }
   static Refusal bad_request(const std::string& why) { return {"bad_request", why}; }
+  static Refusal rate_limited(const std::string& what, std::int64_t wait) {
+    return {"rate_limited", what + ": try again in " + wait_phrase(wait) + ".", wait};
+  }
 
   /// Registers one event: checks that its argument is an object, runs the body, and acks its
   /// answer; a Refusal thrown by the body becomes an error ack, and so does a store failure.
@@ -351,6 +365,7 @@ class ChatApp {
       const auto name = trim(text_field(request, "name"));
       if (auto refused = check_user_name(name)) throw *refused;
       if (store_.find_user_by_name(name)) throw Refusal{"name_taken", "The name \"" + name + "\" is taken."};
+      spend_signup(socket);
       token = new_token();
       try {
         user = store_.create_user(name, token_hash(token));
@@ -371,6 +386,18 @@ class ChatApp {
     return answer;
   }
 
+  /// A new user takes a token of this connection's and of its address's: both, or neither.
+  void spend_signup(chat::Socket& socket) {
+    const auto now = Clock::now();
+    const auto address = address_key(socket.handshake().address);
+    const auto here = signups_limit_.wait(socket.id(), now);
+    const auto there = signups_per_address_limit_.wait(address, now);
+    if (here >= there && here > 0) throw rate_limited("Too many new users on this connection", here);
+    if (there > 0) throw rate_limited("Too many new users from your network", there);
+    signups_limit_.take(socket.id(), now);
+    signups_per_address_limit_.take(address, now);
+  }
+
   json rename(chat::Socket& socket, const json& request) {
     const auto& c = connection(socket);
     const auto name = trim(text_field(request, "name"));
@@ -379,6 +406,7 @@ class ChatApp {
     if (name == old_name) return {{"user", user_json(user_of(c))}};
     const auto holder = store_.find_user_by_name(name);
     if (holder && holder->id != c.user) throw Refusal{"name_taken", "The name \"" + name + "\" is taken."};
+    if (const auto wait = renames_limit_.try_take(c.user)) throw rate_limited("Too many name changes", wait);
     try {
       store_.rename_user(c.user, name);
     } catch (const StoreError& e) {
@@ -402,6 +430,9 @@ class ChatApp {
     } else {
       const auto id = public_room_id(requested);
       if (!id) throw Refusal{"bad_room_name", "A room name is 1 to 32 letters, digits, - or _."};
+      // Only a new room counts, and a refused one is not made.
+      const auto wait = store_.find_room(*id) ? std::int64_t{0} : rooms_limit_.try_take(c.user);
+      if (wait) throw rate_limited("Too many new rooms", wait);
       std::tie(room, created) = store_.open_public_room(*id);
       if (created) io_.to("users").emit("room_created", room_json(room, 0));  // it exists, whatever follows
     }
@@ -445,6 +476,7 @@ class ChatApp {
     if (code_points(text) > max_message_length) {
       throw Refusal{"message_too_long", "A message holds at most 2,000 characters."};
     }
+    if (const auto wait = messages_limit_.try_take(c.user)) throw rate_limited("Too many messages at once", wait);
     const auto author = user_of(c);
     // Recipients first: once the message is stored, nothing may stop its broadcast (a client
     // told "unavailable" would send it again, and it would be there twice).
@@ -465,6 +497,8 @@ class ChatApp {
     const auto user = user_of(c);
     const auto typers = others(socket, room_id, user.id);
     if (it->get<bool>()) {
+      // Only "typing" is limited: a "stopped" goes out only after a counted "typing".
+      if (const auto wait = typing_limit_.try_take(user.id)) throw rate_limited("Too many typing notices", wait);
       typing_[room_id].insert(user.id);
       typers.emit("typing", json{{"room", room_id}, {"user", user_json(user)}, {"typing", true}});
     } else {
@@ -531,6 +565,7 @@ class ChatApp {
   }
 
   void disconnected(chat::Socket& socket) {
+    signups_limit_.forget(socket.id());
     const auto it = connections_.find(socket.id());
     if (it == connections_.end()) return;
     if (it->second.user != 0) logout(socket, it->second);
@@ -543,6 +578,12 @@ class ChatApp {
   std::unordered_map<std::int64_t, std::string> names_;                  // current names of logged-in users
   std::map<std::string, std::map<std::int64_t, int>> presence_;         // room -> user -> open connections
   std::unordered_map<std::string, std::set<std::int64_t>> typing_;       // room -> users typing
+  Buckets<std::int64_t> messages_limit_;             // by user
+  Buckets<std::string> signups_limit_;               // by socket id
+  Buckets<std::string> signups_per_address_limit_;   // by address_key()
+  Buckets<std::int64_t> rooms_limit_;                // by user
+  Buckets<std::int64_t> renames_limit_;              // by user
+  Buckets<std::int64_t> typing_limit_;               // by user
 };
 
 }  // namespace chat_app

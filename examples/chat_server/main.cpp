@@ -2,25 +2,47 @@
 // Socket.IO bundle, and keeps users, rooms and history in a SQLite file.
 //
 //   chat_server [--host 127.0.0.1] [--port 5000] [--db chat.sqlite3] [--static DIR] [--client-dir DIR]
+//               [--limit-messages BURST,SECONDS] [--limit-... ...] [--no-limits]
 #include "chat_app.hpp"
 
 #include <asio/signal_set.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <iostream>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace {
 
 constexpr const char* usage =
     "usage: chat_server [--host H] [--port P] [--db FILE] [--static DIR] [--client-dir DIR]\n"
+    "                   [--limit-KIND BURST,SECONDS]... [--no-limits]\n"
     "  --host        address to listen on (default 127.0.0.1)\n"
     "  --port        port (default 5000; 0: any free port)\n"
     "  --db          the SQLite file of users, rooms and messages (default chat.sqlite3)\n"
     "  --static      the page's directory (default: the source tree's examples/chat_page)\n"
-    "  --client-dir  the socket.io-client dist directory served at /socket.io/socket.io.js\n";
+    "  --client-dir  the socket.io-client dist directory served at /socket.io/socket.io.js\n"
+    "rate limits (docs/protocol.md), each BURST,SECONDS (BURST at once, then one more every\n"
+    "SECONDS) or off:\n"
+    "  --limit-messages         messages per user (default 20,0.5)\n"
+    "  --limit-signups          new users per connection (default 3,600)\n"
+    "  --limit-signups-per-ip   new users per IP address, IPv6 per /64 (default 30,60)\n"
+    "  --limit-rooms            new public rooms per user (default 5,60)\n"
+    "  --limit-renames          name changes per user (default 5,60)\n"
+    "  --limit-typing           typing notices per user (default 10,1)\n"
+    "  --no-limits              every limit not set by its own flag off (for load tests)\n";
+
+/// The --limit-* flags and the limit each sets.
+std::vector<std::pair<std::string, chat_app::Limit chat_app::Limits::*>> limit_flags() {
+  using L = chat_app::Limits;
+  return {{"--limit-messages", &L::messages}, {"--limit-signups", &L::signups},
+          {"--limit-signups-per-ip", &L::signups_per_ip}, {"--limit-rooms", &L::rooms},
+          {"--limit-renames", &L::renames}, {"--limit-typing", &L::typing}};
+}
 
 }  // namespace
 
@@ -30,11 +52,19 @@ int main(int argc, char** argv) {
   std::string db = "chat.sqlite3";
   std::string static_dir = CHAT_EXAMPLE_STATIC_DIR;
   std::string client_dir = CHAT_EXAMPLE_CLIENT_DIR;
+  bool no_limits = false;
+  const auto flags = limit_flags();
+  std::vector<std::pair<chat_app::Limit chat_app::Limits::*, chat_app::Limit>> limits_set;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") {
       std::cout << usage;
       return 0;
+    }
+    if (flag == "--no-limits") {  // the one flag without a value
+      no_limits = true;
+      --i;
+      continue;
     }
     if (i + 1 >= argc) {
       std::cerr << usage;
@@ -53,11 +83,24 @@ int main(int argc, char** argv) {
     else if (flag == "--db") db = value;
     else if (flag == "--static") static_dir = value;
     else if (flag == "--client-dir") client_dir = value;
+    else if (const auto known = std::find_if(flags.begin(), flags.end(), [&](const auto& f) { return f.first == flag; });
+             known != flags.end()) {
+      const auto limit = chat_app::Limit::parse(value);
+      if (!limit) {
+        std::cerr << "chat_server: " << flag << " takes BURST,SECONDS (a whole BURST of at least 1, SECONDS above 0) "
+                  << "or off, not \"" << value << "\"\n" << usage;
+        return 2;
+      }
+      limits_set.emplace_back(known->second, *limit);
+    }
     else {
-      std::cerr << usage;
+      std::cerr << "chat_server: unknown option " << flag << "\n" << usage;
       return 2;
     }
   }
+  // A limit's own flag wins over --no-limits, whatever their order.
+  auto limits = no_limits ? chat_app::Limits::none() : chat_app::Limits{};
+  for (const auto& [field, limit] : limits_set) limits.*field = limit;
 
   chat::Server<> io(chat::Options{}.client_bundle_dir(client_dir));
   io.serve_static(static_dir);
@@ -65,7 +108,7 @@ int main(int argc, char** argv) {
     // The store runs on the io thread: a file locked by another process (a backup, the sqlite3
     // shell) must not stall every connection for long. Past this wait, a post answers "unavailable".
     chat_app::SqliteStore store(db, std::chrono::milliseconds(250));
-    chat_app::ChatApp<> app(io, store);
+    chat_app::ChatApp<> app(io, store, limits);
 
     asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
     signals.async_wait([&io](const std::error_code& ec, int) {

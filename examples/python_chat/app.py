@@ -1,6 +1,7 @@
 """The chat app of docs/protocol.md, hosted from Python with Flask-SocketIO's API.
 
     .venv/bin/python examples/python_chat/app.py [--host 127.0.0.1] [--port 5000] [--db chat.sqlite3]
+        [--limit-messages BURST,SECONDS] [--limit-... ...] [--no-limits]   (--help lists them)
 
 It serves the page of examples/chat_page/ and speaks docs/protocol.md on Socket.IO. Users, rooms
 and messages live in a SQLite file (chat.store) that the C++ server, examples/chat_server, reads
@@ -25,6 +26,7 @@ from flask import Flask, send_from_directory
 
 from chat import SocketIO, emit, join_room, leave_room, request
 from chat.store import SqliteStore, StoreError
+from rate_limits import LIMIT_FLAGS, RateLimits, add_limit_options, limits_from, wait_phrase
 
 PAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "chat_page")
 
@@ -66,23 +68,51 @@ ERRORS = {
     "unavailable": "The server cannot store anything right now. Try again later.",
 }
 
+# What a rate_limited answer says was too much, by limit (rate_limits.LIMIT_FLAGS).
+TOO_MANY = {
+    "messages": "Too many messages at once",
+    "signups": "Too many new users on this connection",
+    "signups_per_ip": "Too many new users from your network",
+    "rooms": "Too many new rooms",
+    "renames": "Too many name changes",
+    "typing": "Too many typing notices",
+}
+
 logger = logging.getLogger("python_chat")
 
 app = Flask(__name__)
 socketio = SocketIO(app)
 store = None  # the SqliteStore, opened by main()
+# The defaults, until main() reads the flags.
+limits = RateLimits({attribute: default for _, attribute, default, _ in LIMIT_FLAGS})
 
 
 class Refused(Exception):
     """A request the protocol answers with an error code."""
 
-    def __init__(self, code, message=None):
+    def __init__(self, code, message=None, retry_after=0):
         super().__init__(code)
         self.code = code
         self.message = message or ERRORS[code]
+        self.retry_after = retry_after
 
     def ack(self):
-        return {"ok": False, "error": self.code, "message": self.message}
+        answer = {"ok": False, "error": self.code, "message": self.message}
+        if self.retry_after > 0:
+            answer["retry_after"] = self.retry_after
+        return answer
+
+
+def rate_limited(limit, seconds):
+    return Refused("rate_limited", "%s: try again in %s." % (TOO_MANY[limit], wait_phrase(seconds)),
+                   retry_after=seconds)
+
+
+def spend(limit, key):
+    """Takes a token of `key` from the limit named `limit`, or refuses with rate_limited."""
+    seconds = getattr(limits, limit).try_take(key)
+    if seconds:
+        raise rate_limited(limit, seconds)
 
 
 class Connection:
@@ -222,6 +252,8 @@ def find_room(requested, user_id, create=False):
         raise Refused("bad_room_name")
     room_id = requested.lower()
     if create:
+        if store.find_room(room_id) is None:  # only a new room counts, and a refused one is not made
+            spend("rooms", user_id)
         return store.open_public_room(room_id)
     room = store.find_room(room_id)
     if room is None:
@@ -316,6 +348,11 @@ def login(data, _user):
     user = store.find_user_by_secret(secret_hash(token)) if token else None
     if user is None:  # a new user; with a known token, `name` is ignored
         name = clean_name(field(data, "name", str))
+        if store.find_user_by_name(name) is not None:  # refused before the rate limits, as documented
+            raise Refused("name_taken")
+        seconds, which = limits.try_signup(request.sid, request.remote_addr)
+        if seconds:
+            raise rate_limited("signups" if which == "connection" else "signups_per_ip", seconds)
         token = secrets.token_urlsafe(24)
         try:
             user = store.create_user(name, secret_hash(token))
@@ -347,6 +384,10 @@ def rename(data, user):
     name = clean_name(field(data, "name", str))
     if name == user.name:
         return {"user": user_json(user)}
+    holder = store.find_user_by_name(name)
+    if holder is not None and holder.id != user.id:  # refused before the rate limits, as documented
+        raise Refused("name_taken")
+    spend("renames", user.id)
     try:
         renamed = store.rename_user(user.id, name)
     except StoreError as error:
@@ -442,6 +483,7 @@ def message(data, user):
         raise Refused("empty_message")
     if len(text) > TEXT_MAX:
         raise Refused("message_too_long")
+    spend("messages", user.id)
     members = private_members(room_id)
     if members is None:
         audience = "room:" + room_id
@@ -465,6 +507,8 @@ def typing(data, user):
     room_id = room_key(field(data, "room", str))
     is_typing = field(data, "typing", bool)
     check_open(room_id, user.id)
+    if is_typing:  # only "typing" is limited: a "stopped" goes out only after a counted "typing"
+        spend("typing", user.id)
     with state.lock:
         was_typing = (room_id, user.id) in state.typing
         if is_typing:
@@ -503,6 +547,7 @@ def unknown_event(event, *args):
 @socketio.on("disconnect")
 def disconnected(*_reason):
     sid = request.sid
+    limits.signups.forget(sid)
     with state.lock:
         connection = state.connections.pop(sid, None)
         if connection is not None:
@@ -518,10 +563,12 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=5000, help="port to listen on; 0 picks a free one (default 5000)")
     parser.add_argument("--db", default="chat.sqlite3",
                         help="the SQLite file of users, rooms and messages (default chat.sqlite3)")
+    add_limit_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
 
-    global store
+    global store, limits
+    limits = RateLimits(limits_from(args))
     try:
         store = SqliteStore(args.db)
         store.open_public_room("general")

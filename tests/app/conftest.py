@@ -3,9 +3,11 @@
 - `server`: a chat server on 127.0.0.1 (port 0) with a fresh SQLite file, once per server kind:
   "python" is examples/python_chat/app.py on the venv's Python, "cpp" the binary named by
   $CHAT_SERVER_BIN (default build/examples/chat_server), skipped only when it does not exist.
-- `launch`: launch(kind, db) starts another server (for restarts and shared files);
+  It runs with the default rate limits; a test marked `@pytest.mark.server_flags(...)` gets
+  those flags added (a test that floods on purpose turns the limit it exceeds off).
+- `launch`: launch(kind, db, flags=()) starts another server (for restarts and shared files);
   launch.require(kind) skips a test that needs a server kind that cannot run;
-  launch.command(kind, db) is the command line that starts one.
+  launch.command(kind, db, flags=()) is the command line that starts one.
 - `connect`: connect(server) -> a connected Peer. A test's peers alternate between the
   WebSocket and the polling transport, so every test with two peers covers both.
   python-engineio's polling client can drop its last packets when it disconnects (its write
@@ -40,8 +42,8 @@ KINDS = ("python", "cpp")
 BANNER = re.compile(r"http://127\.0\.0\.1:(\d+)")
 
 
-def server_command(kind, db):
-    flags = ["--host", "127.0.0.1", "--port", "0", "--db", str(db)]
+def server_command(kind, db, flags=()):
+    flags = ["--host", "127.0.0.1", "--port", "0", "--db", str(db)] + list(flags)
     if kind == "python":
         return [VENV_PYTHON, PYTHON_APP] + flags
     return [CPP_SERVER] + flags
@@ -135,16 +137,20 @@ class Peer:
 
 # ---- fixtures ----
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "server_flags(*flags): command-line flags of the `server` fixture's server")
+
+
 @pytest.fixture
 def launch(tmp_path, tmp_path_factory, request):
-    """launch(kind, db) -> a ready ServerProcess (tests/support/servers.py); every one is stopped
+    """launch(kind, db, flags=()) -> a ready ServerProcess (tests/support/servers.py); every one is stopped
     (SIGINT, exit 0) at teardown."""
     started = servers.started_servers(request.node)
     logdir = tmp_path_factory.mktemp("chat-server-logs")
 
-    def start(kind, db):
+    def start(kind, db, flags=()):
         require(kind)
-        server = servers.ServerProcess(server_command(kind, db), logdir / ("server-%d.log" % len(started)),
+        server = servers.ServerProcess(server_command(kind, db, flags), logdir / ("server-%d.log" % len(started)),
                                        name="%s server with db %s" % (kind, db), cwd=tmp_path,
                                        extra_env={"PYTHONUNBUFFERED": "1"}, stop_signal=signal.SIGINT,
                                        shutdown_timeout=SHUTDOWN_TIMEOUT)
@@ -169,8 +175,9 @@ def db(tmp_path):
 
 
 @pytest.fixture
-def server(launch, kind, db):
-    return launch(kind, db)
+def server(launch, kind, db, request):
+    marker = request.node.get_closest_marker("server_flags")
+    return launch(kind, db, marker.args if marker else ())
 
 
 @pytest.fixture

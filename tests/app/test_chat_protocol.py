@@ -150,6 +150,7 @@ def test_login_bad_name(server, connect, name):
     refused(peer.call("rooms", {}), "not_logged_in")
 
 
+@pytest.mark.server_flags("--limit-signups", "off")  # five new users on one connection
 def test_login_name_limits_count_characters(server, connect):
     peer = connect(server)
     for name in ["x" * 32, "\u00e9" * 32, "\U0001f600" * 32, "  " + "y" * 32 + "  ", "a"]:
@@ -184,6 +185,7 @@ FAIR_NAMES = ["Zo\u00eb", "\u65e5\u672c", "\u00a1hola", "x\u2010y", "50\u2030", 
               "a\U0001d172", "a\U0001d17b"]
 
 
+@pytest.mark.server_flags("--limit-renames", "off")  # eight renames in a row
 def test_names_that_pass_for_another_are_refused(server, connect):
     peer = connect(server)
     for name in LOOKALIKE_NAMES.values():
@@ -301,6 +303,7 @@ def test_online_is_ordered_by_folded_utf8_then_id(server, connect):
     assert sorted((u for _, u in users), key=lambda u: (u["name"].encode("utf-8").lower(), u["id"])) == online
 
 
+@pytest.mark.server_flags("--limit-messages", "off")  # fills a history page at once
 def test_join_returns_the_latest_50(server, connect):
     peer, _, _ = person(server, connect, "alice")
     join(peer, "general")
@@ -316,6 +319,7 @@ def test_join_returns_the_latest_50(server, connect):
     assert (older["messages"], older["has_more"]) == (sent[:5], False)
 
 
+@pytest.mark.server_flags("--limit-messages", "off")  # fills a history page at once
 def test_join_since_fills_in(server, connect):
     peer, _, _ = person(server, connect, "alice")
     join(peer, "general")
@@ -493,6 +497,7 @@ def test_history_bad_limit(server, connect, limit):
     refused(peer.call("history", {"room": "general", "before": 5, "limit": limit}), "bad_request")
 
 
+@pytest.mark.server_flags("--limit-messages", "off")  # fills a history page at once
 def test_null_is_an_absent_optional_field(server, connect):
     """docs/protocol.md: `null` counts as absent. A null limit is the default page (50); a null
     since is a join without it (the latest 50)."""
@@ -748,6 +753,7 @@ POSTERS = 6
 POSTS_EACH = 60
 
 
+@pytest.mark.server_flags("--limit-messages", "off")  # 60 messages from each of six posters at once
 def test_every_receiver_gets_a_rooms_messages_in_id_order(server, connect):
     """Several clients post at once; every connection with the room open (a listener, and the
     posters themselves) receives the room's messages in increasing id order, so a client that
@@ -1027,6 +1033,169 @@ def test_everything_but_login_needs_a_login(server, connect):
         refused(peer.call(event, data), "not_logged_in")
     login(peer, "alice")
     join(peer, "general")
+
+
+# ---- rate limits ----
+# Each test sets a tiny limit whose refill (one token a day) cannot come during the test, so what
+# is refused does not depend on how fast the test runs.
+
+SLOW = "86400"  # seconds per token after the burst
+
+
+def limited(ack):
+    """A rate_limited refusal; its retry_after is whole seconds within one refill."""
+    refused(ack, "rate_limited")
+    assert isinstance(ack.get("retry_after"), int) and not isinstance(ack["retry_after"], bool), ack
+    assert 1 <= ack["retry_after"] <= int(SLOW), ack
+    return ack
+
+
+@pytest.mark.server_flags("--limit-messages", "3," + SLOW)
+def test_messages_over_the_limit_are_refused_and_not_stored(server, connect):
+    alice_peer, alice, token = person(server, connect, "alice")
+    bob_peer, bob, _ = person(server, connect, "bob")
+    join(alice_peer, "general")
+    join(bob_peer, "general")
+    sent = [post(alice_peer, "general", "burst %d" % i) for i in range(3)]
+    limited(alice_peer.call("message", {"room": "general", "text": "one too many"}))
+    alice_peer.emit("message", {"room": "general", "text": "without an ack"})
+    # The checks before it still answer first (docs/protocol.md: the limit comes last).
+    refused(alice_peer.call("message", {"room": "general", "text": "  "}), "empty_message")
+    refused(alice_peer.call("message", {"room": "lobby", "text": "hi"}), "not_joined")
+    # The limit is the user's, on every connection of theirs, and nobody else's.
+    alice_again = connect(server)
+    same_user(alice_again, token)
+    join(alice_again, "general")
+    limited(alice_again.call("message", {"room": "general", "text": "from another tab"}))
+    from_bob = post(bob_peer, "general", "bob is not limited")
+
+    # Bob received the burst, then his own message: nothing refused came in between.
+    assert [bob_peer.next("message") for _ in range(4)] == sent + [from_bob]
+    page = history(bob_peer, "general", from_bob["id"] + 1)
+    assert page["messages"] == sent + [from_bob]
+    assert [m["author"] for m in page["messages"]] == [alice] * 3 + [bob]
+
+
+@pytest.mark.server_flags("--limit-signups", "2," + SLOW)
+def test_one_connection_registers_only_a_few_users(server, connect):
+    peer = connect(server)
+    first = login(peer, "first")
+    login(peer, "second")
+    ack = limited(peer.call("login", {"name": "third"}))
+    assert "connection" in ack["message"], ack
+    # Checked before the limit: a bad or taken name says so.
+    refused(peer.call("login", {"name": "bad\nname"}), "bad_name")
+    refused(peer.call("login", {"name": "FIRST"}), "name_taken")
+    # Logging in with a token registers nobody: not limited.
+    assert same_user(peer, first["token"]) == first["user"]
+    # Another connection may register, and "third" was never stored.
+    assert login(connect(server), "third")["user"]["name"] == "third"
+
+
+@pytest.mark.server_flags("--limit-signups-per-ip", "2," + SLOW)
+def test_one_address_registers_only_a_few_users(server, connect):
+    first = login(connect(server), "first")
+    login(connect(server), "second")
+    late = connect(server)
+    ack = limited(late.call("login", {"name": "third"}))
+    assert "network" in ack["message"], ack
+    refused(late.call("rooms", {}), "not_logged_in")
+    assert same_user(late, first["token"]) == first["user"]
+    limited(connect(server).call("login", {"name": "fourth"}))
+    # "third" was never stored: its name is free.
+    assert ok(late.call("open_private", {"user": "second"}))["room"]["kind"] == "private"
+    refused(late.call("open_private", {"user": "third"}), "not_found")
+
+
+@pytest.mark.server_flags("--limit-rooms", "2," + SLOW)
+def test_room_creation_over_the_limit_creates_nothing(server, connect):
+    alice_peer, _, _ = person(server, connect, "alice")
+    bob_peer, _, _ = person(server, connect, "bob")
+    join(alice_peer, "one")
+    join(alice_peer, "TWO")
+    limited(alice_peer.call("join", {"room": "three"}))
+    # Checked before the limit: a bad name says so.
+    refused(alice_peer.call("join", {"room": "no spaces"}), "bad_room_name")
+    # Rooms that exist open as before, whoever made them.
+    join(alice_peer, "general")
+    join(alice_peer, "two")
+    join(bob_peer, "bobs")
+    join(alice_peer, "bobs")
+
+    # Bob heard of alice's two rooms, then of his own: never of "three".
+    created = [bob_peer.next("room_created")["id"] for _ in range(3)]
+    assert created == ["one", "two", "bobs"]
+    listed = ok(bob_peer.call("rooms", {}))["rooms"]
+    assert [room["id"] for room in listed] == ["general", "bobs", "one", "two"]
+    refused(bob_peer.call("history", {"room": "three", "before": 1}), "not_found")
+
+
+@pytest.mark.server_flags("--limit-renames", "2," + SLOW)
+def test_renames_over_the_limit_change_nothing(server, connect):
+    alice_peer, alice, token = person(server, connect, "alice")
+    bob_peer, _, _ = person(server, connect, "bob")
+    ok(alice_peer.call("rename", {"name": "alicia"}))
+    ok(alice_peer.call("rename", {"name": "ally"}))
+    limited(alice_peer.call("rename", {"name": "al"}))
+    # Checked before the limit: a bad or taken name says so; the same name is no change.
+    refused(alice_peer.call("rename", {"name": "BOB"}), "name_taken")
+    refused(alice_peer.call("rename", {"name": ""}), "bad_name")
+    assert ok(alice_peer.call("rename", {"name": "ally"}))["user"] == {"id": alice["id"], "name": "ally"}
+    ok(bob_peer.call("rename", {"name": "robert"}))  # bob's own limit
+
+    renames = [bob_peer.next("user_renamed")["user"]["name"] for _ in range(3)]
+    assert renames == ["alicia", "ally", "robert"]
+    assert same_user(connect(server), token)["name"] == "ally"
+    assert login(connect(server), "al")["user"]["name"] == "al"  # never taken by alice
+
+
+@pytest.mark.server_flags("--limit-typing", "2," + SLOW)
+def test_typing_over_the_limit_is_dropped(server, connect):
+    alice_peer, alice, _ = person(server, connect, "alice")
+    bob_peer, _, _ = person(server, connect, "bob")
+    join(alice_peer, "general")
+    join(bob_peer, "general")
+    ok(alice_peer.call("typing", {"room": "general", "typing": True}))
+    ok(alice_peer.call("typing", {"room": "general", "typing": True}))
+    limited(alice_peer.call("typing", {"room": "general", "typing": True}))
+    alice_peer.emit("typing", {"room": "general", "typing": True})  # no ack: dropped silently
+    # "stopped" is never limited: it goes out only after a counted "typing".
+    ok(alice_peer.call("typing", {"room": "general", "typing": False}))
+    user = {"id": alice["id"], "name": "alice"}
+    notices = [bob_peer.next("typing") for _ in range(3)]
+    assert notices == [{"room": "general", "user": user, "typing": typing} for typing in (True, True, False)]
+    post(alice_peer, "general", "the next event")
+    bob_peer.next("message", text_is("the next event"))
+    assert len(bob_peer.received("typing")) == 3
+
+
+@pytest.mark.server_flags("--no-limits", "--limit-messages", "1," + SLOW)
+def test_a_limits_own_flag_wins_over_no_limits(server, connect):
+    peer = connect(server)
+    for name in ["a", "b", "c", "d"]:  # past the default of 3 new users per connection
+        login(peer, name)
+    join(peer, "general")
+    for room in ["r1", "r2", "r3", "r4", "r5", "r6"]:  # past the default of 5 new rooms
+        join(peer, room)
+    post(peer, "r6", "the one message")
+    limited(peer.call("message", {"room": "r6", "text": "a second"}))
+
+
+@pytest.mark.parametrize("flags", [["--limit-messages", "20"], ["--limit-messages", "0,1"],
+                                   ["--limit-messages", "2.5,1"], ["--limit-messages", "2,0"],
+                                   ["--limit-messages", "2,-1"], ["--limit-messages", "2,1e3"],
+                                   ["--limit-rooms", "on"], ["--limit-everything", "2,1"]],
+                         ids=["no-seconds", "zero-burst", "fraction", "zero-seconds", "negative",
+                              "exponent", "word", "unknown"])
+def test_bad_limit_flags_are_refused_at_start(kind, db, tmp_path, launch, flags):
+    launch.require(kind)
+    run = subprocess.run(launch.command(kind, db, flags), cwd=str(tmp_path), stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=EXIT_TIMEOUT)
+    output = run.stdout.decode("utf-8", "replace")
+    assert run.returncode == 2, output
+    assert flags[0] in output and "http://" not in output, output
+    if flags[0] != "--limit-everything":  # a known flag says what it takes
+        assert "BURST,SECONDS" in output, output
 
 
 # ---- the file ----

@@ -72,7 +72,7 @@ for (const server of SERVERS) {
     });
 
     it("'Load older' fetches the history page by page", async (t) => {
-      const { url } = await fx.server(t);
+      const { url } = await fx.server(t, { args: ["--limit-messages", "off"] }); // 60 messages at once
       const alice = await fx.person(t, url, "alice");
       for (let i = 1; i <= 60; i += 1) {
         const answer = await emitFromPage(alice.page, "message", { room: "general", text: `message ${i}` });
@@ -175,7 +175,7 @@ for (const server of SERVERS) {
     });
 
     it("after missing more than a join can fill in, the page shows the latest messages and offers older ones", async (t) => {
-      const { url } = await fx.server(t);
+      const { url } = await fx.server(t, { args: ["--limit-messages", "off"] }); // 101 messages at once
       const alice = await fx.person(t, url, "alice");
       const bob = await fx.person(t, url, "bob");
       await say(alice.page, "see you later");

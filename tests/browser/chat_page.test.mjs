@@ -322,6 +322,38 @@ for (const server of SERVERS) {
       assertNoPageErrors([alice]);
     });
 
+    it("a message over the rate limit shows when to send it, keeps the text and blocks nothing", async (t) => {
+      // Two messages, then one a day: the third is refused however fast or slow this machine is.
+      const { url } = await fx.server(t, { args: ["--limit-messages", "2,86400"] });
+      const alice = await fx.person(t, url, "alice");
+      const bob = await fx.person(t, url, "bob");
+      await say(alice.page, "one");
+      await say(alice.page, "two");
+      await sendMessage(alice.page, "three, too soon");
+      await waitInPage(alice.page, () => document.getElementById("error").dataset.code === "rate_limited", null,
+        "the rate_limited notice", () => alice.page.evaluate(() => document.getElementById("error").outerHTML));
+      assert.equal(await alice.page.isVisible("#error"), true, "the notice is visible");
+      // retry_after is a day less the moment since the second message: rounded up, 24 hours.
+      assert.equal(await alice.page.textContent("#error"), "Slow down a little: you can send this in 24 h.");
+      assert.equal(await alice.page.inputValue("#text"), "three, too soon", "the text stays in the composer");
+
+      // Nothing is in the way: no dialog, the composer takes more text, and the notice stays.
+      assert.equal(await alice.page.isVisible("#login"), false, "no dialog");
+      assert.equal(await alice.page.isEnabled("#composer button[type=submit]"), true, "Send is still there");
+      await alice.page.focus("#text");
+      await alice.page.keyboard.press("End");
+      await alice.page.keyboard.type(" and more");
+      assert.equal(await alice.page.inputValue("#text"), "three, too soon and more");
+      assert.equal(await alice.page.isVisible("#error"), true, "typing keeps the notice");
+
+      // The refused message reached nobody, and the limit is alice's alone.
+      await say(bob.page, "bob can still talk");
+      await waitForLines(alice.page, ["alice: one", "alice: two", "bob: bob can still talk"]);
+      await flush(bob.page);
+      assert.deepEqual(await messageLines(bob.page), ["alice: one", "alice: two", "bob: bob can still talk"]);
+      assertNoPageErrors([alice, bob]);
+    });
+
     it("a taken name is refused in the form, and a rename shows in the other pages", async (t) => {
       const { url } = await fx.server(t);
       const alice = await fx.person(t, url, "alice");

@@ -48,24 +48,26 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * The two servers. `skip` is false or the reason the server cannot run here; `command(db, port)`
- * gives the program and arguments that start it on 127.0.0.1.
+ * The two servers. `skip` is false or the reason the server cannot run here; `command(db, port,
+ * args)` gives the program and arguments that start it on 127.0.0.1, `args` (options such as the
+ * rate limits, which both servers take alike) last.
  */
 export const SERVERS = [
   {
     label: "C++ chat_server",
     skip: process.env.CHAT_SERVER_BIN ? false : "CHAT_SERVER_BIN is not set (scripts/build chat_server; point it at build/examples/chat_server)",
-    command: (db, port) => [
+    command: (db, port, args = []) => [
       process.env.CHAT_SERVER_BIN,
-      ["--host", "127.0.0.1", "--port", String(port), "--db", db],
+      ["--host", "127.0.0.1", "--port", String(port), "--db", db, ...args],
     ],
   },
   {
     label: "Python app.py",
     skip: process.env.CHAT_PYTHON ? false : "CHAT_PYTHON is not set (point it at the repository's .venv/bin/python)",
-    command: (db, port) => [
+    command: (db, port, args = []) => [
       process.env.CHAT_PYTHON,
-      [path.join(REPO_ROOT, "examples", "python_chat", "app.py"), "--host", "127.0.0.1", "--port", String(port), "--db", db],
+      [path.join(REPO_ROOT, "examples", "python_chat", "app.py"), "--host", "127.0.0.1", "--port", String(port), "--db", db,
+        ...args],
     ],
   },
 ];
@@ -86,12 +88,13 @@ export async function freshDatabase() {
 }
 
 /**
- * Starts `server` (an entry of SERVERS) on `db`, on `port` (0: any free port). Resolves with
+ * Starts `server` (an entry of SERVERS) on `db`, on `port` (0: any free port), with the extra
+ * command-line `args`. Resolves with
  * { url, port, db, stop(), output() } once it printed the address it listens on
  * (`http://127.0.0.1:PORT`, on stdout or stderr). stop() sends SIGTERM and asserts exit status 0.
  */
-export function startServer(server, { db, port = 0 }) {
-  const [program, args] = server.command(db, port);
+export function startServer(server, { db, port = 0, args: extra = [] }) {
+  const [program, args] = server.command(db, port, extra);
   const child = spawn(program, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   let listening = null;
@@ -344,13 +347,16 @@ export function chatFixtures(server) {
   after(() => browser?.close());
 
   return {
-    /** Starts the server (on a fresh database unless `db` is given); stopped when the test ends. */
-    async server(t, { db, port } = {}) {
+    /**
+     * Starts the server (on a fresh database unless `db` is given, with the extra command-line
+     * `args`); stopped when the test ends.
+     */
+    async server(t, { db, port, args } = {}) {
       let remove = null;
       if (!db) ({ db, remove } = await freshDatabase());
       let running;
       try {
-        running = await startServer(server, { db, port });
+        running = await startServer(server, { db, port, args });
       } catch (err) {
         await remove?.();
         throw err;
