@@ -6,6 +6,7 @@
 #ifndef CHAT_ADAPTER_HPP
 #define CHAT_ADAPTER_HPP
 
+#include <chrono>       // milliseconds
 #include <cstddef>        // size_t
 #include <cstdint>        // uint64_t
 #include <functional>     // function
@@ -54,6 +55,9 @@ struct BroadcastFlags {
   /// This server only: a cluster adapter does not send it to the other servers (Node's `local`).
   /// A ShardedServer is one server: its shards all deliver it.
   bool local = false;
+  /// A broadcast with acks: how long its answers are awaited (Node's `flags.timeout`). Each
+  /// socket it reaches stops counting the answer against max_pending_acks after that.
+  std::chrono::milliseconds timeout{0};
 };
 
 /// Who a broadcast reaches: sockets in any of `rooms` (every socket of the namespace when
@@ -101,10 +105,11 @@ class LocalSockets {
   /// Sends a packet to every socket of the namespace.
   virtual void deliver_to_all(const std::shared_ptr<const OutgoingPacket>& packet) = 0;
   /// Sends a packet that asks for an acknowledgement (its id set by `next_ack_id`), and gives
-  /// the socket's answer to `on_ack` (never called when the socket leaves first). False when the
-  /// socket is not here.
+  /// the socket's answer to `on_ack` (never called when the socket leaves first, or after
+  /// `timeout`: pass the broadcast's `flags.timeout`). False, sending nothing, when the socket
+  /// is not here or already awaits Options::max_pending_acks answers.
   virtual bool deliver_expecting_ack(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet,
-                                     std::function<void(Args)> on_ack) = 0;
+                                     std::chrono::milliseconds timeout, std::function<void(Args)> on_ack) = 0;
   /// A fresh ack id of this namespace: one id serves every socket a broadcast reaches.
   virtual std::uint64_t next_ack_id() = 0;
   /// Disconnects one socket; with `close`, its whole connection.

@@ -145,7 +145,7 @@ class Namespace : private LocalSockets {
   void deliver(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet) override;
   void deliver_to_all(const std::shared_ptr<const OutgoingPacket>& packet) override;
   bool deliver_expecting_ack(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet,
-                             std::function<void(Args)> on_ack) override;
+                             std::chrono::milliseconds timeout, std::function<void(Args)> on_ack) override;
   std::uint64_t next_ack_id() override { return next_ack_id_++; }
   void disconnect(const SocketId& id, bool close) override;
   std::optional<SocketInfo> describe(const SocketId& id) const override;

@@ -91,15 +91,19 @@ class Options {
   /// A ShardedServer: the bytes of broadcasts one shard may have waiting for it to deliver
   /// (the others hand it their broadcasts). Past it, broadcasts to that shard are dropped, and
   /// its clients miss them, until it is half way back; the first drop of each episode goes to
-  /// on_error. Joins, leaves, disconnects and acks between shards are never dropped. Default
-  /// 64 MiB.
+  /// on_error. Joins, leaves, disconnects and acks between shards are never dropped. A shard
+  /// with nothing waiting takes a broadcast of any size. 0: no limit. Default 64 MiB: four
+  /// times max_buffered_bytes, about a second of the fastest fan-out measured on one core
+  /// (docs/benchmarks.md), so only a shard stalled for longer drops anything.
   Options& max_shard_queue_bytes(std::size_t bytes) { max_shard_queue_bytes_ = bytes; return *this; }
   std::size_t max_shard_queue_bytes() const { return max_shard_queue_bytes_; }
 
   /// The most acknowledgements the server awaits from one socket at once (emits with an ack
   /// callback the client has not answered). Past it an emit with an ack sends nothing and its
   /// callback gets errc::too_many_pending_acks at once; a broadcast with acks leaves that
-  /// socket out. 0: no limit. Default 10,000.
+  /// socket out. Answers still awaited from a broadcast with acks whose timeout has passed do
+  /// not count. 0: no limit. Default 10,000: a client that leaves that many unanswered is
+  /// broken or hostile, and each costs a callback and its captures (a few hundred bytes).
   Options& max_pending_acks(std::size_t acks) { max_pending_acks_ = acks; return *this; }
   std::size_t max_pending_acks() const { return max_pending_acks_; }
 

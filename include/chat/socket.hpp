@@ -185,16 +185,22 @@ class Socket : public std::enable_shared_from_this<Socket> {
   struct PendingAck {
     AckCallback callback;
     std::unique_ptr<detail::AckTimer> timer;
+    /// A broadcast's answer, awaited without a timer of its own (one per recipient would cost
+    /// too much): past this it is forgotten when room is needed (may_expect_ack).
+    std::optional<std::chrono::steady_clock::time_point> expires;
   };
 
   /// Writes a packet, or holds it until the connect hook accepts.
   void write(const std::shared_ptr<const OutgoingPacket>& packet);
   /// Encodes and writes a packet of this namespace.
   void write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data);
-  /// Registers an answer handler for `ack_id` (a broadcast with acks reached this socket).
-  /// False, registering nothing, when max_pending_acks answers are already awaited.
-  bool expect_ack(std::uint64_t ack_id, AckCallback callback);
-  bool may_expect_ack() const;
+  /// Registers an answer handler for `ack_id` (a broadcast with acks reached this socket),
+  /// awaited for `timeout` (0: until the socket goes). False, registering nothing, when
+  /// max_pending_acks answers are already awaited.
+  bool expect_ack(std::uint64_t ack_id, std::chrono::milliseconds timeout, AckCallback callback);
+  /// Whether one more answer may be awaited; at the bound, forgets broadcasts' answers whose
+  /// timeout has passed first.
+  bool may_expect_ack();
   /// The client acknowledged `ack_id`.
   void on_ack(std::uint64_t ack_id, Args args);
   void fail_ack(std::uint64_t ack_id, errc error);

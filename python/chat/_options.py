@@ -92,6 +92,10 @@ def check(options: Dict[str, Any]) -> None:
     cookie(options.get("cookie"))
     handshake_rate(options.get("handshake_rate_per_ip"))
     trusted_proxies(options.get("trusted_proxies"))
+    for name in ("max_connections", "max_sessions_per_ip", "max_pending_acks", "max_queued_events"):
+        value = options.get(name)
+        if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            raise UnsupportedOption(name, value, "pass a whole number of at least 0 (0: no limit)")
     origins = options.get("cors_allowed_origins")
     if not (origins is None or isinstance(origins, (str, list, tuple, set)) or callable(origins)):
         raise UnsupportedOption("cors_allowed_origins", origins,
@@ -119,6 +123,9 @@ def trusted_proxies(value) -> None:
         return
     for entry in [value] if isinstance(value, str) else value:
         try:
+            address, slash, length = str(entry).partition("/")
+            if slash and not (length.isdigit() and len(length) <= 3):
+                raise ValueError("a prefix length, not a netmask")
             ipaddress.ip_network(str(entry), strict=False)
         except ValueError:
             raise UnsupportedOption("trusted_proxies", value,

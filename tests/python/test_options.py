@@ -243,6 +243,11 @@ def test_handshake_rate_per_ip(serve):
     ("handshake_rate_per_ip", (-1, 3)),
     ("trusted_proxies", ["10.0.0.0/8", "proxy.example"]),
     ("trusted_proxies", "10.0.0.0/33"),
+    ("trusted_proxies", ["10.0.0.0/255.0.0.0"]),
+    ("max_connections", -1),
+    ("max_sessions_per_ip", 1.5),
+    ("max_pending_acks", "10"),
+    ("max_queued_events", -3),
 ])
 def test_bad_admission_limits_are_refused_by_name(name, value):
     with pytest.raises(ValueError, match="^%s=" % name):
@@ -299,7 +304,8 @@ def test_max_queued_events_disconnects_a_client_that_outpaces_its_handlers(serve
     # beyond the bound.
     other = clients().connect(server, "websocket")
     assert other.call("ping_me") == "pong"
-    assert handled == list(range(len(handled))) and len(handled) <= 6
+    ran = list(handled)  # a worker may still be appending
+    assert ran == list(range(len(ran))) and len(ran) <= 6
 
 
 def test_max_pending_acks_refuses_a_call_past_the_bound(serve, clients):

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <variant>
 #include <vector>
@@ -166,4 +167,57 @@ TEST_CASE("trusted proxies: an entry that is not an address or a network is refu
   CHECK_THROWS_WITH(TrustedProxies({"10.0.0.0/8", "proxy.example"}), Catch::Contains("\"proxy.example\""));
   CHECK_THROWS_AS(TrustedProxies({"10.0.0.0/33"}), std::invalid_argument);
   CHECK_THROWS_AS(TrustedProxies({"::1/129"}), std::invalid_argument);
+}
+
+TEST_CASE("trusted proxies: entries with ports, brackets, other spellings and junk", "[admission]") {
+  const TrustedProxies proxies({"127.0.0.1", "10.0.0.0/8", "::ffff:192.168.0.0/112"});
+  // A port, or an IPv6 address in brackets with one, names the address alone.
+  CHECK(proxies.client_of("127.0.0.1", "1.2.3.4:5678") == "1.2.3.4");
+  CHECK(proxies.client_of("127.0.0.1", "[2001:DB8:0::1]:443") == "2001:db8::1");
+  CHECK(proxies.client_of("127.0.0.1", "::ffff:1.2.3.4") == "1.2.3.4");
+  CHECK(proxies.client_of("127.0.0.1", "1.2.3.4, 10.0.0.7:443") == "1.2.3.4");  // a trusted hop with a port
+  // An IPv4-mapped network is the IPv4 network.
+  CHECK(proxies.trusts("192.168.7.7"));
+  CHECK(proxies.client_of("127.0.0.1", "1.2.3.4, 192.168.1.1") == "1.2.3.4");
+  // An entry that is no address ends the walk at the last trusted hop: it may be the client's.
+  CHECK(proxies.client_of("127.0.0.1", "1.2.3.4, junk, 10.0.0.7") == "10.0.0.7");
+  CHECK(proxies.client_of("127.0.0.1", "junk") == "127.0.0.1");
+  // A netmask instead of a prefix length is refused, as the Python package refuses it.
+  CHECK_THROWS_AS(TrustedProxies({"10.0.0.0/255.0.0.0"}), std::invalid_argument);
+}
+
+TEST_CASE("address keys: IPv4 addresses alone, IPv6 addresses by their /64", "[admission]") {
+  using chat::detail::address_key;
+  CHECK(address_key("1.2.3.4") == "1.2.3.4");
+  CHECK(address_key("2001:db8:1:2:aaaa::1") == address_key("2001:DB8:1:2:bbbb::2"));
+  CHECK(address_key("2001:db8:1:2::1") != address_key("2001:db8:1:3::1"));
+  CHECK(address_key("::ffff:1.2.3.4") == "1.2.3.4");
+}
+
+TEST_CASE("admission: refusals of a full server remember no address", "[admission]") {
+  auto admission = std::make_shared<Admission>(chat::Options{}.max_connections(1).max_sessions_per_ip(5));
+  auto held = admission->admit("10.0.0.1", start);
+  REQUIRE(admitted(held));
+  for (int i = 0; i < 5000; ++i)
+    CHECK(refusal(admission->admit("10.1." + std::to_string(i / 256) + "." + std::to_string(i % 256), start)) ==
+          Refusal::Kind::server_full);
+  CHECK(admission->addresses() == 1);
+}
+
+TEST_CASE("admission: admitted and released from several threads at once, the counts stay exact", "[admission]") {
+  auto admission = std::make_shared<Admission>(chat::Options{}.max_connections(0).max_sessions_per_ip(1000000));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([admission, t] {
+      std::vector<Admission::Ticket> held;
+      for (int i = 0; i < 2000; ++i) {
+        auto verdict = admission->admit("10.0.0." + std::to_string(t % 2), Admission::Clock::now());
+        if (std::holds_alternative<Admission::Ticket>(verdict)) held.push_back(std::move(std::get<Admission::Ticket>(verdict)));
+        if (i % 3 == 0) held.clear();
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(admission->sessions() == 0);
+  CHECK(admission->addresses() == 0);
 }

@@ -587,3 +587,29 @@ TEST_CASE("a socket awaits at most max_pending_acks answers; past it emits with 
   CHECK(running.on([&] { return outcomes.size(); }) == 2);
   CHECK(running.on([&] { return outcomes.back(); }) == std::error_code());
 }
+
+TEST_CASE("the answers a timed-out broadcast with acks awaited stop counting against max_pending_acks", "[server][bounds]") {
+  chat::Server<> io(chat::Options{}.max_pending_acks(2));
+  Running running(io);
+  auto [client, connected] = join(io, running);
+  const std::string sid = sid_of(connected);
+  // Two broadcasts the client never answers fill its pending acks until their timeout.
+  for (int i = 0; i < 2; ++i) {
+    std::promise<void> done;
+    io.of("/").all().emit_with_ack("b", chat::Args(), [&](std::error_code, std::vector<chat::Args>) { done.set_value(); }, 20ms);
+    REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
+  }
+  CHECK(receive(*client, 2).size() == 2);
+  // Once expired they make room: an emit with an ack to that socket is sent (bounded retries:
+  // the socket's own deadlines may trail the broadcasts' by a moment).
+  CHECK(eventually([&] {
+    return running.on([&] {
+      auto refused = std::make_shared<bool>(false);  // the callback may outlive this attempt
+      io.of("/").socket(sid)->emit_with_ack("q", chat::Args(), [refused](std::error_code error, chat::Args) {
+        if (error == chat::errc::too_many_pending_acks) *refused = true;
+      }, 10s);
+      return !*refused;
+    });
+  }));
+  CHECK(receive(*client, 1).size() == 1);
+}

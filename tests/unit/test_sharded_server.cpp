@@ -255,7 +255,11 @@ TEST_CASE("sharded server: an application's adapter is wrapped, not replaced", "
 
 TEST_CASE("sharded server: a shard that falls behind has a bounded queue of broadcasts", "[shards]") {
   const std::string payload(80, 'x');
-  const std::size_t encoded = std::string("42[\"m\",\"" + payload + "\"]").size();
+  Packet sample;
+  sample.type = PacketType::event;
+  sample.nsp = "/";
+  sample.data = chat::json::array({"m", payload});
+  const std::size_t encoded = chat::socketio::encode(sample).data.size();  // what the bound counts
   const std::size_t bound = 10 * encoded;
   chat::ShardedServer<> io(2, chat::Options{}.max_shard_queue_bytes(bound));
   std::mutex mutex;

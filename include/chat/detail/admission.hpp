@@ -82,22 +82,28 @@ class Admission : public std::enable_shared_from_this<Admission> {
         max_per_address_(options.max_sessions_per_ip()),
         rate_(options.handshake_rate_per_ip()) {}
 
-  /// Admits a handshake from `address` at `now`, or says why not. Any thread.
+  /// Admits a handshake from `address` (see address_key) at `now`, or says why not. Any
+  /// thread.
   std::variant<Ticket, Refusal> admit(const std::string& address, Clock::time_point now) {
     std::lock_guard<std::mutex> lock(mutex_);
+    sweep(now);
     Entry* entry = nullptr;
-    if (per_address()) {
+    if (rate_.per_second > 0) {
+      // Every handshake an address attempts spends a token, admitted or not, so the address is
+      // remembered from its first attempt.
       entry = &entries_.try_emplace(address, Entry{0, double(rate_.burst), now}).first->second;
-      if (rate_.per_second > 0) {
-        refill(*entry, now);
-        if (entry->tokens < 1) {
-          const double wait = (1 - entry->tokens) / rate_.per_second;
-          return Refusal{Refusal::Kind::too_many_handshakes, std::chrono::seconds(static_cast<long long>(std::ceil(wait)))};
-        }
-        entry->tokens -= 1;  // every handshake an address attempts spends, admitted or not
+      refill(*entry, now);
+      if (entry->tokens < 1) {
+        const double wait = (1 - entry->tokens) / rate_.per_second;
+        return Refusal{Refusal::Kind::too_many_handshakes, std::chrono::seconds(static_cast<long long>(std::ceil(wait)))};
       }
-      if (max_per_address_ != 0 && entry->sessions >= max_per_address_) return Refusal{Refusal::Kind::too_many_sessions};
+      entry->tokens -= 1;
+    } else if (max_per_address_ != 0) {
+      // Only sessions count: an address is remembered once admitted, not for being refused.
+      const auto found = entries_.find(address);
+      if (found != entries_.end()) entry = &found->second;
     }
+    if (entry && max_per_address_ != 0 && entry->sessions >= max_per_address_) return Refusal{Refusal::Kind::too_many_sessions};
     if (max_sessions_ != 0 && sessions_ >= max_sessions_) {
       Refusal refusal{Refusal::Kind::server_full};
       refusal.first = !full_;
@@ -106,9 +112,10 @@ class Admission : public std::enable_shared_from_this<Admission> {
     }
     full_ = false;
     ++sessions_;
-    if (entry) ++entry->sessions;
-    sweep(now);
-    return Ticket(shared_from_this(), per_address() ? address : std::string());
+    if (!per_address()) return Ticket(shared_from_this(), std::string());
+    if (!entry) entry = &entries_.try_emplace(address, Entry{0, double(rate_.burst), now}).first->second;
+    ++entry->sessions;
+    return Ticket(shared_from_this(), address);
   }
 
   /// Sessions admitted and not yet ended. Any thread.
@@ -130,6 +137,8 @@ class Admission : public std::enable_shared_from_this<Admission> {
   };
 
   void refill(Entry& entry, Clock::time_point now) const {
+    // `now` is read before the lock: another thread may have refilled with a later one.
+    if (now <= entry.refilled) return;
     const double elapsed = std::chrono::duration<double>(now - entry.refilled).count();
     entry.tokens = std::min(double(rate_.burst), entry.tokens + elapsed * rate_.per_second);
     entry.refilled = now;
@@ -143,9 +152,9 @@ class Admission : public std::enable_shared_from_this<Admission> {
   }
 
   /// Forgets addresses with no session and a full bucket (they would be made anew as they
-  /// are), each time the map has doubled since the last sweep: the map stays within twice the
-  /// addresses that hold sessions or spent a handshake within one refill, at a constant cost
-  /// per handshake on average.
+  /// are), each time the map has doubled since the last sweep, on every handshake admitted or
+  /// refused: the map stays within twice the addresses that hold sessions or spent a handshake
+  /// within one refill, at a constant cost per handshake on average.
   void sweep(Clock::time_point now) {
     if (entries_.size() < swept_size_ * 2 || entries_.size() < 64) return;
     for (auto it = entries_.begin(); it != entries_.end();) {

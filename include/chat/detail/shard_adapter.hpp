@@ -47,9 +47,11 @@ class ShardGroup {
   /// Counts `bytes` of a broadcast from shard `from` as queued for shard `shard`, or refuses
   /// them when that shard is already `max_queue_bytes` behind: the broadcast is then dropped
   /// for its clients, and the first drop of each episode goes to `from`'s on_error. Any thread.
+  /// A shard with nothing queued takes a broadcast of any size; a bound of 0 is no bound.
   bool reserve(std::size_t shard, std::size_t bytes, std::size_t from) {
     Registry& registry = registries_[shard];
-    if (registry.queued_bytes.fetch_add(bytes) + bytes <= max_queue_bytes_) return true;
+    const std::size_t before = registry.queued_bytes.fetch_add(bytes);
+    if (max_queue_bytes_ == 0 || before == 0 || before + bytes <= max_queue_bytes_) return true;
     registry.queued_bytes.fetch_sub(bytes);
     if (!registry.dropping.exchange(true))
       cores_[from]->report_error(nullptr, "shard " + std::to_string(shard) + " is " +

@@ -99,7 +99,7 @@ CHAT_DECL void InMemoryAdapter::broadcast_with_ack(const std::shared_ptr<const O
                                                 std::function<void(Args)> on_ack) {
   std::size_t reached = 0;
   for (const SocketId& id : sockets(options))
-    if (sockets_.deliver_expecting_ack(id, packet, on_ack)) ++reached;
+    if (sockets_.deliver_expecting_ack(id, packet, options.flags.timeout, on_ack)) ++reached;
   on_client_count(reached);
 }
 

@@ -28,7 +28,9 @@ CHAT_DECL void BroadcastOperator::emit_with_ack(std::string_view event, Args arg
   data.push_back(std::string(event));
   for (const auto& value : args) data.push_back(value);
   Namespace* nsp = nsp_;
-  nsp->core().dispatch([nsp, data = std::move(data), options = options_, callback = std::move(callback), timeout]() mutable {
+  BroadcastOptions options = options_;
+  options.flags.timeout = timeout;
+  nsp->core().dispatch([nsp, data = std::move(data), options = std::move(options), callback = std::move(callback), timeout]() mutable {
     // One ack id for every recipient (Node does the same: the namespace's counter keeps it
     // apart from the ids each socket's own emits use).
     auto packet = std::make_shared<const OutgoingPacket>(

@@ -153,11 +153,11 @@ CHAT_DECL void Namespace::deliver_to_all(const std::shared_ptr<const OutgoingPac
 }
 
 CHAT_DECL bool Namespace::deliver_expecting_ack(const SocketId& id, const std::shared_ptr<const OutgoingPacket>& packet,
-                                             std::function<void(Args)> on_ack) {
+                                             std::chrono::milliseconds timeout, std::function<void(Args)> on_ack) {
   Socket* target = socket(id);
   if (!target || !packet->packet().id) return false;
   // A socket already awaiting max_pending_acks answers is left out, as if it had gone.
-  const bool expecting = target->expect_ack(*packet->packet().id, [on_ack = std::move(on_ack)](std::error_code error, Args args) {
+  const bool expecting = target->expect_ack(*packet->packet().id, timeout, [on_ack = std::move(on_ack)](std::error_code error, Args args) {
     if (!error) on_ack(std::move(args));
   });
   if (expecting) target->write(packet);

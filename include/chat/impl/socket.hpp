@@ -96,7 +96,7 @@ CHAT_DECL void Socket::emit_with_ack(std::string_view event, Args args, AckCallb
     return;
   }
   const std::uint64_t ack_id = nsp_.next_ack_id();
-  PendingAck pending{std::move(callback), nullptr};
+  PendingAck pending{std::move(callback), nullptr, std::nullopt};
   if (timeout.count() > 0) {
     pending.timer = std::make_unique<detail::AckTimer>(nsp_.core().io(), timeout);
     detail::Core::wait(pending.timer->timer, [self = weak_from_this(), ack_id](const std::error_code& ec) {
@@ -111,14 +111,22 @@ CHAT_DECL void Socket::emit_with_ack(std::string_view event, Args args, AckCallb
   write_packet(socketio::PacketType::event, ack_id, std::move(data));
 }
 
-CHAT_DECL bool Socket::may_expect_ack() const {
+CHAT_DECL bool Socket::may_expect_ack() {
   const std::size_t bound = nsp_.core().options().max_pending_acks();
-  return bound == 0 || pending_acks_.size() < bound;
+  if (bound == 0 || pending_acks_.size() < bound) return true;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::uint64_t> expired;
+  for (const auto& [id, pending] : pending_acks_)
+    if (pending.expires && *pending.expires <= now) expired.push_back(id);
+  for (const auto id : expired) fail_ack(id, errc::ack_timeout);
+  return pending_acks_.size() < bound;
 }
 
-CHAT_DECL bool Socket::expect_ack(std::uint64_t ack_id, AckCallback callback) {
+CHAT_DECL bool Socket::expect_ack(std::uint64_t ack_id, std::chrono::milliseconds timeout, AckCallback callback) {
   if (!may_expect_ack()) return false;
-  pending_acks_.emplace(ack_id, PendingAck{std::move(callback), nullptr});
+  PendingAck pending{std::move(callback), nullptr, std::nullopt};
+  if (timeout.count() > 0) pending.expires = std::chrono::steady_clock::now() + timeout;
+  pending_acks_.emplace(ack_id, std::move(pending));
   return true;
 }
 

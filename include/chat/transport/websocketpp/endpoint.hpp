@@ -268,27 +268,13 @@ class Transport {
   /// server since it last admitted one goes to on_error; per-address refusals are not logged
   /// (a line per attempt of a flooding client).
   std::variant<detail::Admission::Ticket, detail::Refusal> admit(const ConnectionPtr& con) {
-    std::string address = remote_address(con);
-    const auto& proxies = core_.trusted_proxies();
-    if (!proxies.empty()) address = proxies.client_of(address, con->get_request_header("X-Forwarded-For"));
-    auto verdict = core_.admission().admit(address, Clock::now());
+    const std::string client = core_.trusted_proxies().client_of(remote_address(con), con->get_request_header("X-Forwarded-For"));
+    auto verdict = core_.admission().admit(detail::address_key(client), Clock::now());
     const auto* refusal = std::get_if<detail::Refusal>(&verdict);
     if (refusal && refusal->first)
       core_.report_error(nullptr, "refusing new sessions: max_connections (" +
                                       std::to_string(core_.options().max_connections()) + ") reached");
     return verdict;
-  }
-
-  /// The answer to a refused handshake, over HTTP or as the refusal of a WebSocket.
-  void refuse_handshake(const ConnectionPtr& con, const detail::Refusal& refusal) {
-    con->set_status(websocketpp::http::status_code::value(refusal.status()));
-    con->replace_header("Connection", "close");
-    con->replace_header("Content-Type", std::string(engineio::content_type::error));
-    if (refusal.retry_after.count() > 0) con->replace_header("Retry-After", std::to_string(refusal.retry_after.count()));
-    if (con->cors_allowed)
-      for (const auto& [name, value] : detail::cors_headers(core_.options(), con->get_request_header("Origin")))
-        con->replace_header(name, value);
-    con->set_body(engineio::error_body(engineio::Error::forbidden, refusal.message()));
   }
 
   // ---- prepared frames ----
@@ -427,7 +413,7 @@ class Transport {
     switch (std::get<engineio::Intent>(verdict)) {
       case engineio::Intent::open_session: {
         auto admitted = admit(con);
-        if (const auto* refusal = std::get_if<detail::Refusal>(&admitted)) return refuse_handshake(con, *refusal);
+        if (const auto* refusal = std::get_if<detail::Refusal>(&admitted)) return refuse_handshake(con, *refusal, core_.options());
         auto created = new_session(con, target, engineio::Transport::polling,
                                    std::move(std::get<detail::Admission::Ticket>(admitted)));
         respond(con, created->session().open_polling());
@@ -495,7 +481,7 @@ class Transport {
       case engineio::Intent::open_session: {
         auto admitted = admit(con);
         if (const auto* refusal = std::get_if<detail::Refusal>(&admitted)) {
-          refuse_handshake(con, *refusal);
+          refuse_handshake(con, *refusal, core_.options());
           return false;
         }
         con->admission = std::move(std::get<detail::Admission::Ticket>(admitted));

@@ -1,5 +1,6 @@
-// What chat reads from a websocketpp connection's request: its headers, the peer's address, and
-// the Handshake and HttpRequest values the layers above see.
+// What chat reads from a websocketpp connection's request (its headers, the peer's address, the
+// Handshake and HttpRequest values the layers above see), and the answer to a handshake the
+// admission limits refuse.
 #ifndef CHAT_TRANSPORT_WEBSOCKETPP_REQUEST_HPP
 #define CHAT_TRANSPORT_WEBSOCKETPP_REQUEST_HPP
 
@@ -10,10 +11,16 @@
 #include <vector>        // vector
 
 #include <asio/ip/address.hpp>
+#include <websocketpp/http/constants.hpp>
 
+#include "../../detail/admission.hpp"
+#include "../../detail/http_router.hpp"
 #include "../../detail/url.hpp"
+#include "../../engineio/request.hpp"
+#include "../../engineio/packet.hpp"
 #include "../../handshake.hpp"
 #include "../../http.hpp"
+#include "../../options.hpp"
 
 namespace chat::transport {
 
@@ -63,6 +70,20 @@ HttpRequest http_request(const ConnectionPtr& con, const detail::Target& target,
   if (with_body) request.body = con->get_request_body();
   request.remote_address = remote_address(con);
   return request;
+}
+
+/// Answers a refused handshake (polling, or the HTTP refusal of a WebSocket): the refusal's
+/// status, `Retry-After` when it has one, and the Engine.IO error JSON with code 4.
+template <class ConnectionPtr>
+void refuse_handshake(const ConnectionPtr& con, const detail::Refusal& refusal, const Options& options) {
+  con->set_status(websocketpp::http::status_code::value(refusal.status()));
+  con->replace_header("Connection", "close");
+  con->replace_header("Content-Type", std::string(engineio::content_type::error));
+  if (refusal.retry_after.count() > 0) con->replace_header("Retry-After", std::to_string(refusal.retry_after.count()));
+  if (con->cors_allowed)
+    for (const auto& [name, value] : detail::cors_headers(options, con->get_request_header("Origin")))
+      con->replace_header(name, value);
+  con->set_body(engineio::error_body(engineio::Error::forbidden, refusal.message()));
 }
 
 }  // namespace chat::transport
