@@ -415,9 +415,10 @@ class SocketIO:
             self._stopped.set()
 
     def stop(self):
-        """Stop a running server: ``run()`` returns. Any thread."""
+        """Stop a running server: ``run()`` returns. Any thread, a handler's included; returns
+        at once (``run()``'s thread waits for the server's threads)."""
         if self.server is not None:
-            threading.Thread(target=self.server.stop, daemon=True).start()
+            self.server.request_stop()
 
     def start_background_task(self, target: Callable, *args, **kwargs) -> threading.Thread:
         """Run ``target(*args, **kwargs)`` in a thread; returns it (``join()``-able)."""

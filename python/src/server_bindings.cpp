@@ -126,6 +126,17 @@ class PyServer {
     return changed_.wait_for(lock, std::chrono::duration<double>(timeout), [this] { return !running_; });
   }
 
+  /// Asks the server to stop and returns at once (any thread, a handler's included): the
+  /// thread that started it sees wait() return and joins it with stop_and_join. No thread is
+  /// left inside a C++ call to be ended there when the interpreter finalizes.
+  void request_stop() {
+    {
+      std::lock_guard<std::mutex> lock(lifecycle_);
+      stopped_ = true;
+    }
+    server_->stop();
+  }
+
   /// Stops the server and waits for its threads. Callers are served one at a time (run()'s own
   /// exit and stop() from another thread may both get here): only the first joins.
   void stop_and_join() {
@@ -624,6 +635,7 @@ void bind_server(py::module_& module) {
       .def("start", &PyServer::start)
       .def("wait", &PyServer::wait, py::arg("timeout"), py::call_guard<py::gil_scoped_release>())
       .def("stop", &PyServer::stop_and_join, py::call_guard<py::gil_scoped_release>())
+      .def("request_stop", &PyServer::request_stop, py::call_guard<py::gil_scoped_release>())
       .def("emit", &PyServer::emit, py::arg("namespace"), py::arg("event"), py::arg("args"), py::arg("to"), py::arg("skip"))
       .def("emit_with_ack", &PyServer::emit_with_ack, py::arg("namespace"), py::arg("event"), py::arg("args"),
            py::arg("to"), py::arg("skip"), py::arg("callback_id"), py::arg("timeout"))
