@@ -2,8 +2,9 @@
 // uses it) with the Engine.IO messages of one connection, and checks what it decodes:
 //   - the status follows the protocol: an attachment nobody announced, or text while attachments
 //     are awaited, is an error; need_more only while a binary packet waits for attachments;
-//   - a complete packet obeys Node's rules for its type (checked here independently), carries
-//     binary values only when it is a binary type and no placeholder is left in it;
+//   - a complete packet obeys Node's rules for its type (checked here independently), nests no
+//     deeper than max_nesting, carries binary values only when it is a binary type and no
+//     placeholder is left in it;
 //   - decoded binary values hold no more bytes than the attachments fed for the packet (a
 //     placeholder must not copy an attachment over and over);
 //   - decode, encode, decode gives the same packet, and encoding it again the same messages.
@@ -18,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -99,6 +101,14 @@ bool holds_binary(const json& value) {
   return false;
 }
 
+/// How deep arrays and objects nest in `value` (a scalar: 0).
+int depth(const json& value) {
+  int deepest = 0;
+  if (value.is_array() || value.is_object())
+    for (const auto& element : value) deepest = std::max(deepest, depth(element));
+  return value.is_array() || value.is_object() ? deepest + 1 : 0;
+}
+
 /// An object socket.io-parser would take for a placeholder ({"_placeholder":true,...}).
 bool holds_placeholder(const json& value) {
   if (value.is_object()) {
@@ -118,6 +128,8 @@ void check_packet_rules(const Packet& packet) {
   FUZZ_CHECK(packet.nsp.find(',') == std::string::npos, what);
   FUZZ_CHECK(!packet.id || *packet.id <= chat::socketio::Decoder::max_safe_integer, what);
   const json& data = packet.data;
+  // Deeper data is refused before parsing: walking or dumping it recurses.
+  FUZZ_CHECK(depth(data) <= chat::socketio::detail::max_nesting, what);
   switch (packet.type) {
     case Type::connect:
       FUZZ_CHECK(!packet.has_data() || data.is_object(), what);
