@@ -340,6 +340,8 @@ class Harness final : public chat::engineio::SessionIo {
 
   /// Time passes: the timer fires at its deadline, as often as it falls within.
   void tick(milliseconds duration) {
+    // A century of ticks is plenty, and the clock must not overflow however long the script.
+    if (now_.time_since_epoch() > std::chrono::hours(24 * 365 * 100)) return;
     const Clock::time_point until = now_ + duration;
     int wakeups = 0;
     while (!finished_ && deadline_ && *deadline_ <= until) {
