@@ -39,24 +39,28 @@ inline bool contains_binary(const nlohmann::json& value) {
 }
 
 /// Replaces placeholders by the attachments they name. False on a placeholder whose number is
-/// not an attachment's (Node: "illegal attachments").
-inline bool restore_binaries(nlohmann::json& value, std::vector<std::string>& attachments) {
+/// not an attachment's (Node: "illegal attachments"), or names one a placeholder already took:
+/// each would be a copy of its bytes (Node and python-socketio share one buffer), so one large
+/// attachment named by every placeholder a message holds would take gigabytes. Stock clients
+/// never name an attachment twice: their encoders give every binary value its own.
+inline bool restore_binaries(nlohmann::json& value, std::vector<std::string>& attachments, std::vector<bool>& used) {
   if (value.is_object()) {
     const auto marker = value.find("_placeholder");
     if (marker != value.end() && marker->is_boolean() && marker->get<bool>()) {
       const auto num = value.find("num");
       if (num == value.end() || !num->is_number_unsigned()) return false;
       const auto index = num->get<std::uint64_t>();
-      if (index >= attachments.size()) return false;
+      if (index >= attachments.size() || used[index]) return false;
+      used[index] = true;
       const std::string& bytes = attachments[index];
       value = nlohmann::json::binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end()));
       return true;
     }
     for (auto& element : value)
-      if (!restore_binaries(element, attachments)) return false;
+      if (!restore_binaries(element, attachments, used)) return false;
   } else if (value.is_array()) {
     for (auto& element : value)
-      if (!restore_binaries(element, attachments)) return false;
+      if (!restore_binaries(element, attachments, used)) return false;
   }
   return true;
 }
@@ -239,7 +243,8 @@ class Decoder {
   }
 
   Status finish_binary() {
-    const bool ok = detail::restore_binaries(packet_.data, buffers_);
+    std::vector<bool> used(buffers_.size());
+    const bool ok = detail::restore_binaries(packet_.data, buffers_, used);
     buffers_.clear();
     return ok ? Status::complete : Status::error;
   }
