@@ -3,10 +3,11 @@
 // behind them. Checks:
 //   - a trusted_proxies entry is taken or refused with std::invalid_argument, nothing else;
 //   - every address taken is trusted, in any spelling asio reads (an IPv4-mapped IPv6 too);
+//   - an entry is read as asio reads it (IPv4-mapped addresses as IPv4), with a port or not;
 //   - the client is the peer unless the peer is trusted and the header names someone; then it is
-//     an entry of the header, trimmed: the rightmost one not trusted, every entry right of it
-//     being trusted (a client cannot name itself past an untrusted hop), or, all trusted, the
-//     leftmost one.
+//     the rightmost entry not trusted, every entry right of it being trusted (a client cannot
+//     name itself past an untrusted hop); an entry that is no address stops the walk at the last
+//     trusted hop; all trusted, the leftmost one.
 //
 // Input: line 1 the peer's address; line 2 X-Forwarded-For; each further line one entry of
 // trusted_proxies.
@@ -89,6 +90,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(trusted.trusts("::ffff:" + address.to_string()), fuzz::printable(entry) + " as IPv4-mapped");
   }
 
+  // An entry asio reads as it is reads the same through parse_forwarded_address (unmapped),
+  // and so does one written as IPv4 with a port after it.
+  for (const auto& entry : entries_of(header)) {
+    std::error_code ec;
+    auto direct = asio::ip::make_address(std::string(entry), ec);
+    if (ec) continue;
+    if (direct.is_v6() && direct.to_v6().is_v4_mapped()) direct = asio::ip::make_address_v4(asio::ip::v4_mapped, direct.to_v6());
+    const auto parsed = chat::detail::parse_forwarded_address(entry);
+    FUZZ_CHECK(parsed && *parsed == direct, fuzz::printable(entry) + " read differently");
+    if (entry.find(':') == std::string_view::npos) {  // written as IPv4: "a.b.c.d:port" too
+      const auto with_port = chat::detail::parse_forwarded_address(std::string(entry) + ":8080");
+      FUZZ_CHECK(with_port && *with_port == direct, fuzz::printable(entry) + " with a port read differently");
+    }
+  }
+
   const std::string client = trusted.client_of(peer, header);
   const std::string what = "peer " + fuzz::printable(peer) + " X-Forwarded-For " + fuzz::printable(header) +
                            " gives " + fuzz::printable(client);
@@ -97,9 +113,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(client == peer, what);
     return 0;
   }
-  std::size_t index = entries.size();
-  while (index > 0 && trusted.trusts(entries[index - 1])) --index;
-  const std::string_view expected = index == 0 ? entries.front() : entries[index - 1];
+  // From the right: trusted hops are passed; the first untrusted address is the client; an
+  // entry that is no address stops at the last trusted hop (the peer, if none yet).
+  std::string expected(peer);
+  for (std::size_t index = entries.size(); index > 0; --index) {
+    const auto address = chat::detail::parse_forwarded_address(entries[index - 1]);
+    if (!address) break;
+    expected = address->to_string();
+    if (!trusted.trusts(expected)) break;
+  }
   FUZZ_CHECK(client == expected, what + ", not " + fuzz::printable(expected));
   return 0;
 }
