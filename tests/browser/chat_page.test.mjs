@@ -60,6 +60,10 @@ for (const server of SERVERS) {
       await sendMessage(alice.page, "hello bob");
       await waitForLines(bob.page, ["alice: hello bob"]);
       await waitForLines(alice.page, ["alice: hello bob"]);
+      // The line may come with the room's broadcast, a moment before the ack that clears the
+      // composer: wait for the ack's effect (bounded), rather than race it.
+      await alice.page.waitForFunction(() => document.querySelector("#text").value === "", null, { timeout: 10000 })
+        .catch(() => {});
       assert.equal(await alice.page.inputValue("#text"), "", "the composer is cleared after sending");
 
       await sendMessage(bob.page, "hi alice!");
