@@ -15,6 +15,19 @@ find_dependency(nlohmann_json 3.9)
 find_package(SQLite3 QUIET)
 # Optional: only chat::tls (the TLS transport, chat/transport/websocketpp/tls.hpp) needs it.
 find_package(OpenSSL QUIET)
+# Optional: only chat::redis (the Redis cluster adapter and emitter, chat/redis/) needs it: its
+# RESP reader and command formatter. Debian's libhiredis-dev ships no CMake target, so it is
+# found by its header and library.
+if(NOT TARGET chat::hiredis)
+  find_path(CHAT_HIREDIS_INCLUDE_DIR NAMES hiredis/hiredis.h)
+  find_library(CHAT_HIREDIS_LIBRARY NAMES hiredis)
+  if(CHAT_HIREDIS_INCLUDE_DIR AND CHAT_HIREDIS_LIBRARY)
+    add_library(chat::hiredis UNKNOWN IMPORTED)
+    set_target_properties(chat::hiredis PROPERTIES
+      IMPORTED_LOCATION "${CHAT_HIREDIS_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${CHAT_HIREDIS_INCLUDE_DIR}")
+  endif()
+endif()
 
 if(NOT TARGET chat::asio)
   find_path(CHAT_ASIO_INCLUDE_DIR NAMES asio.hpp asio/version.hpp)
