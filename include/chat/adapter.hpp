@@ -119,6 +119,10 @@ class LocalSockets {
   /// Runs the namespace's server-side emit hook on an event another server sent; `reply`
   /// answers it (once at most).
   virtual void receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) = 0;
+  /// The namespace's adapter as the server uses it: the one the factory made, or on a
+  /// ShardedServer the shard adapter around it, which reaches the sockets of every shard. A
+  /// cluster adapter does what other servers ask through it, with `flags.local` set.
+  virtual Adapter& adapter() = 0;
 
  protected:
   ~LocalSockets() = default;
@@ -126,7 +130,7 @@ class LocalSockets {
 
 /// The room registry and message router of one namespace (Node's socket.io-adapter). Requests
 /// that span servers answer through callbacks, so a cluster adapter may answer later, once the
-/// other servers have.
+/// other servers have. Every request's options may say `flags.local`: this server only.
 ///
 /// @par Thread Safety
 /// Called only on the server's io thread; callbacks are called on it too.
@@ -163,7 +167,8 @@ class Adapter {
   virtual void broadcast(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options) = 0;
   /// Delivers `packet` (its id set) to every socket the options select, each answer going to
   /// `on_ack`; `on_client_count` learns how many sockets it reached, once per server that
-  /// reports (Node's broadcastWithAck). With a `server_count` of N, N reports come.
+  /// reports (Node's broadcastWithAck). With a `server_count` of N, N reports come; the first
+  /// is this server's, before the call returns.
   virtual void broadcast_with_ack(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options,
                                   ClientCount on_client_count, std::function<void(Args)> on_ack) = 0;
   /// How many servers the adapter spans (this one included).
@@ -177,9 +182,12 @@ class Adapter {
   virtual void disconnect_sockets(const BroadcastOptions& options, bool close) = 0;
   /// The selected sockets, wherever they are (Node's fetchSockets).
   virtual void fetch_sockets(const BroadcastOptions& options, std::function<void(std::vector<SocketInfo>)> done) = 0;
+  /// Every room that has a socket, wherever it is, socket ids included (Node's allRooms).
+  virtual void all_rooms(BroadcastFlags flags, std::function<void(std::vector<Room>)> done) = 0;
   /// Sends an event to the namespace of the same name on every other server (Node's
   /// serverSideEmit). `on_server_count` learns how many servers were sent it (0 with no other
-  /// server); each of their replies goes to `on_reply`. Never delivered to this server.
+  /// server); each of their replies goes to `on_reply`. Never delivered to this server. An empty
+  /// `on_reply` asks for no reply.
   virtual void server_side_emit(const Args& event_and_args, ClientCount on_server_count,
                                 std::function<void(Args)> on_reply) = 0;
   /// Keeps a disconnected socket's state for connection state recovery.
@@ -211,6 +219,7 @@ class InMemoryAdapter : public Adapter {
   void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override;
   void disconnect_sockets(const BroadcastOptions& options, bool close) override;
   void fetch_sockets(const BroadcastOptions& options, std::function<void(std::vector<SocketInfo>)> done) override;
+  void all_rooms(BroadcastFlags flags, std::function<void(std::vector<Room>)> done) override;
   void server_side_emit(const Args&, ClientCount on_server_count, std::function<void(Args)>) override {
     on_server_count(0);
   }

@@ -112,7 +112,7 @@ class Namespace : private LocalSockets {
   /// How many sockets are in the namespace. Io thread only.
   std::size_t size() const override { return sockets_.size(); }
   /// The namespace's adapter. Io thread only.
-  Adapter& adapter() { return *adapter_; }
+  Adapter& adapter() override { return *adapter_; }
 
   /// Calls `visit(Socket&)` for every socket of the namespace. Io thread only.
   template <class Visit>

@@ -231,26 +231,50 @@ TEST_CASE("sharded server: fetch_sockets and broadcasts with acks span the shard
 
 TEST_CASE("sharded server: an application's adapter is wrapped, not replaced", "[shards]") {
   chat::ShardedServer<> io(2);
-  std::atomic<int> broadcasts{0};
+  // What each shard's own adapter was handed: broadcasts, and those a cluster adapter would have
+  // sent to the other servers (flags.local not set); sockets_join, the same.
   class Counting final : public chat::InMemoryAdapter {
    public:
-    Counting(chat::LocalSockets& sockets, std::atomic<int>& count) : InMemoryAdapter(sockets), count_(count) {}
+    Counting(chat::LocalSockets& sockets, std::atomic<int> (&counts)[4])
+        : InMemoryAdapter(sockets), counts_(counts) {}
     void broadcast(const std::shared_ptr<const chat::OutgoingPacket>& packet, const chat::BroadcastOptions& options) override {
-      ++count_;
+      ++counts_[0];
+      if (!options.flags.local) ++counts_[1];
       InMemoryAdapter::broadcast(packet, options);
+    }
+    void add_sockets(const chat::BroadcastOptions& options, const std::vector<chat::Room>& rooms) override {
+      ++counts_[2];
+      if (!options.flags.local) ++counts_[3];
+      InMemoryAdapter::add_sockets(options, rooms);
     }
 
    private:
-    std::atomic<int>& count_;
+    std::atomic<int> (&counts_)[4];
   };
+  std::atomic<int> counts[4] = {0, 0, 0, 0};
   io.each([&](chat::Server<>& shard) {
-    shard.set_adapter_factory([&](chat::LocalSockets& sockets) { return std::make_unique<Counting>(sockets, broadcasts); });
+    shard.set_adapter_factory([&](chat::LocalSockets& sockets) { return std::make_unique<Counting>(sockets, counts); });
   });
   Running running(io);
   auto peers = connect_everywhere(io, running);
+  io.to(peers[1].id).sockets_join("team");
   io.emit("hello");
   for (auto& peer : peers) CHECK(events(*peer.client, peer.seen, 1) == std::vector<chat::json>{{"hello"}});
-  CHECK(broadcasts == 2);  // each shard's own adapter delivered it, once
+  CHECK(counts[0] == 2);  // each shard's own adapter delivered it, once
+  CHECK(counts[1] == 1);  // and only the shard it was emitted on would send it further
+  CHECK(counts[2] == 2);
+  CHECK(counts[3] == 1);
+
+  // Every room of every shard, each once: the sockets' own rooms and the team.
+  std::promise<std::vector<chat::Room>> found;
+  running.on(0, [&] {
+    io.shard(0).of("/").adapter().all_rooms({}, [&](std::vector<chat::Room> rooms) { found.set_value(std::move(rooms)); });
+  });
+  auto rooms = found.get_future().get();
+  std::sort(rooms.begin(), rooms.end());
+  std::vector<chat::Room> expected{peers[0].id, peers[1].id, "team"};
+  std::sort(expected.begin(), expected.end());
+  CHECK(rooms == expected);
 }
 
 TEST_CASE("sharded server: a shard that falls behind has a bounded queue of broadcasts", "[shards]") {

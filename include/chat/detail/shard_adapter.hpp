@@ -1,18 +1,22 @@
 // The adapter of a ShardedServer's namespaces: it wraps the adapter a shard would have on its own
 // (the in-memory one, or the application's) and carries to the other shards what must reach
-// their sockets: broadcasts, sockets_join/leave, disconnect_sockets, fetch_sockets and
+// their sockets: broadcasts, sockets_join/leave, disconnect_sockets, fetch_sockets, all_rooms and
 // broadcasts with acks. The shards are one server: what spans servers (server-side emits, the
-// server count, session persistence) is the wrapped adapter's alone.
+// server count, session persistence) is the wrapped adapter's alone, and the other shards' wrapped
+// adapters get what they are handed with `flags.local` set (a cluster adapter of every shard
+// would otherwise send a broadcast to the other servers once per shard).
 #ifndef CHAT_DETAIL_SHARD_ADAPTER_HPP
 #define CHAT_DETAIL_SHARD_ADAPTER_HPP
 
 #include <atomic>         // atomic
 #include <cstddef>        // size_t
 #include <functional>     // function
+#include <iterator>       // make_move_iterator
 #include <memory>         // shared_ptr, unique_ptr, make_shared
 #include <mutex>          // mutex, lock_guard
 #include <string>         // string
 #include <unordered_map>  // unordered_map
+#include <unordered_set>  // unordered_set
 #include <utility>        // move
 #include <vector>         // vector
 
@@ -115,9 +119,10 @@ class ShardAdapter final : public Adapter {
     const auto& encoded = packet->encoded();
     std::size_t bytes = encoded.data.size();
     for (const auto& attachment : encoded.attachments) bytes += attachment.size();
+    const BroadcastOptions here = local(options);
     for (std::size_t shard = 0; shard < group_->size(); ++shard) {
       if (shard == self_ || !group_->reserve(shard, bytes, self_)) continue;
-      group_->core(shard).post([group = group_, shard, name = name_, packet, options, bytes] {
+      group_->core(shard).post([group = group_, shard, name = name_, packet, options = here, bytes] {
         group->release(shard, bytes);
         ShardAdapter* peer = group->find(shard, name);
         if (peer && peer->local_.size() > 0) peer->inner_->broadcast(packet, options);
@@ -127,12 +132,21 @@ class ShardAdapter final : public Adapter {
 
   void broadcast_with_ack(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options,
                           ClientCount on_client_count, std::function<void(Args)> on_ack) override {
-    // The shards are one server: their counts are summed into one report.
-    auto total = std::make_shared<Total>(group_->size(), std::move(on_client_count));
-    inner_->broadcast_with_ack(packet, options, [total](std::size_t clients) { total->add(clients); }, on_ack);
+    // The shards are one server: their counts are summed into one report. The wrapped adapter's
+    // first report is this shard's; the others it gives are other servers', passed on as they are.
+    auto total = std::make_shared<Total>(group_->size(), on_client_count);
+    auto first = std::make_shared<bool>(true);
+    inner_->broadcast_with_ack(
+        packet, options,
+        [total, first, on_client_count](std::size_t clients) {
+          if (*first) total->add(clients);
+          else on_client_count(clients);
+          *first = false;
+        },
+        on_ack);
     Core& origin = group_->core(self_);
     ask_peers(
-        [packet, options, &origin, on_ack](ShardAdapter& peer, std::function<void(std::size_t)> reply) {
+        [packet, options = local(options), &origin, on_ack](ShardAdapter& peer, std::function<void(std::size_t)> reply) {
           peer.inner_->broadcast_with_ack(packet, options, std::move(reply), [&origin, on_ack](Args answer) {
             origin.post([on_ack, answer = std::move(answer)]() mutable { on_ack(std::move(answer)); });
           });
@@ -144,27 +158,40 @@ class ShardAdapter final : public Adapter {
 
   void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override {
     inner_->add_sockets(options, rooms);
-    on_peers([options, rooms](ShardAdapter& peer) { peer.inner_->add_sockets(options, rooms); });
+    on_peers([options = local(options), rooms](ShardAdapter& peer) { peer.inner_->add_sockets(options, rooms); });
   }
 
   void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override {
     inner_->del_sockets(options, rooms);
-    on_peers([options, rooms](ShardAdapter& peer) { peer.inner_->del_sockets(options, rooms); });
+    on_peers([options = local(options), rooms](ShardAdapter& peer) { peer.inner_->del_sockets(options, rooms); });
   }
 
   void disconnect_sockets(const BroadcastOptions& options, bool close) override {
     inner_->disconnect_sockets(options, close);
-    on_peers([options, close](ShardAdapter& peer) { peer.inner_->disconnect_sockets(options, close); });
+    on_peers([options = local(options), close](ShardAdapter& peer) { peer.inner_->disconnect_sockets(options, close); });
   }
 
   void fetch_sockets(const BroadcastOptions& options, std::function<void(std::vector<SocketInfo>)> done) override {
-    auto found = std::make_shared<Gathered>(group_->size(), std::move(done));
+    auto found = std::make_shared<Gathered<SocketInfo>>(group_->size(), std::move(done));
     inner_->fetch_sockets(options, [found](std::vector<SocketInfo> sockets) { found->add(std::move(sockets)); });
     ask_peers(
-        [options](ShardAdapter& peer, std::function<void(std::vector<SocketInfo>)> reply) {
+        [options = local(options)](ShardAdapter& peer, std::function<void(std::vector<SocketInfo>)> reply) {
           peer.inner_->fetch_sockets(options, std::move(reply));
         },
         [found](std::vector<SocketInfo> sockets) { found->add(std::move(sockets)); }, std::vector<SocketInfo>());
+  }
+
+  void all_rooms(BroadcastFlags flags, std::function<void(std::vector<Room>)> done) override {
+    auto found = std::make_shared<Gathered<Room>>(group_->size(), [done = std::move(done)](std::vector<Room> rooms) {
+      // A room with members on several shards is one room.
+      std::unordered_set<Room> unique(std::make_move_iterator(rooms.begin()), std::make_move_iterator(rooms.end()));
+      done(std::vector<Room>(unique.begin(), unique.end()));
+    });
+    inner_->all_rooms(flags, [found](std::vector<Room> rooms) { found->add(std::move(rooms)); });
+    flags.local = true;
+    ask_peers([flags](ShardAdapter& peer, std::function<void(std::vector<Room>)> reply) {
+      peer.inner_->all_rooms(flags, std::move(reply));
+    }, [found](std::vector<Room> rooms) { found->add(std::move(rooms)); }, std::vector<Room>());
   }
 
   void server_side_emit(const Args& event_and_args, ClientCount on_server_count,
@@ -188,18 +215,25 @@ class ShardAdapter final : public Adapter {
     std::size_t expected, received = 0, sum = 0;
     ClientCount done;
   };
-  /// The sockets of every shard, handed over once all are in.
+  /// What every shard found (sockets, rooms), handed over once all are in.
+  template <class Item>
   struct Gathered {
-    Gathered(std::size_t expected, std::function<void(std::vector<SocketInfo>)> done)
+    Gathered(std::size_t expected, std::function<void(std::vector<Item>)> done)
         : expected(expected), done(std::move(done)) {}
-    void add(std::vector<SocketInfo> sockets) {
-      for (auto& socket : sockets) all.push_back(std::move(socket));
+    void add(std::vector<Item> items) {
+      for (auto& item : items) all.push_back(std::move(item));
       if (++received == expected) done(std::move(all));
     }
     std::size_t expected, received = 0;
-    std::vector<SocketInfo> all;
-    std::function<void(std::vector<SocketInfo>)> done;
+    std::vector<Item> all;
+    std::function<void(std::vector<Item>)> done;
   };
+
+  /// The options as the other shards get them: for their sockets only.
+  static BroadcastOptions local(BroadcastOptions options) {
+    options.flags.local = true;
+    return options;
+  }
 
   /// Runs `work(adapter)` on every other shard's io thread, with that shard's adapter of this
   /// namespace (never dropped: joins, leaves and disconnects are few and small; broadcasts,

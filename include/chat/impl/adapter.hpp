@@ -129,6 +129,13 @@ CHAT_DECL void InMemoryAdapter::fetch_sockets(const BroadcastOptions& options,
   done(std::move(found));
 }
 
+CHAT_DECL void InMemoryAdapter::all_rooms(BroadcastFlags, std::function<void(std::vector<Room>)> done) {
+  std::vector<Room> rooms;
+  rooms.reserve(rooms_.size());
+  for (const auto& room : rooms_) rooms.push_back(room.first);
+  done(std::move(rooms));
+}
+
 }  // namespace chat
 
 #endif  // CHAT_IMPL_ADAPTER_HPP

@@ -108,7 +108,7 @@ CHAT_DECL void Namespace::copy_hooks_from(const Namespace& other) {
 
 CHAT_DECL void Namespace::server_side_emit_array(Args event_and_args) {
   core_.dispatch([this, event_and_args = std::move(event_and_args)] {
-    adapter_->server_side_emit(event_and_args, [](std::size_t) {}, [](Args) {});
+    adapter_->server_side_emit(event_and_args, [](std::size_t) {}, nullptr);  // no reply wanted
   });
 }
 
