@@ -8,7 +8,7 @@
 //   broadcast-encode <json>       the same shape -> hex
 //   request-decode <hex>          any request -> Node's shape {type, uid?, requestId?, ...}
 //   request-encode <json>         Node's shape -> hex (JSON text or notepack, as the codec picks)
-//   response-decode <kind> <hex>  kind: sockets|rooms|fetch|reply|count -> {type?, requestId, result}
+//   response-decode <kind> <hex>  kind: sockets|rooms|fetch|reply|count|done -> {type?, requestId, result}
 //   response-encode <json>        {kind: sockets|rooms|fetch|done|sse|count|ack, requestId, result?}
 //   room-of <key> <nsp> <channel> -> the room a broadcast channel names, or null
 //
@@ -195,6 +195,7 @@ json decode_response_view(const std::string& kind, std::string_view bytes) {
   if (response.type) out["type"] = static_cast<int>(*response.type);
   if (kind == "sockets") out["result"] = wire::read_socket_ids(response);
   else if (kind == "rooms") out["result"] = wire::read_rooms(response);
+  else if (kind == "done") out["result"] = nullptr;
   else if (kind == "count") out["result"] = wire::read_client_count(response);
   else if (kind == "reply") out["result"] = wire::read_reply(response) ? to_view(*wire::read_reply(response)) : json("$none");
   else if (kind == "fetch") {
@@ -262,7 +263,8 @@ int main() {
     std::string command;
     in >> command;
     try {
-      std::cout << "ok " << answer(command, in) << "\n";
+      const std::string result = answer(command, in);  // before "ok": it may throw
+      std::cout << "ok " << result << "\n";
     } catch (const wire::WireError& error) {
       std::cout << "error " << error.what() << "\n";
     } catch (const std::exception& error) {

@@ -85,7 +85,7 @@ TEST_CASE("redis wire: integers take notepack's smallest form, unsigned when not
   }
 }
 
-TEST_CASE("redis wire: floats are float64 like notepack; float32 is read", "[redis][notepack]") {
+TEST_CASE("redis wire: floats are float64 like notepack, and float32 is read", "[redis][notepack]") {
   CHECK(hex(wire::to_notepack(1.5)) == "cb 3f f8 00 00 00 00 00 00");
   CHECK(hex(wire::to_notepack(-0.1)) == "cb bf b9 99 99 99 99 99 9a");
   CHECK(wire::from_notepack(bytes("cb bf b9 99 99 99 99 99 9a")).get<double>() == -0.1);
