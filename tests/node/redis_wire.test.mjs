@@ -303,6 +303,40 @@ describe("a Node server on @socket.io/redis-adapter and the codec understand eac
     return tool.json(`broadcast-decode ${hex(entry.message)}`);
   }
 
+  it("names the channels the adapter uses; its pattern globs nothing in the prefix or namespace", async () => {
+    const adapter = io.of("/").adapter;
+    const names = await tool.json(`channels socket.io / ${adapterUid}`);
+    assert.deepStrictEqual(names, {
+      broadcast: adapter.channel,
+      room: adapter.channel + "r1#",
+      pattern: adapter.channel + "*",
+      request: adapter.requestChannel,
+      response: adapter.responseChannel,
+      response_for: adapter.specificResponseChannel,
+    });
+
+    // Glob characters in the prefix and namespace match only themselves in the codec's pattern.
+    const odd = await tool.json("channels my[app] /a*b? x");
+    assert.equal(odd.broadcast, "my[app]#/a*b?#");
+    const listener = pub.duplicate();
+    await listener.connect();
+    try {
+      const heard = [];
+      let heardSecond;
+      const second = new Promise((resolve) => (heardSecond = resolve));
+      await listener.pSubscribe(odd.pattern, (message, channel) => {
+        heard.push(channel);
+        if (message === "2") heardSecond();
+      });
+      await publisher.publish("mya#/aXXbY#r#", "1"); // the unescaped pattern would match this
+      await publisher.publish(odd.room, "2");
+      await second;
+      assert.deepStrictEqual(heard, [odd.room]);
+    } finally {
+      await listener.quit();
+    }
+  });
+
   it("reads Node's broadcasts and writes the same bytes for them", async () => {
     io.emit("hello", "world");
     let entry = await capture.on("socket.io#/#");

@@ -10,6 +10,7 @@
 //   request-encode <json>         Node's shape -> hex (JSON text or notepack, as the codec picks)
 //   response-decode <kind> <hex>  kind: sockets|rooms|fetch|reply|count|done -> {type?, requestId, result}
 //   response-encode <json>        {kind: sockets|rooms|fetch|done|sse|count|ack, requestId, result?}
+//   channels <key> <nsp> <uid>    -> {broadcast, room (of "r1"), pattern, request, response, response_for}
 //   room-of <key> <nsp> <channel> -> the room a broadcast channel names, or null
 //
 // The JSON view writes a binary value as {"$binary":"<hex>"} and a number JSON cannot hold as
@@ -244,6 +245,16 @@ std::string answer(const std::string& command, std::istringstream& rest) {
     return decode_response_view(kind, from_hex(hex)).dump();
   }
   if (command == "response-encode") return to_hex(encode_response_view(json::parse(argument)));
+  if (command == "channels") {
+    std::istringstream parts(argument);
+    std::string key, nsp, uid;
+    parts >> key >> nsp >> uid;
+    const wire::Channels channels(key, nsp);
+    return json{{"broadcast", channels.broadcast()}, {"room", channels.room("r1")}, {"pattern", channels.pattern()},
+                {"request", channels.request()}, {"response", channels.response()},
+                {"response_for", channels.response_for(uid)}}
+        .dump();
+  }
   if (command == "room-of") {
     std::istringstream parts(argument);
     std::string key, nsp, channel;

@@ -398,6 +398,8 @@ TEST_CASE("redis wire: every request type survives encoding, JSON but for the br
   CHECK(broadcast.message.flags.timeout_ms == std::optional<std::int64_t>(5000));
   CHECK(broadcast.message.packet.data == json::array({"ev", chat::binary("\x00\xff"s)}));
   CHECK(broadcast.message.rooms == std::vector<std::string>{"a"});
+  broadcast_message.flags.timeout_ms.reset();
+  CHECK_THROWS_AS(wire::encode_request(wire::BroadcastRequest{"r7", broadcast_message}), WireError);
 }
 
 TEST_CASE("redis wire: requests as Node and the emitter send them", "[redis][requests]") {

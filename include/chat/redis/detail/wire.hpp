@@ -320,6 +320,8 @@ inline Selection read_selection(const json& request) {
 /// The bytes to publish on the request channel: JSON text, or notepack for a BroadcastRequest.
 inline std::string encode_request(const Request& request) {
   if (const auto* broadcast = std::get_if<BroadcastRequest>(&request)) {
+    // Node's receivers stop awaiting the acks after flags.timeout; without one they never would.
+    if (!broadcast->message.flags.timeout_ms) throw WireError("wire: a broadcast with acks needs flags.timeout");
     NotepackWriter writer;
     writer.map(5);
     writer.string("uid");
