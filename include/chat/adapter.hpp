@@ -13,6 +13,7 @@
 #include <memory>         // shared_ptr
 #include <optional>       // optional
 #include <string>         // string
+#include <string_view>    // string_view
 #include <unordered_map>  // unordered_map
 #include <unordered_set>  // unordered_set
 #include <utility>        // move
@@ -123,6 +124,9 @@ class LocalSockets {
   /// ShardedServer the shard adapter around it, which reaches the sockets of every shard. A
   /// cluster adapter does what other servers ask through it, with `flags.local` set.
   virtual Adapter& adapter() = 0;
+  /// Reports a problem of the adapter's (a lost connection, a malformed message) to the
+  /// server's on_error hook, or stderr without one.
+  virtual void report_error(std::string_view message) = 0;
 
  protected:
   ~LocalSockets() = default;
@@ -190,6 +194,9 @@ class Adapter {
   /// `on_reply` asks for no reply.
   virtual void server_side_emit(const Args& event_and_args, ClientCount on_server_count,
                                 std::function<void(Args)> on_reply) = 0;
+  /// The server is stopping (Node's adapter.close()): let go of what would keep its io loop
+  /// running (connections, timers). Nothing by default.
+  virtual void close() {}
   /// Keeps a disconnected socket's state for connection state recovery.
   virtual void persist_session(const PersistedSession& session) = 0;
   /// Gives back a session kept by `persist_session` for the client that shows `pid`, with the

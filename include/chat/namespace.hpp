@@ -150,6 +150,7 @@ class Namespace : private LocalSockets {
   void disconnect(const SocketId& id, bool close) override;
   std::optional<SocketInfo> describe(const SocketId& id) const override;
   void receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) override;
+  void report_error(std::string_view message) override;
 
   detail::Core& core_;
   std::string name_;

@@ -87,6 +87,8 @@ class Core {
 
   /// A new socket's id: fresh and unguessable.
   std::string new_socket_id();
+  /// Tells every namespace's adapter that the server is stopping (Adapter::close).
+  void close_adapters();
 
  private:
   /// Gives every existing namespace a new adapter, from the factory and decorator now set.

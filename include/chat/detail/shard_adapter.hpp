@@ -199,6 +199,7 @@ class ShardAdapter final : public Adapter {
     inner_->server_side_emit(event_and_args, std::move(on_server_count), std::move(on_reply));
   }
   void persist_session(const PersistedSession& session) override { inner_->persist_session(session); }
+  void close() override { inner_->close(); }
   void restore_session(const std::string& pid, const std::string& offset,
                        std::function<void(std::optional<PersistedSession>)> done) override {
     inner_->restore_session(pid, offset, std::move(done));

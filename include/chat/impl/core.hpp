@@ -85,6 +85,10 @@ CHAT_DECL void Core::rebuild_adapters() {
   for_each_namespace([this](Namespace& nsp) { nsp.adapter_ = make_adapter(nsp); });
 }
 
+CHAT_DECL void Core::close_adapters() {
+  for_each_namespace([](Namespace& nsp) { nsp.adapter_->close(); });
+}
+
 CHAT_DECL std::unique_ptr<Adapter> Core::make_adapter(Namespace& nsp) {
   LocalSockets& sockets = nsp;
   std::unique_ptr<Adapter> adapter =

@@ -125,6 +125,8 @@ CHAT_DECL void Namespace::server_side_emit_with_ack(Args event_and_args, AcksCal
   });
 }
 
+CHAT_DECL void Namespace::report_error(std::string_view message) { core_.report_error(nullptr, message); }
+
 CHAT_DECL void Namespace::receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) {
   if (!server_side_handler_ || event_and_args.empty()) return;
   const json& name = event_and_args[0];

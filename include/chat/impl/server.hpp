@@ -104,6 +104,7 @@ void Server<Config>::stop() {
   detail::ServerState<Config>* state = state_.get();
   state->core.post([state] {
     state->transport.stop();
+    state->core.close_adapters();
     for (auto& weak : std::exchange(state->local_clients, {})) {
       if (auto client = weak.lock(); client && !client->closed()) client->close(DisconnectReason::server_shutting_down);
     }
