@@ -16,6 +16,7 @@
 #include <string_view>    // string_view
 #include <system_error>   // error_code, system_error
 #include <unordered_map>  // unordered_map
+#include <unordered_set>  // unordered_set
 #include <utility>        // move
 #include <variant>        // get_if, holds_alternative
 #include <vector>         // vector
@@ -28,6 +29,7 @@
 #include "../../detail/core.hpp"
 #include "../../detail/cors.hpp"
 #include "../../detail/http_router.hpp"
+#include "../../detail/lifeline.hpp"
 #include "../../detail/native_socket.hpp"
 #include "../../detail/random_id.hpp"
 #include "../../detail/static_files.hpp"
@@ -144,6 +146,10 @@ class Transport {
     static_assert(Traits<Config>::tls, "a TLS context needs a TLS transport: chat::Server<chat::transport::TlsConfig>");
     endpoint_.set_tls_init_handler([context](Hdl) { return context; });
   }
+
+  ~Transport() { lifeline_->cut(); }
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
 
   /// Stops accepting and closes every session with "server shutting down".
   void stop() {
@@ -349,13 +355,14 @@ class Transport {
   bool call_http_handler(const ConnectionPtr& con, const detail::Target& target) {
     HttpRequest request = http_request(con, target, true);
     con->defer_http_response();
-    detail::Core* core = &core_;
-    auto declined = std::make_shared<bool>(false);
-    // The responder holds the connection: a deferred response has no read or write pending,
-    // so nothing else keeps websocketpp's connection object alive until it is sent.
-    HttpResponder responder([core, declined, con, this](HttpResponse response) {
-      if (*declined) return;
-      core->dispatch([con, this, response = std::move(response)]() mutable {
+    // The transport holds the connection until the answer (a deferred response has no read or
+    // write pending, so nothing else keeps it alive); the responder, which another thread may
+    // keep past the server's end, holds only a weak reference and the lifeline.
+    deferred_http_.insert(con);
+    HttpResponder responder([lifeline = lifeline_, weak = std::weak_ptr(con), this](HttpResponse response) {
+      lifeline->dispatch([weak, this, response = std::move(response)]() mutable {
+        auto con = weak.lock();
+        if (!con || deferred_http_.erase(con) == 0) return;  // declined, or gone
         for (const auto& header : response.headers) con->replace_header(header.first, header.second);
         std::string content_type = con->get_response().get_header("Content-Type");
         respond_deferred(con, response.status, std::move(response.body),
@@ -371,7 +378,7 @@ class Transport {
       return true;
     }
     if (!handled) {
-      *declined = true;
+      deferred_http_.erase(con);
       responder.send(HttpResponse{});  // spends the responder, so dropping it sends no 500
       respond_deferred(con, 404, "Not Found", engineio::content_type::plain);
     }
@@ -574,6 +581,8 @@ class Transport {
   std::shared_ptr<const engineio::Messages> last_messages_;
   std::vector<MessagePtr> last_frames_;
   HttpHandler http_handler_;
+  std::unordered_set<ConnectionPtr> deferred_http_;  // waiting for an HTTP hook's answer
+  std::shared_ptr<detail::Lifeline> lifeline_ = std::make_shared<detail::Lifeline>(core_);
   std::optional<std::filesystem::path> static_root_;
   std::unordered_map<std::string, std::string> client_bundle_;
 };
