@@ -3,6 +3,9 @@
 #ifdef CHAT_TEST_TLS
 #include <chat/transport/websocketpp/tls.hpp>
 #endif
+#ifdef CHAT_TEST_REDIS
+#include <chat/redis/adapter.hpp>
+#endif
 
 #include <asio/signal_set.hpp>
 
@@ -23,6 +26,8 @@ struct Settings {
   std::size_t shards = 1;
   std::string tls_cert;  // with tls_key: serve https and wss on one shard
   std::string tls_key;
+  std::string redis_url;  // join the Redis cluster there (Node's @socket.io/redis-adapter format)
+  std::string redis_key = "socket.io";
 };
 
 std::vector<std::string> split(const std::string& text, char separator) {
@@ -66,6 +71,8 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--shards") settings.shards = std::stoul(value);
     else if (flag == "--tls-cert") settings.tls_cert = value;
     else if (flag == "--tls-key") settings.tls_key = value;
+    else if (flag == "--redis") settings.redis_url = value;
+    else if (flag == "--redis-key") settings.redis_key = value;
     else {
       std::cerr << "unknown flag " << flag << '\n';
       std::exit(2);
@@ -94,12 +101,29 @@ class Journal {
     std::lock_guard<std::mutex> lock(mutex_);
     return errors_;
   }
+  void server_side_emit(std::string entry) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    server_side_emits_.push_back(std::move(entry));
+  }
+  std::vector<std::string> server_side_emits() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return server_side_emits_;
+  }
 
  private:
   mutable std::mutex mutex_;
   std::vector<std::string> disconnects_;
   std::vector<std::string> errors_;
+  std::vector<std::string> server_side_emits_;
 };
+
+/// Acknowledges `event` later, from a callback, if its socket is still connected then.
+std::function<void(chat::Args)> ack_later(chat::Socket& socket, const chat::Event& event) {
+  return [weak = socket.weak_from_this(), id = event.ack_id()](chat::Args args) {
+    auto self = weak.lock();
+    if (self && id && self->connected()) self->send_ack(*id, std::move(args));
+  };
+}
 
 void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard) {
   nsp.on_connect([](chat::Socket& socket, const chat::json& auth) {
@@ -175,6 +199,59 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
   nsp.on("disconnect-sockets", [&nsp](chat::Socket&, chat::Event& event) {
     nsp.in(event.args()[0].get<std::string>()).disconnect_sockets(event.args()[1].get<bool>());
     event.ack();
+  });
+  // ---- what spans the servers of a cluster ----
+  nsp.on("set-data", [](chat::Socket& socket, chat::Event& event) {
+    socket.data() = event.args()[0];
+    event.ack();
+  });
+  nsp.on("fetch-sockets", [&nsp](chat::Socket& socket, chat::Event& event) {  // [room or null]: sockets as seen
+    auto selection = event.args()[0].is_string() ? nsp.in(event.args()[0].get<std::string>()) : nsp.all();
+    selection.fetch_sockets([reply = ack_later(socket, event)](std::vector<chat::SocketInfo> sockets) {
+      chat::json found = chat::json::array();
+      for (const auto& socket : sockets)
+        found.push_back({{"id", socket.id}, {"rooms", socket.rooms}, {"data", socket.data}, {"auth", socket.auth},
+                         {"address", socket.handshake.address}, {"query", socket.handshake.query}});
+      reply(chat::Args::of(found));
+    });
+  });
+  nsp.on("all-rooms", [&nsp](chat::Socket& socket, chat::Event& event) {
+    nsp.adapter().all_rooms({}, [reply = ack_later(socket, event)](std::vector<chat::Room> rooms) { reply(chat::Args::of(rooms)); });
+  });
+  nsp.on("server-count", [&nsp](chat::Socket& socket, chat::Event& event) {
+    nsp.adapter().server_count([reply = ack_later(socket, event)](std::size_t servers) { reply(chat::Args::of(servers)); });
+  });
+  nsp.on("server-side-emit", [&nsp](chat::Socket& socket, chat::Event& event) {  // [timeout ms or 0, event, args...]
+    chat::Args args = event.args();
+    const auto timeout = std::chrono::milliseconds(args[0].get<long long>());
+    chat::Args emitted;
+    for (std::size_t i = 1; i < args.size(); ++i) emitted.append(args[i]);
+    if (timeout.count() == 0) {
+      nsp.server_side_emit_array(emitted);
+      return event.ack();
+    }
+    nsp.server_side_emit_with_ack(emitted, [reply = ack_later(socket, event)](std::error_code error, std::vector<chat::Args> replies) {
+      chat::json all = chat::json::array();
+      for (const auto& one : replies) all.push_back(one.array());
+      reply(chat::Args::of(bool(error), all));
+    }, timeout);
+  });
+  nsp.on_server_side_emit([&journal, &nsp](const std::string& name, const chat::Args& args,
+                                          const std::function<void(chat::Args)>& reply) {
+    journal.server_side_emit(nsp.name() + " " + name + " " + args.array().dump());
+    if (reply) reply(chat::Args::of("chat", name, args));
+  });
+  nsp.on("server-side-emits", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.server_side_emits()); });
+  nsp.on("ask-all", [&nsp](chat::Socket& socket, chat::Event& event) {  // [timeout ms, question...]: a broadcast with acks
+    chat::Args args = event.args();
+    const auto timeout = std::chrono::milliseconds(args[0].get<long long>());
+    chat::Args question;
+    for (std::size_t i = 1; i < args.size(); ++i) question.append(args[i]);
+    nsp.all().emit_with_ack("question", question, [reply = ack_later(socket, event)](std::error_code error, std::vector<chat::Args> answers) {
+      chat::json all = chat::json::array();
+      for (const auto& answer : answers) all.push_back(answer.array());
+      reply(chat::Args::of(bool(error), all));
+    }, timeout);
   });
   nsp.on_any([](chat::Socket& socket, chat::Event& event) { socket.emit("catch-all", event.name(), event.args()); });
 }
@@ -253,6 +330,14 @@ int main(int argc, char** argv) try {
   }
   chat::ShardedServer<> io(settings.shards, settings.options);
   io.each([&](chat::Server<>& shard, std::size_t index) { set_up(shard, index, settings, journal); });
+  if (!settings.redis_url.empty()) {
+#ifdef CHAT_TEST_REDIS
+    chat::redis::attach(io, chat::redis::AdapterOptions().url(settings.redis_url).key(settings.redis_key));
+#else
+    std::cerr << "test_server was built without Redis (hiredis not found)\n";
+    return 2;
+#endif
+  }
   serve(io, settings);
   return 0;
 } catch (const std::exception& e) {  // a port in use, an unreadable certificate: said, not aborted
