@@ -4,8 +4,11 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 
 #include <asio/io_context.hpp>
+
+#include <chat/redis/detail/connection.hpp>
 
 namespace redis_test {
 
@@ -19,6 +22,28 @@ inline bool run_until(asio::io_context& io, const std::function<bool()>& done,
     io.run_one_for(std::chrono::milliseconds(10));
   }
   return done();
+}
+
+/// Waits (10 s at most) until `servers` connections subscribe to `channel` (PUBSUB NUMSUB): a
+/// server's subscriptions are made, so what is published next reaches it.
+inline bool subscribed(const std::string& url, const std::string& channel, long long servers = 1) {
+  asio::io_context io;
+  auto probe = chat::redis::detail::Connection::create(io, chat::redis::detail::parse_endpoint(url),
+                                                       chat::redis::detail::Connection::Role::commands, {});
+  probe->start();
+  long long seen = -1;
+  bool asking = false;
+  const bool done = run_until(io, [&] {
+    if (seen == servers) return true;
+    if (!asking && probe->ready())
+      asking = probe->command({"PUBSUB", "NUMSUB", channel}, [&](chat::redis::detail::Reply reply) {
+        asking = false;
+        if (reply.elements.size() == 2) seen = reply.elements[1].integer;
+      });
+    return false;
+  });
+  probe->close();
+  return done;
 }
 
 }  // namespace redis_test
