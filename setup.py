@@ -2,7 +2,8 @@
 # Metadata lives in pyproject.toml; the version is read from include/chat/version.hpp, and the
 # build facts shared with CMake (definitions, the newest Asio) from cmake/chatBuildFacts.txt.
 # The C++ dependencies are Debian's (or any system's) libasio-dev, libwebsocketpp-dev,
-# nlohmann-json3-dev and libsqlite3-dev (the message store, chat.store); no header is installed
+# nlohmann-json3-dev, libsqlite3-dev (the message store, chat.store) and libhiredis-dev (the
+# message queue, SocketIO(message_queue="redis://...")); no header is installed
 # with the wheel.
 import os
 import re
@@ -54,11 +55,11 @@ core = Pybind11Extension(
     # chat's own bodies compile once (src/chat.cpp, chat::compiled's source); the bindings include
     # its declarations only.
     ["python/src/module.cpp", "python/src/server_bindings.cpp", "python/src/store_bindings.cpp",
-     "src/chat.cpp"],
+     "python/src/redis_bindings.cpp", "src/chat.cpp"],
     include_dirs=["include"],
     define_macros=[(FACTS["asio-definition"], None), (FACTS["websocketpp-definition"], None),
                    ("CHAT_SEPARATE_COMPILATION", None)],
-    libraries=["sqlite3"],
+    libraries=["sqlite3", "hiredis"],
     cxx_std=17,
     extra_compile_args=["-O2", "-g0"],
 )

@@ -51,12 +51,25 @@ def check(options: Dict[str, Any]) -> None:
         raise TypeError("SocketIO() got unknown option%s %s; the options are: %s"
                         % ("s" if len(unknown) > 1 else "", ", ".join(map(repr, unknown)),
                            ", ".join(sorted(SERVER_OPTIONS))))
-    for name in ("message_queue", "channel", "client_manager", "write_only"):
+    for name in ("client_manager", "write_only"):
         if name in options and options[name] is not None and not (name == "write_only" and options[name] is False):
             raise UnsupportedOption(
                 name, options[name],
-                "chat has no message queue or client manager yet: one process serves every client "
-                "(emit from other threads with socketio.emit; leave this option out)")
+                "chat has no client manager to plug in: pass message_queue='redis://...' for a cluster "
+                "(SocketIO(message_queue=...) without an app is the write-only emitter)")
+    queue = options.get("message_queue")
+    if queue is not None and not (isinstance(queue, str) and queue.startswith("redis://")):
+        raise UnsupportedOption(
+            "message_queue", queue,
+            "chat's message queue is Redis, in the format of Node's @socket.io/redis-adapter: give "
+            "redis://[[user]:password@]host[:port][/db] (rediss://, Kafka, ZeroMQ and Kombu's queues are "
+            "not supported)")
+    channel = options.get("channel")
+    if channel is not None:
+        if not isinstance(channel, str) or not channel:
+            raise UnsupportedOption("channel", channel, "the channel is a non-empty string")
+        if queue is None:
+            raise UnsupportedOption("channel", channel, "a channel is the message queue's: pass message_queue too")
     mode = options.get("async_mode")
     if mode not in (None, "threading"):
         raise UnsupportedOption("async_mode", mode,

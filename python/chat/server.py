@@ -71,6 +71,31 @@ def _take(kwargs: dict, function: str, allowed) -> None:
 # answer (python-socketio keeps it until they disconnect; a bound keeps memory bounded).
 _CALLBACK_TIMEOUT = 3600.0
 
+# How long the message queue may take: to answer at start, to take a write-only emit, and
+# (Node's requestsTimeout) for the other servers to answer a request.
+_REQUESTS_TIMEOUT = 5.0
+
+
+def _channel(options) -> str:
+    """The cluster's channel prefix: ``channel``, else Node's "socket.io" (so that chat's and
+    Node's servers and emitters share a cluster by default)."""
+    return options.get("channel") or "socket.io"
+
+
+def _ping(url: str) -> None:
+    """A clear error at start when the message queue does not answer."""
+    try:
+        _core.redis_ping(url, _REQUESTS_TIMEOUT)
+    except RuntimeError as error:
+        raise ConnectionError("message_queue=%r: %s" % (url, error)) from None
+
+
+def _open_emitter(options):
+    url = options["message_queue"]
+    _ping(url)
+    return _core.RedisEmitter(url, _channel(options))
+
+
 # How long run() waits, after stopping the server, for the reloader's server thread to return.
 _SERVE_THREAD_EXIT = 5.0
 
@@ -96,9 +121,16 @@ class SocketIO:
         (``(per_second, burst)``, default none) and ``trusted_proxies`` (addresses and networks
         whose X-Forwarded-For the per-address limits believe), ``max_pending_acks`` (per client,
         default 10,000) and ``max_queued_events`` (a client's events waiting for a handler
-        thread, default 1,000: past it the client is disconnected); see the README's limits. An option chat cannot honour (``message_queue``,
-        ``async_mode='eventlet'``, ``http_compression=True``, ...) raises ``ValueError``
-        naming it; an unknown name raises ``TypeError``.
+        thread, default 1,000: past it the client is disconnected); see the README's limits.
+        ``message_queue='redis://[[user]:password@]host[:port][/db]'`` puts the server in a
+        cluster through Redis, in the format of Node's @socket.io/redis-adapter (chat's and Node's
+        servers and emitters share it), with ``channel`` as the channels' prefix (default
+        ``'socket.io'``, Node's); without an app, ``SocketIO(message_queue=...)`` is write-only
+        (``write_only``): it emits into the cluster from a worker. A queue that does not answer
+        is a ``ConnectionError`` when the server starts (or the first write-only emit). An option
+        chat cannot honour (a ``kafka://`` queue, ``async_mode='eventlet'``,
+        ``http_compression=True``, ...) raises ``ValueError`` naming it; an unknown name raises
+        ``TypeError``.
 
     Handlers run on a pool of worker threads, never on the server's network thread; one
     client's events run in order, one at a time (``async_handlers=True``: each in its own turn,
@@ -130,17 +162,25 @@ class SocketIO:
         # Where a handler's exception goes, by sid, instead of the log: a test client's own
         # handlers hand it back to the test, as Flask-SocketIO's synchronous test client does.
         self._error_sinks: Dict[str, Callable[[BaseException], None]] = {}
+        # SocketIO(message_queue=...) without an app: a write-only emitter into the cluster, for
+        # a worker process (Flask-SocketIO's rule); init_app(app) later makes it a server. The
+        # emitter connects on first use.
+        self.write_only = False
+        self._emitter = None
         if app is not None:
             self.init_app(app, **kwargs)
         else:
             self._merge_options(kwargs)
+            self.write_only = bool(self.server_options.get("message_queue"))
 
     # ---- set-up ----
 
     def init_app(self, app, **kwargs):
         """Attach the app and merge options (Flask-SocketIO's delayed initialisation)."""
         _options.check(kwargs)
+        self.write_only = app is None and bool(kwargs.get("message_queue") or self.server_options.get("message_queue"))
         if app is not None:
+            self._emitter = None  # a server from now on
             self.app = app
             extensions = getattr(app, "extensions", None)
             if isinstance(extensions, dict):
@@ -213,7 +253,12 @@ class SocketIO:
         with self._lock:
             if self.server is None:
                 core, host = self._core_options()
-                self.server = _core.Server(core, _Dispatcher(self), http=http, **host)
+                server = _core.Server(core, _Dispatcher(self), http=http, **host)
+                queue = self.server_options.get("message_queue")
+                if queue:
+                    _ping(queue)
+                    server.join_cluster(queue, _channel(self.server_options), _REQUESTS_TIMEOUT)
+                self.server = server
             return self.server
 
     # ---- registration ----
@@ -286,7 +331,8 @@ class SocketIO:
         :param skip_sid: a sid or a list of sids to leave out.
         :param callback: called with each recipient's acknowledgement, once per recipient
             that answers (inside the handler's context when emitted from a handler).
-        :param ignore_queue: accepted: there is no message queue, so every emit is local."""
+        :param ignore_queue: ``True`` reaches this server's clients only, not the other servers of a
+            ``message_queue`` cluster."""
         _take(kwargs, "emit", ("namespace", "to", "room", "include_self", "skip_sid", "callback", "ignore_queue"))
         namespace = kwargs.get("namespace") or "/"
         to = kwargs.get("to")
@@ -300,9 +346,16 @@ class SocketIO:
         payload = self._outgoing(_payload(args))
         if self._log_events:
             self.logger.info('emitting event "%s" to %s [%s]', event, to or "all", namespace)
+        if self.write_only:
+            if callback is not None:
+                raise ValueError("callback: a write-only SocketIO(message_queue=...) hears no acknowledgements; "
+                                 "emit with a callback from a server")
+            self._writer().emit(namespace, event, payload, _as_list(to), skip)
+            self._flush_emitter()
+            return
         server = self._ensure_server()
         if callback is None:
-            server.emit(namespace, event, payload, _as_list(to), skip)
+            server.emit(namespace, event, payload, _as_list(to), skip, local=bool(kwargs.get("ignore_queue")))
             return
         callback_id = next(self._callback_ids)
         # From a handler the callback runs in that handler's context (Flask-SocketIO's rule);
@@ -333,8 +386,26 @@ class SocketIO:
         return reply[0] if len(reply) == 1 else tuple(reply)
 
     def close_room(self, room: str, namespace: Optional[str] = None):
-        """Remove everyone from a room."""
+        """Remove everyone from a room (on every server of a cluster)."""
+        if self.write_only:
+            self._writer().sockets_leave(namespace or "/", [room], [room])
+            self._flush_emitter()
+            return
         self._ensure_server().close_room(namespace or "/", room)
+
+    def _writer(self):
+        with self._lock:
+            if self._emitter is None:
+                self._emitter = _open_emitter(self.server_options)
+            return self._emitter
+
+    def _flush_emitter(self):
+        # Returns once Redis has the message, as Flask-SocketIO's publish does: a worker that
+        # emits and exits loses nothing.
+        if not self._emitter.flush(_REQUESTS_TIMEOUT):
+            raise ConnectionError("the message queue %s did not take the message within %g s (it is kept and "
+                                  "sent when Redis answers)" % (self.server_options["message_queue"],
+                                                                 _REQUESTS_TIMEOUT))
 
     def _outgoing(self, payload: list) -> list:
         return payload if self._json is None else self._json.outgoing(payload)

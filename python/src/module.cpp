@@ -4,6 +4,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include "redis_bindings.hpp"
 #include "server_bindings.hpp"
 #include "store_bindings.hpp"
 
@@ -12,4 +13,5 @@ PYBIND11_MODULE(_core, module) {
   module.attr("__version__") = chat::version;
   chat::python::bind_server(module);
   bind_store(module);
+  bind_redis(module);
 }

@@ -6,6 +6,7 @@
 #include "server_bindings.hpp"
 
 #include <chat/chat.hpp>
+#include <chat/redis/adapter.hpp>
 
 #include <pybind11/stl.h>
 
@@ -105,6 +106,14 @@ class PyServer {
 
   std::uint16_t listen(const std::string& host, std::uint16_t port) { return server_->listen(host, port); }
 
+  /// Puts the server in the Redis cluster at `url` (Node's @socket.io/redis-adapter format,
+  /// channels prefixed `key`). Before start().
+  void join_cluster(const std::string& url, const std::string& key, double requests_timeout) {
+    cluster_ = chat::redis::attach(*server_, chat::redis::AdapterOptions().url(url).key(key).requests_timeout(
+                                                 std::chrono::milliseconds(static_cast<long long>(requests_timeout * 1000))));
+  }
+  bool cluster_connected() const { return cluster_ && cluster_->connected(); }
+
   /// Starts the io thread (once).
   void start() {
     std::lock_guard<std::mutex> lock(lifecycle_);
@@ -154,11 +163,13 @@ class PyServer {
 
   // ---- from Python (any thread) ----
 
+  /// `local`: this server's clients only, not the cluster's (Flask-SocketIO's ignore_queue).
   void emit(const std::string& nsp, const std::string& event, const py::handle& args, const std::vector<std::string>& to,
-            const std::vector<std::string>& skip) {
+            const std::vector<std::string>& skip, bool local) {
     json data = args_to_json(args);
     data.insert(data.begin(), event);
-    server_->of(nsp).all().to(to).except(skip).emit_array(std::move(data));
+    auto selection = server_->of(nsp).all().to(to).except(skip);
+    (local ? selection.local() : selection).emit_array(std::move(data));
   }
 
   /// Emits to every selected socket (`to` empty: the whole namespace), each with its own ack
@@ -497,6 +508,7 @@ class PyServer {
   std::optional<Dispatcher> dispatcher_;
   HostSettings settings_;
   std::shared_ptr<chat::Server<>> server_;
+  std::shared_ptr<chat::redis::Cluster> cluster_;
   std::unique_ptr<WorkerPool> pool_;
   std::mutex lifecycle_;             // guards the three flags and every Slot
   std::condition_variable changed_;  // a Slot filled, or the io thread ended
@@ -632,11 +644,14 @@ void bind_server(py::module_& module) {
            py::arg("hook_namespaces") = std::vector<std::string>{"/"}, py::arg("ordered_events") = true,
            py::arg("max_queued_events") = 1000)
       .def("listen", &PyServer::listen, py::arg("host"), py::arg("port"))
+      .def("join_cluster", &PyServer::join_cluster, py::arg("url"), py::arg("key"), py::arg("requests_timeout"))
+      .def("cluster_connected", &PyServer::cluster_connected)
       .def("start", &PyServer::start)
       .def("wait", &PyServer::wait, py::arg("timeout"), py::call_guard<py::gil_scoped_release>())
       .def("stop", &PyServer::stop_and_join, py::call_guard<py::gil_scoped_release>())
       .def("request_stop", &PyServer::request_stop, py::call_guard<py::gil_scoped_release>())
-      .def("emit", &PyServer::emit, py::arg("namespace"), py::arg("event"), py::arg("args"), py::arg("to"), py::arg("skip"))
+      .def("emit", &PyServer::emit, py::arg("namespace"), py::arg("event"), py::arg("args"), py::arg("to"), py::arg("skip"),
+           py::arg("local") = false)
       .def("emit_with_ack", &PyServer::emit_with_ack, py::arg("namespace"), py::arg("event"), py::arg("args"),
            py::arg("to"), py::arg("skip"), py::arg("callback_id"), py::arg("timeout"))
       .def("call", &PyServer::call_client, py::arg("namespace"), py::arg("sid"), py::arg("event"), py::arg("args"),

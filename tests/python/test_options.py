@@ -422,7 +422,7 @@ def test_json_module(serve, clients):
 # ---------------------------------------------------------------- refused at once
 
 @pytest.mark.parametrize("options, named", [
-    ({"message_queue": "redis://"}, "message_queue"),
+    ({"message_queue": "kafka://localhost:9092"}, "message_queue"),
     ({"channel": "other"}, "channel"),
     ({"client_manager": object()}, "client_manager"),
     ({"write_only": True}, "write_only"),

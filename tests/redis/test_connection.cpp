@@ -1,6 +1,7 @@
 // The Redis connection (chat/redis/detail/connection.hpp) against a real redis-server.
 #include <catch2/catch.hpp>
 
+#include <chat/redis/adapter.hpp>
 #include <chat/redis/detail/connection.hpp>
 
 #include <asio/ip/tcp.hpp>
@@ -242,4 +243,15 @@ TEST_CASE("What is not yet written to Redis is bounded", "[redis][connection]") 
   REQUIRE(run_until(io, [&] { return answered == 2; }));
   CHECK(probe.connection->command({"SET", "c", big}, [&](Reply) { ++answered; }));  // room again
   REQUIRE(run_until(io, [&] { return answered == 3; }));
+}
+
+TEST_CASE("ping says whether a Redis answers, and why not", "[redis][connection]") {
+  redis_test::RedisServer redis("pw");
+  CHECK_NOTHROW(chat::redis::ping("redis://:pw@127.0.0.1:" + std::to_string(redis.port())));
+  CHECK_THROWS_WITH(chat::redis::ping("redis://:bad@127.0.0.1:" + std::to_string(redis.port())),
+                    Catch::Contains("does not answer") && Catch::Contains("WRONGPASS"));
+  const auto closed = redis_test::free_port();
+  CHECK_THROWS_WITH(chat::redis::ping("redis://127.0.0.1:" + std::to_string(closed), std::chrono::milliseconds(500)),
+                    Catch::Contains("refused"));
+  CHECK_THROWS_AS(chat::redis::ping("redis://h:0"), std::invalid_argument);
 }

@@ -322,6 +322,26 @@ inline void Cluster::connection_ready() {
   }
 }
 
+inline void ping(const std::string& url, std::chrono::milliseconds timeout) {
+  asio::io_context io;
+  std::string failure;
+  bool ready = false;
+  detail::Connection::Hooks hooks;
+  hooks.on_ready = [&] { ready = true; };  // after AUTH, SELECT and a PING answered
+  hooks.on_lost = [&](const std::string& why) { failure = why; };
+  detail::ConnectionLimits limits;
+  limits.connect_timeout = timeout;
+  auto connection = detail::Connection::create(io, detail::parse_endpoint(url), detail::Connection::Role::commands,
+                                               std::move(hooks), limits);
+  connection->start();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!ready && failure.empty() && std::chrono::steady_clock::now() < deadline) io.run_one_until(deadline);
+  connection->close();
+  if (ready) return;
+  throw std::runtime_error("Redis at " + detail::parse_endpoint(url).describe() + " does not answer: " +
+                           (failure.empty() ? "no answer within " + std::to_string(timeout.count()) + " ms" : failure));
+}
+
 }  // namespace chat::redis
 
 #include "receive.hpp"
