@@ -2,9 +2,9 @@
 // by hand on standalone Asio, one io_context, no locks), cheap enough that the server under test,
 // not the generator, saturates.
 //
-//   chat_loadgen --port P [--host 127.0.0.1] [--mode fanout|echo|rate|idle] [--clients C]
+//   chat_loadgen --port P[,P2...] [--host 127.0.0.1] [--mode fanout|echo|rate|idle] [--clients C]
 //                [--payload BYTES] [--inflight K] [--rate DELIVERIES_PER_S] [--warmup S]
-//                [--duration S] [--drain S] [--server-pid PID] [--source-addrs A,B,..|auto]
+//                [--duration S] [--drain S] [--server-pid PID[,PID2...]] [--source-addrs A,B,..|auto]
 //                [--connect-concurrency N] [--read-buffer BYTES] [--verbose]
 //
 // Modes (every client connects first: HTTP upgrade, `0{..}`, `40`, `40{"sid":..}`; every `2` is
@@ -22,7 +22,9 @@
 // After warm-up, the measured window lasts --duration seconds; then sending stops and the generator
 // waits (up to --drain seconds) for everything sent to arrive, so that `lost` is exact. With
 // --server-pid it reads the server's utime+stime (/proc/PID/stat) and its own at the window's edges,
-// and the server's VmRSS. Prints one JSON line on stdout.
+// and the server's VmRSS. Prints one JSON line on stdout. A cluster: several ports (the servers
+// of one cluster; clients dealt over them in turn, the sender on the first) and several pids
+// (its servers and its Redis), whose CPU and memory are summed.
 //
 // Cost: Asio connects the sockets and runs the timers; once connected, a socket is released from
 // Asio into the generator's own edge-triggered epoll set, which the io_context waits on as one
@@ -124,6 +126,18 @@ class Histogram {
   double sum_ = 0;
 };
 
+/// The parts of a comma-separated list.
+std::vector<std::string> split(const std::string& list) {
+  std::vector<std::string> parts;
+  std::string::size_type start = 0;
+  for (;;) {
+    const auto comma = list.find(',', start);
+    parts.push_back(list.substr(start, comma - start));
+    if (comma == std::string::npos) return parts;
+    start = comma + 1;
+  }
+}
+
 // ---- /proc ----
 
 /// utime+stime of a whole process (all its threads), in seconds; negative when unreadable.
@@ -154,6 +168,27 @@ long proc_kb(const std::string& pid, const char* file, const char* name) {
       return std::strtol(line.c_str() + n + 1, nullptr, 10);
   }
   return -1;
+}
+
+/// The sum over a comma-separated list of pids (a cluster's servers, and its Redis); negative
+/// when one is unreadable.
+double all_cpu_seconds(const std::string& pids) {
+  double total = 0;
+  for (const auto& pid : split(pids)) {
+    const double one = proc_cpu_seconds(pid);
+    if (one < 0) return -1;
+    total += one;
+  }
+  return total;
+}
+long all_kb(const std::string& pids, const char* file, const char* name) {
+  long total = 0;
+  for (const auto& pid : split(pids)) {
+    const long one = proc_kb(pid, file, name);
+    if (one < 0) return -1;
+    total += one;
+  }
+  return total;
 }
 
 // ---- options ----
@@ -285,19 +320,23 @@ class Generator {
   int run() {
     tcp::resolver resolver(io_);
     std::error_code ec;
-    auto results = resolver.resolve(o_.host, o_.port, ec);
-    if (ec || results.empty()) {
-      std::cerr << "chat_loadgen: cannot resolve " << o_.host << ":" << o_.port << ": " << ec.message() << "\n";
-      return 2;
+    // Several ports: the clients are dealt over them in turn (a cluster of servers), the
+    // sender (client 0) on the first.
+    for (const auto& port : split(o_.port)) {
+      auto results = resolver.resolve(o_.host, port, ec);
+      if (ec || results.empty()) {
+        std::cerr << "chat_loadgen: cannot resolve " << o_.host << ":" << port << ": " << ec.message() << "\n";
+        return 2;
+      }
+      endpoints_.push_back(results.begin()->endpoint());
     }
-    endpoint_ = results.begin()->endpoint();
     for (const auto& addr : o_.source_addrs) sources_.push_back(asio::ip::make_address(addr));
     request_ = "GET " + o_.path + "?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + o_.host + ":" + o_.port +
                "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                "Sec-WebSocket-Version: 13\r\n\r\n";
     if (!o_.server_pid.empty()) {
-      rss_baseline_kb_ = proc_kb(o_.server_pid, "status", "VmRSS");
-      pss_baseline_kb_ = proc_kb(o_.server_pid, "smaps_rollup", "Pss");
+      rss_baseline_kb_ = all_kb(o_.server_pid, "status", "VmRSS");
+      pss_baseline_kb_ = all_kb(o_.server_pid, "smaps_rollup", "Pss");
     }
     clients_.reserve(static_cast<std::size_t>(o_.clients));
     for (int i = 0; i < o_.clients; ++i) clients_.push_back(std::make_unique<Client>(io_, i));
@@ -338,14 +377,15 @@ class Generator {
     c.mask_state = 0x9e3779b9u ^ static_cast<std::uint32_t>(c.index * 2654435761u + c.attempts);
     std::error_code ec;
     close_socket(c);
-    c.socket.open(endpoint_.protocol(), ec);
+    const tcp::endpoint& endpoint = endpoints_[static_cast<std::size_t>(c.index) % endpoints_.size()];
+    c.socket.open(endpoint.protocol(), ec);
     if (!ec && !sources_.empty()) {
       const int one = 1;
       ::setsockopt(c.socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
       c.socket.bind(tcp::endpoint(sources_[static_cast<std::size_t>(c.index) % sources_.size()], 0), ec);
     }
     if (ec) return connect_failed(c, "socket: " + ec.message());
-    c.socket.async_connect(endpoint_, [this, &c, gen = c.generation](std::error_code e) {
+    c.socket.async_connect(endpoint, [this, &c, gen = c.generation](std::error_code e) {
       if (gen != c.generation) return;
       if (e) return connect_failed(c, "connect: " + e.message());
       std::error_code ec2;
@@ -439,9 +479,9 @@ class Generator {
 
   void begin_window() {
     if (!o_.server_pid.empty()) {
-      server_cpu0_ = proc_cpu_seconds(o_.server_pid);
-      rss_connected_kb_ = proc_kb(o_.server_pid, "status", "VmRSS");
-      pss_connected_kb_ = proc_kb(o_.server_pid, "smaps_rollup", "Pss");
+      server_cpu0_ = all_cpu_seconds(o_.server_pid);
+      rss_connected_kb_ = all_kb(o_.server_pid, "status", "VmRSS");
+      pss_connected_kb_ = all_kb(o_.server_pid, "smaps_rollup", "Pss");
     }
     gen_cpu0_ = proc_cpu_seconds("self");
     window_start_ = now_ns();
@@ -458,9 +498,9 @@ class Generator {
     window_end_ = now_ns();
     gen_cpu1_ = proc_cpu_seconds("self");
     if (!o_.server_pid.empty()) {
-      server_cpu1_ = proc_cpu_seconds(o_.server_pid);
-      rss_end_kb_ = proc_kb(o_.server_pid, "status", "VmRSS");
-      pss_end_kb_ = proc_kb(o_.server_pid, "smaps_rollup", "Pss");
+      server_cpu1_ = all_cpu_seconds(o_.server_pid);
+      rss_end_kb_ = all_kb(o_.server_pid, "status", "VmRSS");
+      pss_end_kb_ = all_kb(o_.server_pid, "smaps_rollup", "Pss");
     }
     send_timer_.cancel();
     drain_deadline_ = now_ns() + static_cast<std::uint64_t>(o_.drain * 1e9);
@@ -960,7 +1000,7 @@ class Generator {
   asio::steady_timer timer_, send_timer_, watchdog_;
   asio::posix::stream_descriptor epoll_;  // the generator's own epoll set of connected sockets
   std::vector<epoll_event> events_;
-  tcp::endpoint endpoint_;
+  std::vector<tcp::endpoint> endpoints_;
   std::vector<asio::ip::address> sources_;
   std::string request_;
   std::string filler_;

@@ -777,6 +777,108 @@ def shards_comparison(cfg, loadgen):
     print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
 
 
+class RunningRedis:
+    """Debian's redis-server on a free port, no persistence, pinned to `core` (or not)."""
+
+    def __init__(self, core):
+        import socket as sockets
+        probe = sockets.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        pin = [] if core is None else ["taskset", "-c", str(core)]
+        self.proc = subprocess.Popen(pin + ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                            "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while True:
+            try:
+                sockets.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    raise RuntimeError("redis-server did not start")
+                time.sleep(0.02)
+        self.url = "redis://127.0.0.1:%d" % self.port
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+def cluster_comparison(cfg, loadgen):
+    """Fan-out across a cluster: two server processes on one Redis, the clients dealt over both,
+    one sender (on the first); chat (C++, chat::redis) against Node socket.io with
+    @socket.io/redis-adapter, interleaved. The servers and Redis share --server-core, the generator
+    has --gen-core; CPU per delivery counts both servers and Redis. Writes
+    <bin-dir>/../cluster.md and cluster.jsonl; docs/benchmarks.md's "Cluster" section is written by
+    hand from them."""
+    chat_bin = os.path.join(cfg.bin_dir, "chat_bench_server")
+    node = shutil.which("node")
+    peers = [("chat", "chat (C++), chat::redis", [chat_bin]),
+             ("node", "Node socket.io 4.8, @socket.io/redis-adapter 8.3",
+              [node or "node", os.path.join(BENCH, "servers", "node_server.mjs")])]
+    if not os.path.isdir(os.path.join(BENCH, "node_modules", "@socket.io", "redis-adapter")):
+        sys.exit("bench/run: bench/node_modules/@socket.io/redis-adapter is missing (bench/run installs it)")
+    raw_path = os.path.join(os.path.dirname(cfg.bin_dir), "cluster.jsonl")
+    results = {}
+    with open(raw_path, "w") as raw:
+        for rep in range(cfg.repeats):
+            for key, label, command in peers:
+                busy0, children0, wall0 = busy_cpu_s(), children_cpu_s(), time.time()
+                redis = RunningRedis(cfg.server_core)
+                servers = []
+                try:
+                    for _ in range(2):
+                        servers.append(RunningServer(ServerSpec(key, label, command + ["--redis", redis.url], True),
+                                                     cfg.server_core))
+                    time.sleep(0.5)  # both subscribed
+                    pids = ",".join(str(p) for p in [s.pid for s in servers] + [redis.proc.pid])
+                    ports = ",".join(str(s.port) for s in servers)
+                    r = run_loadgen(loadgen, cfg.gen_core, ports, pids, case_args("fanout", cfg),
+                                    60 + cfg.warmup + cfg.duration + 30)
+                except RuntimeError as e:
+                    r = {"error": str(e)}
+                finally:
+                    for s in servers:
+                        s.stop()
+                    redis.stop()
+                other = (busy_cpu_s() - busy0) - (children_cpu_s() - children0)
+                r.update({"server": key, "case": "cluster-fanout", "repeat": rep,
+                          "other_cpu_pct": max(0.0, 100.0 * other / max(1e-9, time.time() - wall0))})
+                raw.write(json.dumps(r) + "\n")
+                raw.flush()
+                results.setdefault(key, []).append(r)
+                lat = r.get("latency_us", {})
+                print("  %-5s cluster fan-out #%d  %s/s  cpu %s µs/delivery (servers + Redis)  p50 %s  p99 %s  lost %s%s" % (
+                    key, rep + 1, fmt_int(r.get("ops_per_s")), fmt_f(r.get("server_cpu_us_per_op"), 2),
+                    fmt_us(lat.get("p50")), fmt_us(lat.get("p99")), r.get("lost", "–"),
+                    ("  ERROR: " + str(r.get("error"))) if r.get("error") else ""), flush=True)
+    summaries = {key: summarize(rs) for key, rs in results.items()}
+    node_ops = summaries.get("node", {}).get("ops_per_s")
+    lines = ["| server | deliveries/s | vs Node | CPU µs/delivery (2 servers + Redis) | CPU (% of one core) | p50 | p99 | lost |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, label, _ in peers:
+        s = summaries.get(key, {})
+        if not s.get("ok_runs"):
+            lines.append("| %s | failed: %s |||||||" % (label, "; ".join(s.get("errors", []))))
+            continue
+        lines.append("| %s | %s | %s | %s | %s%% | %s | %s | %s |" % (
+            label, fmt_int(s["ops_per_s"]), fmt_ratio(s["ops_per_s"], node_ops), fmt_f(s["cpu_us"], 2),
+            fmt_f(s["server_cpu_pct"], 0), fmt_us(s["p50_us"]), fmt_us(s["p99_us"]), fmt_int(s["lost"])))
+    table = "\n".join(lines)
+    md_path = os.path.join(os.path.dirname(cfg.bin_dir), "cluster.md")
+    with open(md_path, "w") as f:
+        f.write("Medians of %d repeats; fan-out to %s clients dealt over two server processes on one Redis (%d "
+                "broadcasts in flight, one sender), %s-byte payloads, warm-up %s s, window %s s; the servers and Redis "
+                "share core %d, the generator has core %d.\n\n%s\n" % (
+                    cfg.repeats, fmt_int(cfg.fanout_clients), cfg.inflight, cfg.payload, fmt_f(cfg.warmup, 0),
+                    fmt_f(cfg.duration, 0), cfg.server_core, cfg.gen_core, table))
+    print(table)
+    print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
+
+
 # ---- main -------------------------------------------------------------------------------------
 
 
@@ -813,6 +915,9 @@ def parse_args(argv):
                    help="instead of the peer comparison: chat (C++) as a ShardedServer of each of these shard "
                         "counts (e.g. 1,2), fan-out, echo and fixed rate, pinned and unpinned; writes <bin-dir>/../shards.md "
                         "and shards.jsonl, not docs/benchmarks.md")
+    p.add_argument("--cluster", action="store_true",
+                   help="instead of the peer comparison: fan-out across two server processes on one Redis, chat "
+                        "against Node with @socket.io/redis-adapter; writes <bin-dir>/../cluster.md and cluster.jsonl")
     p.add_argument("--handler-cpu-us", type=int, default=50,
                    help="with --shards: also run the echo with each handler spending this many µs of CPU (an "
                         "application's own work; default 50; 0: off)")
@@ -847,6 +952,9 @@ def main(argv):
 
     if cfg.shards:
         shards_comparison(cfg, loadgen)
+        return
+    if cfg.cluster:
+        cluster_comparison(cfg, loadgen)
         return
 
     notes = []

@@ -2,12 +2,16 @@
 // arguments to everyone (the sender included); on 'echo' it acknowledges with the same arguments.
 // WebSocket clients, no compression (chat has none), ping 25 s / 20 s, no logging.
 //
-//   chat_bench_server [--host 127.0.0.1] [--port 0] [--shards N] [--handler-cpu-us U]
+//   chat_bench_server [--host 127.0.0.1] [--port 0] [--shards N] [--handler-cpu-us U] [--redis URL]
 // Prints "READY <port>" once listening; SIGINT/SIGTERM stop it. --shards N runs a
 // chat::ShardedServer of N io threads (default 1: a plain chat::Server; 0: one per core).
 // --handler-cpu-us U makes each 'echo' handler spend U µs of its thread's CPU first, standing
-// in for an application's own work per event (default 0).
+// in for an application's own work per event (default 0). --redis URL joins the Redis cluster
+// there (chat::redis::attach): the cluster case runs two of them.
 #include <chat/chat.hpp>
+#ifdef CHAT_BENCH_REDIS
+#include <chat/redis/adapter.hpp>
+#endif
 
 #include <asio/signal_set.hpp>
 
@@ -41,14 +45,16 @@ int main(int argc, char** argv) {
   unsigned short port = 0;
   std::size_t shards = 1;
   long handler_cpu_us = 0;
+  std::string redis;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--host") host = argv[i + 1];
     else if (flag == "--port") port = static_cast<unsigned short>(std::stoi(argv[i + 1]));
     else if (flag == "--shards") shards = std::stoul(argv[i + 1]);
     else if (flag == "--handler-cpu-us") handler_cpu_us = std::stol(argv[i + 1]);
+    else if (flag == "--redis") redis = argv[i + 1];
     else {
-      std::cerr << "usage: chat_bench_server [--host H] [--port P] [--shards N] [--handler-cpu-us U]\n";
+      std::cerr << "usage: chat_bench_server [--host H] [--port P] [--shards N] [--handler-cpu-us U] [--redis URL]\n";
       return 2;
     }
   }
@@ -64,6 +70,15 @@ int main(int argc, char** argv) {
     });
   });
 
+  if (!redis.empty()) {
+#ifdef CHAT_BENCH_REDIS
+    chat::redis::ping(redis);  // fail at start rather than run alone
+    chat::redis::attach(io, chat::redis::AdapterOptions().url(redis));
+#else
+    std::cerr << "chat_bench_server: built without hiredis: no --redis\n";
+    return 2;
+#endif
+  }
   asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
   signals.async_wait([&io](const std::error_code& ec, int) {
     if (!ec) io.stop();

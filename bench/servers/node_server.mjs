@@ -3,18 +3,21 @@
 // on 'echo' it acknowledges with the same arguments. WebSocket only, no compression, ping 25 s /
 // 20 s, no logging.
 //
-//   node node_server.mjs [--host 127.0.0.1] [--port 0]
-// Prints "READY <port>" once listening; SIGINT/SIGTERM stop it.
+//   node node_server.mjs [--host 127.0.0.1] [--port 0] [--redis URL]
+// Prints "READY <port>" once listening; SIGINT/SIGTERM stop it. --redis URL: the cluster case,
+// on @socket.io/redis-adapter (createAdapter, node-redis clients) as its README sets it up.
 import { createServer } from "node:http";
 import { Server } from "socket.io";
 
 let host = "127.0.0.1";
 let port = 0;
+let redis = null;
 for (let i = 2; i + 1 < process.argv.length; i += 2) {
   if (process.argv[i] === "--host") host = process.argv[i + 1];
   else if (process.argv[i] === "--port") port = Number(process.argv[i + 1]);
+  else if (process.argv[i] === "--redis") redis = process.argv[i + 1];
   else {
-    console.error("usage: node node_server.mjs [--host H] [--port P]");
+    console.error("usage: node node_server.mjs [--host H] [--port P] [--redis URL]");
     process.exit(2);
   }
 }
@@ -28,6 +31,15 @@ const io = new Server(httpServer, {
   pingTimeout: 20000,
   serveClient: false,
 });
+
+if (redis) {
+  const { createClient } = await import("redis");
+  const { createAdapter } = await import("@socket.io/redis-adapter");
+  const pubClient = createClient({ url: redis });
+  const subClient = pubClient.duplicate();
+  await Promise.all([pubClient.connect(), subClient.connect()]);
+  io.adapter(createAdapter(pubClient, subClient));
+}
 
 io.on("connection", (socket) => {
   socket.on("message", (...args) => {
