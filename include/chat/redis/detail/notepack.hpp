@@ -131,10 +131,10 @@ inline json date_to_json(double time_ms) {
   const std::int64_t days = (ms >= 0 ? ms : ms - 86399999) / 86400000;
   const std::int64_t in_day = ms - days * 86400000;
   const CivilDate date = civil_from_days(days);
-  char year[16];
+  char year[24];  // room for any 64-bit year, though JavaScript dates stop at ±275760
   if (date.year >= 0 && date.year <= 9999) std::snprintf(year, sizeof year, "%04lld", static_cast<long long>(date.year));
   else std::snprintf(year, sizeof year, "%c%06lld", date.year < 0 ? '-' : '+', static_cast<long long>(std::llabs(date.year)));
-  char text[48];
+  char text[96];
   std::snprintf(text, sizeof text, "%s-%02d-%02dT%02d:%02d:%02d.%03dZ", year, date.month, date.day,
                 int(in_day / 3600000), int(in_day / 60000 % 60), int(in_day / 1000 % 60), int(in_day % 1000));
   return text;
