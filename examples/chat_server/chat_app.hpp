@@ -4,12 +4,20 @@
 // Everything runs on the server's io thread (the hooks), so the app's state needs no lock. The
 // store is called from the hooks too: a SQLite commit in WAL mode without an fsync takes tens of
 // microseconds, cheaper than handing each message to another thread and back.
+//
+// Several processes can serve one app (--redis): what a connection receives goes through Socket.IO
+// rooms, which the Redis adapter carries to every process; who has a room open is in the shared
+// SQLite file (presence.hpp); names are read from the store. What stays in this process is its
+// own connections, the typing notices they started, and the rate limits' buckets.
 #ifndef CHAT_EXAMPLE_CHAT_APP_HPP
 #define CHAT_EXAMPLE_CHAT_APP_HPP
 
 #include <chat/chat.hpp>
 #include <chat/store/sqlite_store.hpp>
 
+#include <asio/steady_timer.hpp>
+
+#include "presence.hpp"
 #include "rate_limits.hpp"
 
 #include <websocketpp/sha1/sha1.hpp>
@@ -19,7 +27,6 @@
 #include <chrono>
 #include <cstdint>
 #include <iostream>
-#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -205,8 +212,8 @@ inline json messages_json(const std::vector<Message>& messages) {
 template <class Config = chat::transport::PlainConfig>
 class ChatApp {
  public:
-  ChatApp(chat::Server<Config>& io, SqliteStore& store, const Limits& limits = {})
-      : io_(io), store_(store), messages_limit_(limits.messages), signups_limit_(limits.signups),
+  ChatApp(chat::Server<Config>& io, SqliteStore& store, Presence& presence, const Limits& limits = {})
+      : io_(io), store_(store), presence_(presence), beat_timer_(io.io_context()), messages_limit_(limits.messages), signups_limit_(limits.signups),
         signups_per_address_limit_(limits.signups_per_ip), rooms_limit_(limits.rooms),
         renames_limit_(limits.renames), typing_limit_(limits.typing) {
     store_.open_public_room(default_room);
@@ -222,7 +229,19 @@ class ChatApp {
     io_.on_any([](chat::Socket&, chat::Event& event) {
       event.ack(refusal({"bad_request", "Unknown event \"" + event.name() + "\"."}));
     });
-    io_.on_disconnect([this](chat::Socket& socket, chat::DisconnectReason) { disconnected(socket); });
+    io_.on_disconnect([this](chat::Socket& socket, chat::DisconnectReason reason) {
+      // At a stop, the rows of its connections stay for the other processes to announce: this
+      // one's broadcasts may not leave before it does.
+      if (reason != chat::DisconnectReason::server_shutting_down) disconnected(socket);
+    });
+    beat();
+  }
+
+  /// Stops the presence beat, so that `Server::run()` can return once the server stops. On the
+  /// io thread, before `Server::stop()`.
+  void stop() {
+    stopped_ = true;
+    beat_timer_.cancel();
   }
 
  private:
@@ -286,7 +305,12 @@ class ChatApp {
   }
 
   Connection& connection(chat::Socket& socket) { return connections_[socket.id()]; }
-  User user_of(const Connection& c) { return User{c.user, names_.at(c.user)}; }
+  /// The connection's user as stored now: another process may have renamed them.
+  User user_of(const Connection& c) {
+    auto user = store_.find_user(c.user);
+    if (!user) throw std::runtime_error("user " + std::to_string(c.user) + " is not in the store");
+    return *user;
+  }
 
   static Refusal forbidden() { return {"forbidden", "This conversation is not yours."}; }
 
@@ -336,8 +360,7 @@ class ChatApp {
   }
 
   json online_in(const std::string& room) {
-    std::vector<User> users;
-    for (const auto& [user, count] : presence_[room]) users.push_back(User{user, names_.at(user)});
+    auto users = presence_.online(room);
     // By name as people read a list: without regard to case, as names are compared.
     const auto folded = [](std::string name) {
       for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -377,7 +400,6 @@ class ChatApp {
     auto& c = connection(socket);
     if (c.user != 0) logout(socket, c);
     c.user = user->id;
-    names_[user->id] = user->name;
     socket.join("users");
     socket.join("user:" + std::to_string(user->id));
     json answer = room_lists(user->id);
@@ -402,8 +424,9 @@ class ChatApp {
     const auto& c = connection(socket);
     const auto name = trim(text_field(request, "name"));
     if (auto refused = check_user_name(name)) throw *refused;
-    const auto old_name = names_.at(c.user);
-    if (name == old_name) return {{"user", user_json(user_of(c))}};
+    const auto current = user_of(c);
+    const auto old_name = current.name;
+    if (name == old_name) return {{"user", user_json(current)}};
     const auto holder = store_.find_user_by_name(name);
     if (holder && holder->id != c.user) throw Refusal{"name_taken", "The name \"" + name + "\" is taken."};
     if (const auto wait = renames_limit_.try_take(c.user)) throw rate_limited("Too many name changes", wait);
@@ -413,7 +436,7 @@ class ChatApp {
       if (e.code() == StoreErrc::name_taken) throw Refusal{"name_taken", "The name \"" + name + "\" is taken."};
       throw;
     }
-    names_[c.user] = name;
+    presence_.rename(c.user, name);
     const auto user = user_json(user_of(c));
     io_.to("users").emit("user_renamed", json{{"user", user}, {"old_name", old_name}});
     return {{"user", user}};
@@ -439,11 +462,12 @@ class ChatApp {
     // Read before anything changes, so that a failed read leaves the room closed. Nothing can be
     // broadcast in between: this runs on the io thread, as every broadcast does.
     const auto page = since ? store_.after(room.id, *since, max_fill_in) : store_.latest(room.id, history_page);
-    if (c.open_rooms.insert(room.id).second) {
+    if (!c.open_rooms.count(room.id)) {
+      const auto user = user_of(c);
+      const bool first = presence_.open(socket.id(), room.id, user);  // first: a failure changes nothing
+      c.open_rooms.insert(room.id);
       socket.join("room:" + room.id);
-      if (++presence_[room.id][c.user] == 1) {
-        socket.to("room:" + room.id).emit("user_joined", json{{"room", room.id}, {"user", user_json(user_of(c))}});
-      }
+      if (first) socket.to("room:" + room.id).emit("user_joined", json{{"room", room.id}, {"user", user_json(user)}});
     }
     return {{"room", room_json(room, c.user)}, {"messages", messages_json(page.messages)},
             {"has_more", page.has_more}, {"online", online_in(room.id)}};
@@ -550,10 +574,7 @@ class ChatApp {
   void close_room(chat::Socket& socket, Connection& c, const std::string& room_id) {
     c.open_rooms.erase(room_id);
     socket.leave("room:" + room_id);
-    auto& here = presence_[room_id];
-    if (--here[c.user] > 0) return;
-    here.erase(c.user);
-    if (here.empty()) presence_.erase(room_id);
+    if (!presence_.close(socket.id(), room_id, c.user)) return;
     if (auto typing = typing_.find(room_id); typing != typing_.end()) typing->second.erase(c.user);
     io_.to("room:" + room_id).emit("user_left", json{{"room", room_id}, {"user", user_json(user_of(c))}});
   }
@@ -572,11 +593,45 @@ class ChatApp {
     connections_.erase(it);
   }
 
+  // ---- the other processes ----
+
+  /// Every presence_beat: shows this process alive, announces who left with a process that
+  /// stopped or died, and puts this one's rows back if it was silent so long that another took
+  /// them.
+  void beat() {
+    try {
+      auto beat = presence_.beat();
+      for (const auto& gone : beat.departed) {
+        io_.to("room:" + gone.room).emit("user_left", json{{"room", gone.room}, {"user", user_json(gone.user)}});
+      }
+      if (beat.was_taken_for_dead) restore_presence();
+    } catch (const std::exception& e) {  // the file is busy: the next beat tries again
+      std::cerr << "chat: presence: " << e.what() << std::endl;
+    }
+    beat_timer_.expires_after(presence_beat);
+    beat_timer_.async_wait([this](const std::error_code& ec) {
+      if (!ec && !stopped_) beat();
+    });
+  }
+
+  void restore_presence() {
+    for (const auto& [socket_id, c] : connections_) {
+      if (c.user == 0) continue;
+      const auto user = user_of(c);
+      for (const auto& room : c.open_rooms) {
+        if (presence_.open(socket_id, room, user)) {
+          io_.to("room:" + room).emit("user_joined", json{{"room", room}, {"user", user_json(user)}});
+        }
+      }
+    }
+  }
+
   chat::Server<Config>& io_;
   SqliteStore& store_;
   std::unordered_map<std::string, Connection> connections_;             // by socket id
-  std::unordered_map<std::int64_t, std::string> names_;                  // current names of logged-in users
-  std::map<std::string, std::map<std::int64_t, int>> presence_;         // room -> user -> open connections
+  Presence& presence_;                                                   // who has which room open, in any process
+  asio::steady_timer beat_timer_;
+  bool stopped_ = false;
   std::unordered_map<std::string, std::set<std::int64_t>> typing_;       // room -> users typing
   Buckets<std::int64_t> messages_limit_;             // by user
   Buckets<std::string> signups_limit_;               // by socket id

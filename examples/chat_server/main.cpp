@@ -1,9 +1,13 @@
 // The chat app from pure C++ (docs/protocol.md): serves the page (examples/chat_page) and the
 // Socket.IO bundle, and keeps users, rooms and history in a SQLite file.
 //
-//   chat_server [--host 127.0.0.1] [--port 5000] [--db chat.sqlite3] [--static DIR] [--client-dir DIR]
-//               [--limit-messages BURST,SECONDS] [--limit-... ...] [--no-limits]
+//   chat_server [--host 127.0.0.1] [--port 5000] [--db chat.sqlite3] [--redis URL] [--static DIR]
+//               [--client-dir DIR] [--limit-messages BURST,SECONDS] [--limit-... ...] [--no-limits]
 #include "chat_app.hpp"
+
+#ifdef CHAT_EXAMPLE_REDIS
+#include <chat/redis/adapter.hpp>
+#endif
 
 #include <asio/signal_set.hpp>
 
@@ -11,6 +15,8 @@
 #include <chrono>
 #include <csignal>
 #include <iostream>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -19,11 +25,13 @@
 namespace {
 
 constexpr const char* usage =
-    "usage: chat_server [--host H] [--port P] [--db FILE] [--static DIR] [--client-dir DIR]\n"
+    "usage: chat_server [--host H] [--port P] [--db FILE] [--redis URL] [--static DIR] [--client-dir DIR]\n"
     "                   [--limit-KIND BURST,SECONDS]... [--no-limits]\n"
     "  --host        address to listen on (default 127.0.0.1)\n"
     "  --port        port (default 5000; 0: any free port)\n"
     "  --db          the SQLite file of users, rooms and messages (default chat.sqlite3)\n"
+    "  --redis       redis://[[user]:password@]host[:port][/db]: one of several processes that share\n"
+    "                this Redis and the --db file (behind a load balancer, or on different ports)\n"
     "  --static      the page's directory (default: the source tree's examples/chat_page)\n"
     "  --client-dir  the socket.io-client dist directory served at /socket.io/socket.io.js\n"
     "rate limits (docs/protocol.md), each BURST,SECONDS (BURST at once, then one more every\n"
@@ -50,6 +58,7 @@ int main(int argc, char** argv) {
   std::string host = "127.0.0.1";
   unsigned short port = 5000;
   std::string db = "chat.sqlite3";
+  std::string redis_url;  // empty: this process serves the app alone
   std::string static_dir = CHAT_EXAMPLE_STATIC_DIR;
   std::string client_dir = CHAT_EXAMPLE_CLIENT_DIR;
   bool no_limits = false;
@@ -81,6 +90,7 @@ int main(int argc, char** argv) {
       port = static_cast<unsigned short>(std::stoi(value));
     }
     else if (flag == "--db") db = value;
+    else if (flag == "--redis") redis_url = value;
     else if (flag == "--static") static_dir = value;
     else if (flag == "--client-dir") client_dir = value;
     else if (const auto known = std::find_if(flags.begin(), flags.end(), [&](const auto& f) { return f.first == flag; });
@@ -104,19 +114,46 @@ int main(int argc, char** argv) {
 
   chat::Server<> io(chat::Options{}.client_bundle_dir(client_dir));
   io.serve_static(static_dir);
+#ifdef CHAT_EXAMPLE_REDIS
+  std::shared_ptr<chat::redis::Cluster> cluster;
+  if (!redis_url.empty()) {
+    // A process that cannot reach the others must not serve alone: its users would miss theirs.
+    try {
+      chat::redis::ping(redis_url);
+      cluster = chat::redis::attach(io, chat::redis::AdapterOptions().url(redis_url));
+    } catch (const std::invalid_argument& e) {
+      std::cerr << "chat_server: --redis takes redis://[[user]:password@]host[:port][/db]: " << e.what() << "\n";
+      return 2;
+    } catch (const std::exception& e) {
+      std::cerr << "chat_server: --redis " << redis_url << ": " << e.what() << std::endl;
+      return 1;
+    }
+  }
+#else
+  if (!redis_url.empty()) {
+    std::cerr << "chat_server: --redis: built without chat::redis (it needs hiredis: apt-get install libhiredis-dev)\n";
+    return 2;
+  }
+#endif
   try {
     // The store runs on the io thread: a file locked by another process (a backup, the sqlite3
     // shell) must not stall every connection for long. Past this wait, a post answers "unavailable".
     chat_app::SqliteStore store(db, std::chrono::milliseconds(250));
-    chat_app::ChatApp<> app(io, store, limits);
+    // Who has which room open is in the same file, for every process to see.
+    chat_app::Presence presence(db, chat_app::new_token(), std::chrono::milliseconds(250));
+    presence.start(/*alone=*/redis_url.empty());
+    chat_app::ChatApp<> app(io, store, presence, limits);
 
     asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
-    signals.async_wait([&io](const std::error_code& ec, int) {
-      if (!ec) io.stop();
+    signals.async_wait([&io, &app](const std::error_code& ec, int) {
+      if (ec) return;
+      app.stop();
+      io.stop();
     });
     const auto bound = io.listen(host, port);
     std::cout << "chat server on http://" << host << ":" << bound << std::endl;
     io.run();
+    presence.stop();  // the other processes announce who left with this one
   } catch (const chat::store::StoreError& e) {
     std::cerr << "chat_server: " << e.what() << std::endl;
     return 1;

@@ -1,7 +1,7 @@
 """The chat app of docs/protocol.md, hosted from Python with Flask-SocketIO's API.
 
     .venv/bin/python examples/python_chat/app.py [--host 127.0.0.1] [--port 5000] [--db chat.sqlite3]
-        [--limit-messages BURST,SECONDS] [--limit-... ...] [--no-limits]   (--help lists them)
+        [--redis URL] [--limit-messages BURST,SECONDS] [--limit-... ...] [--no-limits]   (--help lists them)
 
 It serves the page of examples/chat_page/ and speaks docs/protocol.md on Socket.IO. Users, rooms
 and messages live in a SQLite file (chat.store) that the C++ server, examples/chat_server, reads
@@ -10,6 +10,11 @@ Flask-SocketIO app: only the import names chat instead of flask_socketio.
 
 Socket.IO rooms: "room:<id>" holds the connections that have a chat room open, "user:<id>" the
 connections of one user, and "users" every logged-in connection.
+
+Several processes can serve one app (--redis, Flask-SocketIO's message_queue): what a connection
+receives goes through those rooms, which Redis carries to every process; who has a room open is
+in the shared SQLite file (presence.py); names are read from the store. What stays in this process
+is its own connections, the typing notices they started, and the rate limits' buckets.
 """
 import argparse
 import hashlib
@@ -18,6 +23,7 @@ import os
 import re
 import secrets
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -26,6 +32,7 @@ from flask import Flask, send_from_directory
 
 from chat import SocketIO, emit, join_room, leave_room, request
 from chat.store import SqliteStore, StoreError
+from presence import BEAT, Presence
 from rate_limits import LIMIT_FLAGS, RateLimits, add_limit_options, limits_from, wait_phrase
 
 PAGE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "chat_page")
@@ -82,7 +89,8 @@ logger = logging.getLogger("python_chat")
 
 app = Flask(__name__)
 socketio = SocketIO(app)
-store = None  # the SqliteStore, opened by main()
+store = None     # the SqliteStore, opened by main()
+presence = None  # the Presence in the same file, opened by main()
 # The defaults, until main() reads the flags.
 limits = RateLimits({attribute: default for _, attribute, default, _ in LIMIT_FLAGS})
 
@@ -124,11 +132,12 @@ class Connection:
 
 
 class State:
-    """Connections and presence, shared by the handlers (which run on several threads; one
+    """This process's connections, shared by the handlers (which run on several threads; one
     connection's events run one at a time).
 
-    Every field is guarded by `lock`; emits and room changes made while holding it reach the
-    io thread in that order, so presence and its user_joined / user_left events agree.
+    Every field is guarded by `lock`, and so are presence's changes; emits and room changes made
+    while holding it reach the io thread in that order, so presence and its user_joined /
+    user_left events agree.
     `posting` is held around storing a message and emitting it (and the typing notice it
     clears), so messages go out in the order of their ids: a client that asks for what came
     after the last id it saw must not have missed an earlier one. Taken before `lock`, never
@@ -139,9 +148,8 @@ class State:
         self.posting = threading.Lock()
         self.lock = threading.Lock()
         self.connections = {}  # sid -> Connection, once logged in
-        self.users = {}        # user id -> the User as stored (its current name)
-        self.presence = {}     # room id -> {user id: connections with the room open}
         self.typing = set()    # (room id, user id) whose typing notice is on
+        self.stopping = False  # the process is stopping: its connections' presence stays (see stop_serving)
 
 
 state = State()
@@ -282,19 +290,13 @@ def check_open(room_id, user_id):
 
 def close_room(sid, connection, room_id):
     """Takes `room_id` off a connection (the caller holds state.lock); the user's last
-    connection to leave it announces user_left."""
+    connection to leave it, in any process, announces user_left."""
     connection.rooms.discard(room_id)
     leave_room("room:" + room_id, sid=sid)
-    counts = state.presence.get(room_id, {})
-    user_id = connection.user_id
-    counts[user_id] = counts.get(user_id, 1) - 1
-    if counts[user_id] <= 0:
-        del counts[user_id]
-        state.typing.discard((room_id, user_id))
-        user = state.users[user_id]
+    user = presence.close(sid, room_id, connection.user_id)
+    if user is not None:
+        state.typing.discard((room_id, user.id))
         emit("user_left", {"room": room_id, "user": user_json(user)}, to="room:" + room_id)
-    if not counts:
-        state.presence.pop(room_id, None)
 
 
 def typing_recipients(room_id, user_id):
@@ -322,9 +324,10 @@ def command(event, needs_login=True):
                 if needs_login:
                     with state.lock:
                         connection = state.connections.get(request.sid)
-                        user = state.users[connection.user_id] if connection else None
-                    if user is None:
+                    if connection is None:
                         raise Refused("not_logged_in")
+                    # As stored now: another process may have renamed them.
+                    user = store.find_user(connection.user_id)
                 return dict({"ok": True}, **handler(args[0], user))
             except Refused as refusal:
                 return refusal.ack()
@@ -367,7 +370,6 @@ def login(data, _user):
             for room_id in sorted(previous.rooms):
                 close_room(sid, previous, room_id)
             leave_room("user:%d" % previous.user_id)
-        state.users[user.id] = user
         state.connections[sid] = Connection(user)
         join_room("user:%d" % user.id)
         join_room("users")
@@ -395,7 +397,7 @@ def rename(data, user):
             raise Refused("name_taken") from None
         raise
     with state.lock:
-        state.users[renamed.id] = renamed
+        presence.rename(renamed.id, renamed.name)
         emit("user_renamed", {"user": user_json(renamed), "old_name": user.name}, to="users")
     return {"user": user_json(renamed)}
 
@@ -434,16 +436,18 @@ def join(data, user):
         if connection is None:  # logged out by a disconnect that overtook this event
             leave_room(channel)
             raise Refused("not_logged_in")
-        counts = state.presence.setdefault(room.id, {})
         if room.id not in connection.rooms:
+            try:
+                first = presence.open(sid, room.id, user)
+            except BaseException:  # a failed join leaves the room closed
+                leave_room(channel)
+                raise
             connection.rooms.add(room.id)
-            if counts.get(user.id, 0) == 0:
+            if first:
                 emit("user_joined", {"room": room.id, "user": user_json(user)}, to=channel, skip_sid=sid)
-            counts[user.id] = counts.get(user.id, 0) + 1
         # By name with ASCII letters folded (as names compare), as UTF-8 bytes, then by id: the
         # order the C++ server gives.
-        online = sorted((state.users[user_id] for user_id in counts),
-                        key=lambda u: (u.name.encode("utf-8").lower(), u.id))
+        online = sorted(presence.online(room.id), key=lambda u: (u.name.encode("utf-8").lower(), u.id))
     return {"room": room_json(room, user.id), "messages": [message_json(m) for m in page.messages],
             "has_more": page.has_more, "online": [user_json(u) for u in online]}
 
@@ -549,10 +553,47 @@ def disconnected(*_reason):
     sid = request.sid
     limits.signups.forget(sid)
     with state.lock:
+        if state.stopping:  # the other processes announce who left with this one
+            return
         connection = state.connections.pop(sid, None)
         if connection is not None:
             for room_id in sorted(connection.rooms):
                 close_room(sid, connection, room_id)
+
+
+# ---- the other processes ----
+
+def beat_forever(stopped):
+    """Every BEAT until `stopped`: shows this process alive, announces who left with a process
+    that stopped or died, and puts this one's rows back if it was silent so long that another
+    took them."""
+    while not stopped.wait(BEAT):
+        try:
+            with state.lock:
+                taken, departed = presence.beat()
+                for room_id, user in departed:
+                    socketio.emit("user_left", {"room": room_id, "user": user_json(user)}, to="room:" + room_id)
+                if taken:
+                    restore_presence()
+        except Exception:  # the file is busy: the next beat tries again
+            logger.exception("presence")
+
+
+def restore_presence():
+    """Puts this process's connections back in presence (the caller holds state.lock)."""
+    for sid, connection in state.connections.items():
+        user = store.find_user(connection.user_id)
+        for room_id in sorted(connection.rooms):
+            if presence.open(sid, room_id, user):
+                socketio.emit("user_joined", {"room": room_id, "user": user_json(user)}, to="room:" + room_id)
+
+
+def stop_serving(_signal, _frame):
+    """SIGINT and SIGTERM: stops the server, leaving this process's presence for the others to
+    announce (its own broadcasts may not leave before it does)."""
+    with state.lock:
+        state.stopping = True
+    raise KeyboardInterrupt
 
 
 # ---- running ----
@@ -563,21 +604,42 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=5000, help="port to listen on; 0 picks a free one (default 5000)")
     parser.add_argument("--db", default="chat.sqlite3",
                         help="the SQLite file of users, rooms and messages (default chat.sqlite3)")
+    parser.add_argument("--redis", metavar="URL",
+                        help="redis://[[user]:password@]host[:port][/db]: one of several processes that share this "
+                             "Redis and the --db file (behind a load balancer, or on different ports)")
     add_limit_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
 
-    global store, limits
+    global store, presence, limits
     limits = RateLimits(limits_from(args))
+    if args.redis:
+        try:
+            socketio.init_app(app, message_queue=args.redis)
+        except ValueError as error:  # not a redis:// URL
+            print("chat: --redis: %s" % error, file=sys.stderr)
+            return 2
     try:
         store = SqliteStore(args.db)
         store.open_public_room("general")
-    except StoreError as error:
+        presence = Presence(args.db, secrets.token_urlsafe(24))
+        presence.start(alone=not args.redis)
+    except (StoreError, sqlite3.Error) as error:
         print("chat: cannot use %s: %s" % (args.db, error), file=sys.stderr)
         return 1
-    # SIGTERM stops the server as Ctrl-C does.
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    socketio.run(app, host=args.host, port=args.port)
+    signal.signal(signal.SIGINT, stop_serving)
+    signal.signal(signal.SIGTERM, stop_serving)
+    stopped = threading.Event()
+    beating = socketio.start_background_task(beat_forever, stopped)
+    try:
+        socketio.run(app, host=args.host, port=args.port)
+    except ConnectionError as error:  # --redis does not answer: this process must not serve alone
+        print("chat: --redis: %s" % error, file=sys.stderr)
+        return 1
+    finally:
+        stopped.set()
+        beating.join()
+        presence.stop()
     return 0
 
 

@@ -249,11 +249,13 @@ class SocketIO:
             names.update(_as_list(listed))
         return sorted(names)
 
-    def _ensure_server(self, http: bool = False):
+    def _ensure_server(self):
         with self._lock:
             if self.server is None:
                 core, host = self._core_options()
-                server = _core.Server(core, _Dispatcher(self), http=http, **host)
+                # The app's routes are served whoever makes the server first: an emit from a
+                # background task started before run() must not leave them out.
+                server = _core.Server(core, _Dispatcher(self), http=self.app is not None, **host)
                 queue = self.server_options.get("message_queue")
                 if queue:
                     _ping(queue)
@@ -470,7 +472,7 @@ class SocketIO:
     def _serve(self, host: str, port: int):
         self._stopped.clear()
         try:
-            server = self._ensure_server(http=self.app is not None)
+            server = self._ensure_server()
             bound = server.listen(host, port)
             self.port = bound
             print(f" * chat serving Socket.IO on http://{host}:{bound}", file=sys.stderr, flush=True)

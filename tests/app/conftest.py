@@ -8,6 +8,9 @@
 - `launch`: launch(kind, db, flags=()) starts another server (for restarts and shared files);
   launch.require(kind) skips a test that needs a server kind that cannot run;
   launch.command(kind, db, flags=()) is the command line that starts one.
+- `cluster`: cluster(kinds, flags=()) -> one server per kind ("python", "cpp"), all started with
+  `--redis` on one redis-server (the `redis` fixture: Debian's, on a free port) and one SQLite file,
+  returned once every one of them is in the cluster.
 - `connect`: connect(server) -> a connected Peer. A test's peers alternate between the
   WebSocket and the polling transport, so every test with two peers covers both.
   python-engineio's polling client can drop its last packets when it disconnects (its write
@@ -21,6 +24,7 @@ import os
 import re
 import signal
 import threading
+import time
 
 import engineio
 import pytest
@@ -178,6 +182,27 @@ def db(tmp_path):
 def server(launch, kind, db, request):
     marker = request.node.get_closest_marker("server_flags")
     return launch(kind, db, marker.args if marker else ())
+
+
+@pytest.fixture
+def redis():
+    server = servers.RedisServer(STARTUP_TIMEOUT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def cluster(redis, launch, db):  # redis first: it stops after the servers
+    def start(kinds, flags=()):
+        started = [launch(kind, db, ("--redis", redis.url) + tuple(flags)) for kind in kinds]
+        # Each server subscribes to its namespace's request channel once it is in the cluster.
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while redis.subscribers("socket.io-request#/#") < len(started):
+            assert time.monotonic() < deadline, "the servers did not all join the cluster"
+            time.sleep(0.02)
+        return started
+
+    return start
 
 
 @pytest.fixture

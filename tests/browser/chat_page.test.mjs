@@ -23,6 +23,7 @@ import {
   emitFromPage,
   storageOf,
   assertNoPageErrors,
+  startRedis,
 } from "./support.mjs";
 
 /** Waits until the page's "here now" list holds exactly `names` (in the page's order: by name). */
@@ -79,6 +80,30 @@ for (const server of SERVERS) {
       // The page's connection ended up on a WebSocket, not long-polling.
       await waitInPage(alice.page, () => socket.io.engine.transport.name === "websocket", null,
         "the WebSocket upgrade", () => alice.page.evaluate(() => socket.io.engine.transport.name));
+      assertNoPageErrors([alice, bob]);
+    });
+
+    it("two people on two processes of one app (--redis) chat, see each other online and typing", async (t) => {
+      const redis = await startRedis();
+      t.after(() => redis.stop());
+      const first = await fx.server(t, { args: ["--redis", redis.url] });
+      const second = await fx.server(t, { db: first.db, args: ["--redis", redis.url] });
+      const alice = await fx.person(t, first.url, "alice");
+      const bob = await fx.person(t, second.url, "bob");
+      for (const p of [alice, bob]) await waitForOnline(p.page, ["alice", "bob"]);
+
+      await alice.page.locator("#text").pressSequentially("hel");
+      await waitForText(bob.page, "#typing", "alice is typing…");
+      await alice.page.locator("#text").pressSequentially("lo");
+      await alice.page.click("#composer button[type=submit]");
+      await waitForLines(bob.page, ["alice: hello"]);
+      await waitForText(bob.page, "#typing", "");
+      await sendMessage(bob.page, "hi from the other process");
+      await waitForLines(alice.page, ["alice: hello", "bob: hi from the other process"]);
+
+      await bob.context.close();
+      await waitForOnline(alice.page, ["alice"]);
+      await waitForNotice(alice.page, "bob left");
       assertNoPageErrors([alice, bob]);
     });
 

@@ -16,6 +16,7 @@
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -155,6 +156,43 @@ export function startServer(server, { db, port = 0, args: extra = [] }) {
       throw err;
     },
   );
+}
+
+/**
+ * Starts Debian's redis-server on a free port of 127.0.0.1, keeping nothing on disk, for servers
+ * run as several processes (--redis). Resolves with { url, stop() } once it accepts connections.
+ */
+export async function startRedis() {
+  const port = await new Promise((resolve, reject) => {
+    const probe = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+    probe.on("error", reject);
+  });
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise((resolve) => child.on("exit", resolve));
+  let seen = "";
+  const ready = new Promise((resolve, reject) => {
+    child.stdout.on("data", (chunk) => {
+      seen += chunk;
+      if (seen.includes("Ready to accept connections")) resolve();
+    });
+    child.on("error", (err) => reject(new Error(`cannot start redis-server (scripts/setup installs it): ${err.message}`)));
+    exited.then((code) => reject(new Error(`redis-server exited with ${code}: ${seen}`)));
+  });
+  await withTimeout(ready, START_MS, "redis-server accepting connections").catch((err) => {
+    child.kill("SIGKILL");
+    throw err;
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    async stop() {
+      child.kill("SIGKILL");
+      await exited;
+    },
+  };
 }
 
 /** Launches Debian's Chromium, headless, in a fresh profile. */

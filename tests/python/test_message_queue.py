@@ -4,8 +4,6 @@ app processes (apps/cluster_app.py) share it, with python-socketio and socket.io
 The wire format against Node's own servers and emitter is in tests/node/cluster.test.mjs."""
 import json
 import os
-import shutil
-import socket
 import subprocess
 import time
 
@@ -15,30 +13,19 @@ import servers  # tests/support/servers.py
 from chat import SocketIO
 from clients import APPS_DIR, NODE
 
-REDIS = shutil.which("redis-server")
 WAIT = 10.0
 
 
 @pytest.fixture
-def redis_url():
-    if REDIS is None:
-        pytest.fail("redis-server is not installed (scripts/setup installs it)")
-    port = servers.pick_free_port()
-    process = subprocess.Popen([REDIS, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
-                                "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + WAIT
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("redis-server did not start on port %d" % port)
-            time.sleep(0.02)
-    yield "redis://127.0.0.1:%d/0" % port
-    process.kill()
-    process.wait()
+def redis():
+    server = servers.RedisServer(WAIT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis):
+    return redis.url
 
 
 def until(condition, what):
@@ -55,22 +42,11 @@ def joined(clients, server, room, transport="websocket"):
     return client
 
 
-def numsub(url, channel):
-    host, port = url[len("redis://"):].split("/")[0].split(":")
-    with socket.create_connection((host, int(port)), timeout=WAIT) as s:
-        command = [b"PUBSUB", b"NUMSUB", channel.encode()]
-        s.sendall(b"*%d\r\n" % len(command) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in command))
-        reply = b""
-        while reply.count(b"\r\n") < 4:  # *2, $len, the channel, :count
-            reply += s.recv(4096)
-        return int(reply.split(b"\r\n")[3][1:])
-
-
 @pytest.fixture
-def two_servers(start_app, redis_url):
-    first = start_app("cluster_app.py", args=(redis_url,))
-    second = start_app("cluster_app.py", args=(redis_url,))
-    until(lambda: numsub(redis_url, "socket.io-request#/#") == 2, "both servers in the cluster")
+def two_servers(start_app, redis):
+    first = start_app("cluster_app.py", args=(redis.url,))
+    second = start_app("cluster_app.py", args=(redis.url,))
+    until(lambda: redis.subscribers("socket.io-request#/#") == 2, "both servers in the cluster")
     return first, second
 
 

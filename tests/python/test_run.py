@@ -60,3 +60,8 @@ def test_requests_are_not_logged_by_default(start_app):
 def test_port_from_server_name(start_app):
     server = start_app("run_app.py", args=("{}", "--server-name"))
     assert hello(server)["debug"] is False
+
+
+def test_an_emit_before_run_keeps_the_apps_routes(start_app):
+    server = start_app("run_app.py", args=("{}", "--emit-first"))
+    assert hello(server)["debug"] is False

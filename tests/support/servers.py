@@ -11,6 +11,7 @@ Every wait is bounded, as a hang guard only.
 """
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -128,6 +129,48 @@ class ServerProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        self.proc.wait()
+
+
+class RedisServer:
+    """Debian's redis-server on a free port of 127.0.0.1, keeping nothing on disk: `url` is its
+    redis:// URL once it answers. stop() kills it."""
+
+    def __init__(self, timeout=10.0):
+        program = shutil.which("redis-server")
+        if program is None:
+            pytest.fail("redis-server is not installed (scripts/setup installs it)", pytrace=False)
+        self.port = pick_free_port()
+        self.url = "redis://127.0.0.1:%d/0" % self.port
+        self.proc = subprocess.Popen([program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.stop()
+                    pytest.fail("redis-server did not start on port %d" % self.port, pytrace=False)
+                time.sleep(0.02)
+
+    def subscribers(self, channel):
+        """PUBSUB NUMSUB `channel`: how many connections subscribe to it (a chat server of the
+        cluster subscribes to "socket.io-request#/#" once it serves "/")."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            command = [b"PUBSUB", b"NUMSUB", channel.encode()]
+            s.sendall(b"*%d\r\n" % len(command) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in command))
+            reply = b""
+            while reply.count(b"\r\n") < 4:  # *2, $len, the channel, :count
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise ConnectionError("redis-server closed the connection: %r" % reply)
+                reply += chunk
+            return int(reply.split(b"\r\n")[3][1:])
+
+    def stop(self):
+        self.proc.kill()
         self.proc.wait()
 
 
