@@ -63,7 +63,7 @@ export const SHARDS = Number(process.env.CHAT_TEST_SHARDS || 1);
 
 /**
  * Starts the test server with the given extra arguments (and `--shards SHARDS` unless they say
- * otherwise). Resolves with { port, url, stop(), stderr() } once it printed `LISTENING <port>`.
+ * otherwise). Resolves with { port, url, child, stop(), stderr() } once it printed `LISTENING <port>`.
  */
 export function startServer(args = [], { startTimeoutMs = 10000 } = {}) {
   const bin = serverBinary();
@@ -107,6 +107,7 @@ export function startServer(args = [], { startTimeoutMs = 10000 } = {}) {
       return {
         port,
         url: `http://127.0.0.1:${port}`,
+        child, // for tests that freeze or kill it
         stderr: () => stderr,
         async stop() {
           if (stopped) return stopped;
