@@ -42,7 +42,7 @@ const POLLING = MODES.find((m) => m.name === "polling");
 const WEBSOCKET = MODES.find((m) => m.name === "websocket");
 const CLOSE_REASONS = ["io server disconnect", "transport close"];
 
-// ---- helpers ----
+// ---- waiting, comparing, counting ----
 
 /** Resolves with check()'s first truthy value; rejects, saying `what`, after `ms`. */
 async function until(what, check, ms = WAIT_MS) {
@@ -128,18 +128,20 @@ async function startNodeServer(redisUrl) {
   await Promise.all([pub.connect(), sub.connect()]);
   const httpServer = http.createServer();
   const io = new Server(httpServer, { adapter: createAdapter(pub, sub, { requestsTimeout: REQUESTS_TIMEOUT_MS }) });
-  io.on("connection", (socket) => {
-    socket.on("message-with-ack", (...args) => args.pop()(...args));
-    socket.on("join", (room, ack) => {
-      socket.join(room);
-      ack([...socket.rooms].sort());
+  for (const nsp of ["/", "/custom"]) {
+    io.of(nsp).on("connection", (socket) => {
+      socket.on("message-with-ack", (...args) => args.pop()(...args));
+      socket.on("join", (room, ack) => {
+        socket.join(room);
+        ack([...socket.rooms].sort());
+      });
+      socket.on("rooms", (ack) => ack([...socket.rooms].sort()));
+      socket.on("set-data", (value, ack) => {
+        socket.data = value;
+        ack();
+      });
     });
-    socket.on("rooms", (ack) => ack([...socket.rooms].sort()));
-    socket.on("set-data", (value, ack) => {
-      socket.data = value;
-      ack();
-    });
-  });
+  }
   const heard = []; // server-side emits received: [event, ...args]
   for (const event of ["chat-says", "emitter-says"]) io.on(event, (...args) => heard.push([event, ...args]));
   io.on("chat-asks", (...args) => {
@@ -153,8 +155,8 @@ async function startNodeServer(redisUrl) {
     heard,
     url: `http://127.0.0.1:${httpServer.address().port}`,
     /** Node's own count (PUBSUB NUMSUB), bounded: its command waits while redis-server is away. */
-    serverCount: () => withTimeout(io.of("/").adapter.serverCount(), WAIT_MS, "Node's serverCount"),
-    socket: (id) => io.of("/").sockets.get(id),
+    serverCount: (nsp = "/") => withTimeout(io.of(nsp).adapter.serverCount(), WAIT_MS, "Node's serverCount"),
+    socket: (id, nsp = "/") => io.of(nsp).sockets.get(id),
     async close() {
       await withTimeout(io.close(), WAIT_MS, "closing the Node server").catch(() => {});
       // quit, not disconnect: the adapter's unsubscribes still wait for their replies.
@@ -236,7 +238,11 @@ describe("a mixed cluster: chat and Node's socket.io on one redis-server", () =>
     await nw.ack("join", room);
 
     const bytes = Buffer.from([9, 8, 7, 0]);
+    const big = Buffer.alloc(300 * 1024, 0xa5); // larger than any one read of a Redis connection
+    big.write("big-from-chat");
     await cp.ack("broadcast-all", payload("all"));
+    await cp.ack("broadcast-all", big);
+    await cw.ack("to-room-except-me", room, payload("room-but-me"));
     await cp.ack("broadcast-all", bytes);
     await cp.ack("to-room", room, payload("room"));
     await cp.ack("except-room", room, payload("except"));
@@ -249,6 +255,8 @@ describe("a mixed cluster: chat and Node's socket.io on one redis-server", () =>
     assertDeliveries(clients, [
       { event: "broadcast", args: [payload("all")], to: clients },
       { event: "broadcast", args: [bytes], to: clients },
+      { event: "broadcast", args: [big], to: clients },
+      { event: "room-message", args: [payload("room-but-me")], to: [nw] },
       { event: "room-message", args: [payload("room")], to: [cw, nw] },
       { event: "except-message", args: [payload("except")], to: [cp, np] },
       { event: "direct", args: [payload("to-node-socket")], to: [nw] },
@@ -269,7 +277,10 @@ describe("a mixed cluster: chat and Node's socket.io on one redis-server", () =>
 
     const io = node.io;
     const several = [payload("several"), Buffer.from([1]), Buffer.alloc(0), 42, "text", [Buffer.from([2, 3])], null];
+    const big = Buffer.alloc(300 * 1024, 0x5a);
+    big.write("big-from-node");
     io.emit("broadcast", payload("all"));
+    io.emit("broadcast", big);
     io.emit("multi", ...several);
     io.to(room).emit("room-message", payload("room")); // one room: its own channel
     io.to([room, other]).emit("room-message", payload("two-rooms")); // two: the namespace's channel
@@ -283,6 +294,7 @@ describe("a mixed cluster: chat and Node's socket.io on one redis-server", () =>
 
     assertDeliveries(clients, [
       { event: "broadcast", args: [payload("all")], to: clients },
+      { event: "broadcast", args: [big], to: clients },
       { event: "multi", args: several, to: clients },
       { event: "room-message", args: [payload("room")], to: [cp, np] },
       { event: "room-message", args: [payload("two-rooms")], to: [cw, cp, np] },
@@ -400,6 +412,11 @@ describe("a mixed cluster: chat and Node's socket.io on one redis-server", () =>
     assert.deepEqual(idsOf(inRoom), [cw.id, np.id].sort());
     assert.deepStrictEqual(inRoom.find((s) => s.id === np.id).data, { name: "node-polling" });
 
+    // Binary data crosses as JSON, as between Node servers: a Buffer's toJSON.
+    await cp.ack("set-data", { bin: Buffer.from([1, 2, 255]) });
+    const [withBinary] = await node.io.in(cp.id).fetchSockets();
+    assert.deepStrictEqual(withBinary.data, { bin: { type: "Buffer", data: [1, 2, 255] } });
+
     // A remote socket acts through the cluster.
     theirs.emit("direct", payload("remote-emit"));
     await until(`chat's ${cw.id} receiving "remote-emit"`, () => received(cw, "direct", "remote-emit").length === 1);
@@ -454,6 +471,11 @@ describe("a mixed cluster: chat and Node's socket.io on one redis-server", () =>
     assert.deepStrictEqual(replies, [[{ node: [tag, { n: 1 }] }]]);
     await cw.fence();
     assert.equal(node.heard.length, 2);
+
+    // Binary crosses as JSON, as between Node servers (whose requests are JSON.stringify'd).
+    await cw.ack("server-side-emit", 0, "chat-says", tag, Buffer.from([7, 0, 255]));
+    await until("Node hearing binary", () => node.heard.length === 3);
+    assert.deepStrictEqual(node.heard[2], ["chat-says", tag, { type: "Buffer", data: [7, 0, 255] }]);
   });
 
   it("Node's server-side emits reach chat, with and without replies", async (t) => {
@@ -502,6 +524,11 @@ describe("a mixed cluster: chat and Node's socket.io on one redis-server", () =>
     await nw.ack("join", inRoom);
     const roomAnswers = await node.io.to(inRoom).timeout(2000).emitWithAck("question", "room only");
     assert.deepEqual(roomAnswers.map((r) => r.from).sort(), ["chat-ws", "node-ws"]);
+    // chat counts none of its clients in these: Node waits for that count, not for its timeout.
+    const nodeOnly = uniqueName("node-only");
+    await nw.ack("join", nodeOnly);
+    assert.deepEqual((await node.io.to(nodeOnly).timeout(2000).emitWithAck("question", 1)).map((r) => r.from), ["node-ws"]);
+    assert.deepEqual(await node.io.to(uniqueName("nobody")).timeout(2000).emitWithAck("question", 1), []);
 
     // From chat: every client's answer, Node's through Redis.
     const [chatError, answers] = await cp.ack("ask-all", 2000, ...question);
@@ -525,6 +552,34 @@ describe("a mixed cluster: chat and Node's socket.io on one redis-server", () =>
 
     assert.equal(await node.serverCount(), 2);
     assert.equal(await chatServerCount(cp), 2);
+  });
+
+  it("namespaces stay apart: /custom's broadcasts, counts and fetches span both servers and reach no one on /", async (t) => {
+    const clients = await four(t, { nsp: "/custom" });
+    const [cw, cp] = clients;
+    const tr = tracker(t);
+    const onRoot = [tr.add(connect(chat.url, WEBSOCKET)), tr.add(connect(node.url, POLLING))];
+    onRoot[0].label = "chat-root";
+    onRoot[1].label = "node-root";
+    await Promise.all(onRoot.map((c) => c.ready()));
+
+    await cp.ack("broadcast-all", payload("custom-from-chat"));
+    node.io.of("/custom").emit("broadcast", payload("custom-from-node"));
+    await marker(clients, (tag) => cw.ack("broadcast-all", { tag }));
+    await marker(clients, (tag) => node.io.of("/custom").emit("broadcast", { tag }));
+    // Markers on / from the same origins: what went to /custom would have come before them.
+    await marker(onRoot, (tag) => onRoot[0].ack("broadcast-all", { tag }));
+    await marker(onRoot, (tag) => node.io.emit("broadcast", { tag }));
+    assertDeliveries([...clients, ...onRoot], [
+      { event: "broadcast", args: [payload("custom-from-chat")], to: clients },
+      { event: "broadcast", args: [payload("custom-from-node")], to: clients },
+    ]);
+
+    assert.equal(await chatServerCount(cw), 2);
+    assert.equal(await node.serverCount("/custom"), 2);
+    const ids = clients.map((c) => c.id).sort();
+    assert.deepEqual(idsOf((await cw.ack("fetch-sockets", null))[0]), ids);
+    assert.deepEqual(idsOf(await node.io.of("/custom").fetchSockets()), ids);
   });
 
   it("Node's redis-emitter reaches the clients of both servers: emit, to and except rooms, binary, socketsJoin/Leave, disconnectSockets, serverSideEmit", async (t) => {
