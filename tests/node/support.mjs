@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import http from "node:http";
+import net from "node:net";
 import assert from "node:assert/strict";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -62,7 +63,7 @@ export const SHARDS = Number(process.env.CHAT_TEST_SHARDS || 1);
 
 /**
  * Starts the test server with the given extra arguments (and `--shards SHARDS` unless they say
- * otherwise). Resolves with { port, url, stop(), stderr() } once it printed `LISTENING <port>`.
+ * otherwise). Resolves with { port, url, child, stop(), stderr() } once it printed `LISTENING <port>`.
  */
 export function startServer(args = [], { startTimeoutMs = 10000 } = {}) {
   const bin = serverBinary();
@@ -106,6 +107,7 @@ export function startServer(args = [], { startTimeoutMs = 10000 } = {}) {
       return {
         port,
         url: `http://127.0.0.1:${port}`,
+        child, // for tests that freeze or kill it
         stderr: () => stderr,
         async stop() {
           if (stopped) return stopped;
@@ -398,4 +400,82 @@ export function httpRequest(method, url, body, headers = {}, ms = WAIT_MS) {
     ms,
     `${method} ${url}`,
   );
+}
+
+/** A port nothing listens on at the moment (for servers that cannot be told to take port 0). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+const REDIS_MISSING =
+  "redis-server is not installed: the Redis tests need Debian's redis-server (run scripts/setup)";
+
+/**
+ * Debian's redis-server on 127.0.0.1 at a free port, without persistence. `kill()` ends it (by
+ * default with SIGKILL, as a crash would) and `start()` starts it again on the same port.
+ * Rejects with a message naming scripts/setup when redis-server is not installed.
+ */
+export class RedisServer {
+  static async start() {
+    const redis = new RedisServer(await freePort());
+    await redis.start();
+    return redis;
+  }
+
+  constructor(port) {
+    this.port = port;
+    this.url = `redis://127.0.0.1:${port}`;
+    this.child = null;
+  }
+
+  async start() {
+    // A port held a moment after a crash (or taken meanwhile) makes redis-server exit: retried.
+    let lastError;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        return await this._startOnce();
+      } catch (err) {
+        if (err.message === REDIS_MISSING) throw err;
+        lastError = err;
+        await sleep(100);
+      }
+    }
+    throw lastError;
+  }
+
+  _startOnce() {
+    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.on("exit", resolve));
+    let seen = "";
+    const ready = new Promise((resolve, reject) => {
+      const look = (chunk) => {
+        seen += chunk;
+        if (seen.includes("Ready to accept connections")) resolve();
+      };
+      child.stdout.on("data", look);
+      child.stderr.on("data", look);
+      child.on("error", (err) => reject(err.code === "ENOENT" ? new Error(REDIS_MISSING) : err));
+      child.on("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${seen.slice(-1000)}`)));
+    });
+    return withTimeout(ready, 10000, "redis-server starting").catch((err) => {
+      child.kill("SIGKILL");
+      throw err;
+    });
+  }
+
+  /** Ends redis-server and waits until it is gone. */
+  async kill(signal = "SIGKILL") {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    await withTimeout(this.exited, 5000, "redis-server exiting");
+  }
 }

@@ -311,6 +311,19 @@ TEST_CASE("cluster: a server that never answers delays a request by the timeout 
   CHECK(std::any_of(errors.begin(), errors.end(), [](const std::string& e) {
     return e.find("0 of 1 servers answered") != std::string::npos;
   }));
+
+  // Waiting longer than requests_timeout: the cluster gives up on the silent server first, and
+  // the callback still comes, at the emit's own timeout, saying so.
+  using Outcome = std::pair<std::error_code, std::vector<chat::Args>>;
+  std::promise<Outcome> replied;
+  a.on(0, [&] {
+    a.io().shard(0).of("/").server_side_emit_with_ack(chat::Args::of("ping"), [&](std::error_code e, std::vector<chat::Args> r) {
+      replied.set_value({e, std::move(r)});
+    }, 3s);
+  });
+  auto replies = replied.get_future();
+  REQUIRE(replies.wait_for(10s) == std::future_status::ready);
+  CHECK(replies.get() == Outcome{chat::errc::ack_timeout, {}});
   silent->close();
 }
 

@@ -28,6 +28,7 @@ struct Settings {
   std::string tls_key;
   std::string redis_url;  // join the Redis cluster there (Node's @socket.io/redis-adapter format)
   std::string redis_key = "socket.io";
+  long long redis_requests_timeout_ms = 0;  // 0: the adapter's default (Node's, 5000 ms)
 };
 
 std::vector<std::string> split(const std::string& text, char separator) {
@@ -73,6 +74,7 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--tls-key") settings.tls_key = value;
     else if (flag == "--redis") settings.redis_url = value;
     else if (flag == "--redis-key") settings.redis_key = value;
+    else if (flag == "--redis-requests-timeout") settings.redis_requests_timeout_ms = std::stoll(value);
     else {
       std::cerr << "unknown flag " << flag << '\n';
       std::exit(2);
@@ -332,7 +334,10 @@ int main(int argc, char** argv) try {
   io.each([&](chat::Server<>& shard, std::size_t index) { set_up(shard, index, settings, journal); });
   if (!settings.redis_url.empty()) {
 #ifdef CHAT_TEST_REDIS
-    chat::redis::attach(io, chat::redis::AdapterOptions().url(settings.redis_url).key(settings.redis_key));
+    auto options = chat::redis::AdapterOptions().url(settings.redis_url).key(settings.redis_key);
+    if (settings.redis_requests_timeout_ms > 0)
+      options.requests_timeout(std::chrono::milliseconds(settings.redis_requests_timeout_ms));
+    chat::redis::attach(io, options);
 #else
     std::cerr << "test_server was built without Redis (hiredis not found)\n";
     return 2;

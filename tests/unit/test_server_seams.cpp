@@ -370,6 +370,24 @@ TEST_CASE("seams: a broadcast with acks gathers every answer, or times out with 
   REQUIRE(some.size() == 1);
   CHECK(some[0][0] == "a again");
   CHECK_THROWS_AS(io.of("/").all().emit_with_ack("x", chat::Args(), nullptr, 0ms), std::invalid_argument);
+
+  // Every recipient gone without answering: the callback still comes, at the timeout.
+  std::promise<std::pair<std::error_code, std::vector<chat::Args>>> orphaned;
+  io.of("/").all().emit_with_ack("question", chat::Args::of("anyone?"), [&](std::error_code e, std::vector<chat::Args> got) {
+    orphaned.set_value({e, std::move(got)});
+  }, 300ms);
+  receive(*a, 1);
+  receive(*b, 1);
+  running.on([&] {
+    a->close_connection();
+    b->close_connection();
+    return 0;
+  });
+  auto gone = orphaned.get_future();
+  REQUIRE(gone.wait_for(10s) == std::future_status::ready);
+  auto [orphan_error, none] = gone.get();
+  CHECK(orphan_error == chat::errc::ack_timeout);
+  CHECK(none.empty());
 }
 
 namespace {

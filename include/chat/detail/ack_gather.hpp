@@ -33,9 +33,12 @@ class AckGather : public std::enable_shared_from_this<AckGather> {
   void start(std::chrono::milliseconds timeout) {
     if (timeout.count() <= 0) return;
     timer_.expires_after(timeout);
-    // As a std::function: the one handler type chat's timers share (see Core::wait).
-    timer_.async_wait(std::function<void(const std::error_code&)>([self = weak_from_this()](const std::error_code& ec) {
-      if (auto gather = self.lock(); gather && !ec) gather->finish(errc::ack_timeout);
+    // As a std::function: the one handler type chat's timers share (see Core::wait). It keeps
+    // the gathering alive until the timeout or finish(): those that report and answer may all
+    // let go first (a cluster that gave up on a server, recipients gone), and the callback is
+    // still owed.
+    timer_.async_wait(std::function<void(const std::error_code&)>([self = shared_from_this()](const std::error_code& ec) {
+      if (!ec) self->finish(errc::ack_timeout);
     }));
   }
   /// How many reports will come.
