@@ -633,6 +633,37 @@ describe("a mixed cluster: chat and Node's socket.io on one redis-server", () =>
     assert.deepEqual([...cp.all("disconnect"), ...np.all("disconnect")], []);
   });
 
+  it("chat's emitter (Python's write-only SocketIO over chat::redis::Emitter) reaches the clients of both servers", async (t) => {
+    const clients = await four(t);
+    const [cw, cp, nw, np] = clients;
+    const room = uniqueName("room");
+    await cp.ack("join", room);
+    await np.ack("join", room);
+    const python = process.env.CHAT_PYTHON || path.join(REPO_ROOT, ".venv", "bin", "python");
+    // A worker as Flask-SocketIO apps write one: each call returns once Redis has the message.
+    const script = [
+      "import sys",
+      "from chat import SocketIO",
+      "worker = SocketIO(message_queue=sys.argv[1])",
+      "worker.emit('broadcast', {'tag': 'py-all'})",
+      "worker.emit('room-message', {'tag': 'py-room'}, to=sys.argv[2])",
+      "worker.emit('multi', {'tag': 'py-binary'}, b'\\x01\\x02')",
+      "worker.close_room(sys.argv[2])",
+      "worker.emit('room-message', {'tag': 'py-after-close'}, to=sys.argv[2])",
+    ].join("\n");
+    const worker = spawn(python, ["-c", script, redis.url, room], { stdio: ["ignore", "inherit", "inherit"] });
+    const status = await withTimeout(new Promise((resolve) => worker.on("exit", resolve)), WAIT_MS, "the Python worker");
+    assert.equal(status, 0);
+    // After them on Redis (the worker has exited): once it is everywhere, so is what came before.
+    await marker(clients, (tag) => new Emitter(emitterClient).emit("broadcast", { tag }));
+    assertDeliveries(clients, [
+      { event: "broadcast", args: [{ tag: "py-all" }], to: clients },
+      { event: "room-message", args: [{ tag: "py-room" }], to: [cp, np] },
+      { event: "multi", args: [{ tag: "py-binary" }, Buffer.from([1, 2])], to: clients },
+      { event: "room-message", args: [{ tag: "py-after-close" }], to: [] },
+    ]);
+  });
+
   it("chat dropped none of the messages as malformed and failed no request", async (t) => {
     const [cw] = await four(t);
     const [errors] = await cw.ack("errors");
