@@ -289,7 +289,7 @@ class SocketIO:
         namespace = namespace or "/"
 
         def decorator(handler):
-            if self.server is not None and namespace not in self.handlers and namespace not in self.namespace_handlers:
+            if self.server is not None and namespace not in self._namespace_names():
                 self.logger.warning("chat: handlers for new namespace %s registered after the server started", namespace)
             self.handlers.setdefault(namespace, {})[message] = handler
             return handler

@@ -9,18 +9,31 @@ import time
 import pytest
 from flask import Flask
 
+import servers  # tests/support/servers.py
 from chat import RemoteSocket, SocketIO, emit
 from app_servers import IO_TIMEOUT
-from clients import Client
-from test_message_queue import numsub, redis_url, until  # noqa: F401 - redis_url is a fixture
 
 
 @pytest.fixture
-def two_servers(start_app, redis_url):  # noqa: F811 - the fixture imported above
-    first = start_app("cluster_api_app.py", args=(redis_url,))
-    second = start_app("cluster_api_app.py", args=(redis_url,))
-    until(lambda: numsub(redis_url, "socket.io-request#/#") == 2, "both servers in the cluster")
+def redis():
+    server = servers.RedisServer(IO_TIMEOUT)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def two_servers(start_app, redis):
+    first = start_app("cluster_api_app.py", args=(redis.url,))
+    second = start_app("cluster_api_app.py", args=(redis.url,))
+    until(lambda: redis.subscribers("socket.io-request#/#") == 2, "both servers in the cluster")
     return first, second
+
+
+def until(condition, what):
+    deadline = time.monotonic() + IO_TIMEOUT
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.02)
 
 
 def sid_of(client):
@@ -275,8 +288,8 @@ def test_one_server_emit_with_ack(clients):
         running.stop()
 
 
-def test_write_only_refuses_what_needs_answers(redis_url):  # noqa: F811 - the fixture imported above
-    worker = SocketIO(message_queue=redis_url)
+def test_write_only_refuses_what_needs_answers(redis):
+    worker = SocketIO(message_queue=redis.url)
     for call in (lambda: worker.fetch_sockets(), lambda: worker.emit_with_ack("x"),
                  lambda: worker.get_data(sid="x"), lambda: worker.set_data(1, sid="x"),
                  lambda: worker.server_side_emit("x", callback=lambda *a: None)):
@@ -285,13 +298,13 @@ def test_write_only_refuses_what_needs_answers(redis_url):  # noqa: F811 - the f
     del worker
 
 
-def test_a_worker_acts_on_the_sockets_of_every_server(two_servers, clients, redis_url):  # noqa: F811
+def test_a_worker_acts_on_the_sockets_of_every_server(two_servers, clients, redis):
     """The write-only SocketIO(message_queue=...) of a worker process: sockets_join/leave,
     disconnect_sockets and server_side_emit (to every server: a worker is none)."""
     first, second = two_servers
     alice = connected(clients, first)
     bob = connected(clients, second)
-    worker = SocketIO(message_queue=redis_url)
+    worker = SocketIO(message_queue=redis.url)
     worker.sockets_join(["news", "sport"])
     for client in (alice, bob):
         until(lambda: client.call("my rooms") == sorted([sid_of(client), "news", "sport"]), "both in news and sport")
