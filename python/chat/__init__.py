@@ -13,11 +13,12 @@ from typing import Any, List, Optional
 from . import _context, _core
 from .exceptions import ConnectionRefusedError
 from .namespace import Namespace
+from .remote_socket import RemoteSocket
 from .server import SocketIO, _take
 from .test_client import SocketIOTestClient
 
 __all__ = [
-    "SocketIO", "Namespace", "SocketIOTestClient", "ConnectionRefusedError", "emit", "send", "call",
+    "SocketIO", "Namespace", "SocketIOTestClient", "RemoteSocket", "ConnectionRefusedError", "emit", "send", "call",
     "join_room", "leave_room", "close_room", "rooms", "disconnect", "request",
 ]
 

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict, List, Optional
 from . import _context, _core, _options
 from ._context import HandlerContext, Headers, QueryArgs, Request
 from .exceptions import ConnectionRefusedError
+from .remote_socket import RemoteSocket
 
 _default_logger = logging.getLogger("chat")
 
@@ -49,6 +50,21 @@ def _payload(args: tuple) -> list:
     if len(args) == 1 and isinstance(args[0], tuple):
         return list(args[0])
     return list(args)
+
+
+def _unpack(reply: list):
+    """An acknowledgement's arguments as ``call`` returns them: the value, a tuple when the client
+    sent several, ``None`` when none."""
+    if len(reply) == 0:
+        return None
+    return reply[0] if len(reply) == 1 else tuple(reply)
+
+
+def _timeout(value, function: str) -> float:
+    value = float(value)
+    if not value > 0:
+        raise ValueError("%s(): timeout must be positive (an answer may never come)" % function)
+    return value
 
 
 def _as_list(value) -> List[str]:
@@ -148,6 +164,7 @@ class SocketIO:
         self.handlers: Dict[str, Dict[str, Callable]] = {}
         self.namespace_handlers: Dict[str, Any] = {}
         self.exception_handlers: Dict[str, Callable] = {}
+        self.server_side_handlers: Dict[str, Callable] = {}
         self.default_exception_handler: Optional[Callable] = None
         self.server = None  # the _core.Server, made when the server first starts
         self.logger = _default_logger
@@ -157,6 +174,7 @@ class SocketIO:
         self._lock = threading.RLock()
         self._environs: Dict[tuple, dict] = {}
         self._callbacks: Dict[int, tuple] = {}
+        self._reply_callbacks: Dict[int, tuple] = {}  # server_side_emit(callback=...)'s
         self._callback_ids = itertools.count(1)
         self._stopped = threading.Event()
         # Where a handler's exception goes, by sid, instead of the log: a test client's own
@@ -241,7 +259,7 @@ class SocketIO:
         return None
 
     def _namespace_names(self) -> List[str]:
-        names = set(self.handlers) | set(self.namespace_handlers) | {"/"}
+        names = set(self.handlers) | set(self.namespace_handlers) | set(self.server_side_handlers) | {"/"}
         listed = self.server_options.get("namespaces")
         if listed == "*" or "*" in names:
             names.add("*")
@@ -271,7 +289,7 @@ class SocketIO:
         namespace = namespace or "/"
 
         def decorator(handler):
-            if self.server is not None and namespace not in self.handlers and namespace not in self.namespace_handlers:
+            if self.server is not None and namespace not in self._namespace_names():
                 self.logger.warning("chat: handlers for new namespace %s registered after the server started", namespace)
             self.handlers.setdefault(namespace, {})[message] = handler
             return handler
@@ -312,6 +330,27 @@ class SocketIO:
             raise ValueError("exception_handler must be callable")
         self.default_exception_handler = exception_handler
         return exception_handler
+
+    def on_server_side_emit(self, namespace: Optional[str] = None):
+        """Decorator registering the handler of the events other servers of the cluster send
+        to ``namespace`` (default ``'/'``) with ``server_side_emit`` (what Node's servers
+        listen for with ``io.on(event, ...)``). It is called as ``handler(event, *args)`` on the worker
+        threads, one at a time per namespace; when the sender asked for replies, what it
+        returns is this server's reply (``None`` included). A namespace without one does not
+        reply, and a sender waiting for replies then waits out its timeout (as with Node).
+        ``@socketio.on_server_side_emit`` without parentheses registers for ``'/'``."""
+        if callable(namespace):
+            return self.on_server_side_emit()(namespace)
+        namespace = namespace or "/"
+
+        def decorator(handler):
+            if self.server is not None and namespace not in self._namespace_names():
+                self.logger.warning("chat: server-side emit handler for new namespace %s registered after the "
+                                    "server started", namespace)
+            self.server_side_handlers[namespace] = handler
+            return handler
+
+        return decorator
 
     def on_namespace(self, namespace_handler):
         """Register a class-based namespace (a ``chat.Namespace`` instance)."""
@@ -382,10 +421,7 @@ class SocketIO:
         if to is None:
             raise ValueError("call() requires the recipient: pass to=sid")
         reply = self._ensure_server().call(namespace, str(to), event, self._outgoing(_payload(args)), float(timeout))
-        reply = self._incoming(reply)
-        if len(reply) == 0:
-            return None
-        return reply[0] if len(reply) == 1 else tuple(reply)
+        return _unpack(self._incoming(reply))
 
     def close_room(self, room: str, namespace: Optional[str] = None):
         """Remove everyone from a room (on every server of a cluster)."""
@@ -394,6 +430,132 @@ class SocketIO:
             self._flush_emitter()
             return
         self._ensure_server().close_room(namespace or "/", room)
+
+    # ---- across the cluster: Node's server API (on one server alone, it acts on that one) ----
+
+    def fetch_sockets(self, to=None, namespace: Optional[str] = None) -> List[RemoteSocket]:
+        """The sockets of ``namespace`` (default ``'/'``) in ``to`` (a sid, a room or a list of
+        them; ``None``: every socket), on every server of the cluster (Node's
+        ``fetchSockets``): a list of ``chat.RemoteSocket`` with ``sid``, ``rooms``, ``data``
+        and ``handshake``. Any thread, a handler's included; it waits for the other servers
+        without holding the GIL, at most the cluster's requests timeout (5 s; a server that
+        has not answered by then is left out)."""
+        namespace = namespace or "/"
+        found = self._server_for("fetch_sockets").fetch_sockets(namespace, _as_list(to))
+        if self._json is not None:
+            for info in found:
+                info["data"] = self._incoming([info["data"]])[0]
+        return [RemoteSocket(self, namespace, info) for info in found]
+
+    def sockets_join(self, rooms, to=None, namespace: Optional[str] = None) -> None:
+        """Puts the sockets in ``to`` (a sid, a room or a list; ``None``: every socket of the
+        namespace), wherever they are, in ``rooms`` (a room or a list; Node's
+        ``socketsJoin``)."""
+        self._select("sockets_join", _as_list(to), namespace, _as_list(rooms))
+
+    def sockets_leave(self, rooms, to=None, namespace: Optional[str] = None) -> None:
+        """Takes the sockets in ``to``, wherever they are, out of ``rooms`` (Node's
+        ``socketsLeave``)."""
+        self._select("sockets_leave", _as_list(to), namespace, _as_list(rooms))
+
+    def disconnect_sockets(self, to=None, namespace: Optional[str] = None, close: bool = False) -> None:
+        """Disconnects the sockets in ``to`` (``None``: every socket of the namespace), wherever
+        they are; their disconnect handlers run with ``'server disconnect'``. ``close=True``
+        closes their whole connections, every namespace of them (Node's
+        ``disconnectSockets``)."""
+        self._select("disconnect_sockets", _as_list(to), namespace, bool(close))
+
+    def _select(self, function: str, to: List[str], namespace: Optional[str], argument) -> None:
+        namespace = namespace or "/"
+        if self.write_only:
+            getattr(self._writer(), function)(namespace, to, argument)
+            self._flush_emitter()
+            return
+        getattr(self._ensure_server(), function)(namespace, to, argument)
+
+    def set_data(self, value: Any, sid: Optional[str] = None, namespace: Optional[str] = None) -> None:
+        """Stores a JSON-able value with a socket of this server (Node's ``socket.data``): what
+        ``fetch_sockets`` reports as its ``data``, from any server of the cluster. From a
+        handler, ``sid`` and ``namespace`` default to its own; ``KeyError`` when the socket is
+        not connected here."""
+        sid, namespace = self._socket_of("set_data", sid, namespace)
+        self._server_for("set_data").set_data(namespace, sid, self._outgoing([value])[0])
+
+    def get_data(self, sid: Optional[str] = None, namespace: Optional[str] = None) -> Any:
+        """A socket's data as ``set_data`` left it (``None`` until set); the socket must be on
+        this server (``KeyError`` otherwise): ``fetch_sockets`` reads any socket's."""
+        sid, namespace = self._socket_of("get_data", sid, namespace)
+        return self._incoming([self._server_for("get_data").get_data(namespace, sid)])[0]
+
+    def _socket_of(self, function: str, sid: Optional[str], namespace: Optional[str]):
+        context = _context.current_or_none()
+        if context is not None and context.socketio is self and context.sid is not None:
+            return sid or context.sid, namespace or context.namespace
+        if sid is None:
+            raise TypeError("%s() outside a Socket.IO handler needs the socket's sid: pass sid=" % function)
+        return sid, namespace or "/"
+
+    def server_side_emit(self, event: str, *args, namespace: Optional[str] = None,
+                         callback: Optional[Callable] = None, timeout: float = 5) -> None:
+        """Sends an event to ``namespace`` (default ``'/'``) on every other server of the cluster,
+        whose ``on_server_side_emit`` handler gets ``(event, *args)`` (Node's
+        ``serverSideEmit``); never to this server, and to no one without ``message_queue``.
+
+        Without ``callback`` it returns at once and asks for no reply. With one, it asks every
+        other server for its handler's return value and calls ``callback(error, replies)``
+        (on a worker thread; from a handler, in that handler's context) once every server
+        replied, ``error`` being ``None``, or ``timeout`` seconds after the emit with the
+        replies that came and a ``TimeoutError`` as ``error``. The replies come one per server,
+        in the order they arrived; ``[]`` at once when there is no other server."""
+        namespace = namespace or "/"
+        payload = self._outgoing(_payload(args))
+        if self.write_only:
+            if callback is not None:
+                raise ValueError("callback: a write-only SocketIO(message_queue=...) is no server and gets no "
+                                 "replies; call server_side_emit with a callback from a server")
+            self._writer().server_side_emit(namespace, event, payload)
+            self._flush_emitter()
+            return
+        server = self._ensure_server()
+        if callback is None:
+            server.server_side_emit(namespace, event, payload, None, 0.0)
+            return
+        timeout = _timeout(timeout, "server_side_emit")
+        callback_id = next(self._callback_ids)
+        context = _context.current_or_none()
+        origin = (context.namespace, context.sid) if context is not None and context.sid is not None else None
+        self._reply_callbacks[callback_id] = (callback, origin, timeout)
+        server.server_side_emit(namespace, event, payload, callback_id, timeout)
+
+    def emit_with_ack(self, event: str, *args, to=None, namespace: Optional[str] = None, timeout: float = 5) -> list:
+        """Emits to every client in ``to`` (a sid, a room or a list; ``None``: the whole
+        namespace) on every server of the cluster and waits for all their acknowledgements
+        (Node's ``io.timeout(ms).emitWithAck``): a list with one answer per client, in the
+        order they came, each the value it acknowledged with (``None`` when none; of several,
+        the first: Node's format carries one value between servers, and one server answers as
+        a cluster does). Raises ``TimeoutError`` when ``timeout`` seconds pass first; its
+        ``responses`` are the answers that came. Any thread; it waits without holding the GIL.
+
+        ``emit(callback=...)`` differs: it reaches this server's clients only, returns at once,
+        and calls the callback once for each client that answers, with no end and no timeout;
+        this reaches the clients of every server and returns once, with every answer."""
+        namespace = namespace or "/"
+        timeout = _timeout(timeout, "emit_with_ack")
+        timed_out, answers = self._server_for("emit_with_ack").broadcast_call(
+            namespace, event, self._outgoing(_payload(args)), _as_list(to), timeout)
+        responses = self._incoming(answers)
+        if timed_out:
+            error = TimeoutError("emit_with_ack(%r): %d client%s answered within %g s, not all" % (
+                event, len(responses), "" if len(responses) == 1 else "s", timeout))
+            error.responses = responses  # type: ignore[attr-defined]
+            raise error
+        return responses
+
+    def _server_for(self, function: str):
+        if self.write_only:
+            raise ValueError("%s(): a write-only SocketIO(message_queue=...) is no server and gets no answers; "
+                             "call it from a server" % function)
+        return self._ensure_server()
 
     def _writer(self):
         with self._lock:
@@ -686,6 +848,48 @@ class SocketIO:
         except Exception:  # noqa: BLE001
             self.logger.exception("chat: emit callback failed")
 
+    def _on_server_side_emit(self, namespace, event, args, reply):
+        """Another server's server_side_emit; ``reply`` (None when it asked for none) takes this
+        server's answer as an argument list."""
+        handler = self.server_side_handlers.get(namespace) or self.server_side_handlers.get("*")
+        if handler is None:
+            return
+        args = self._incoming(args)
+        try:
+            if self.app is not None and hasattr(self.app, "app_context"):
+                with self.app.app_context():
+                    result = handler(event, *args)
+            else:
+                result = handler(event, *args)
+        except Exception:  # noqa: BLE001 - logged; the sender sees no reply from this server
+            self.logger.exception("chat: server-side emit handler of %s failed", namespace)
+            return
+        if reply is not None:
+            try:
+                reply(self._outgoing([result]))
+            except Exception:  # noqa: BLE001 - an unserialisable return value
+                self.logger.exception("chat: the reply of the server-side emit handler of %s failed", namespace)
+
+    def _on_replies(self, callback_id, timed_out, replies):
+        """The other servers' replies to server_side_emit(callback=...)."""
+        entry = self._reply_callbacks.pop(callback_id, None)
+        if entry is None:
+            return
+        callback, origin, timeout = entry
+        replies = self._incoming(replies)
+        error = None
+        if timed_out:
+            error = TimeoutError("server_side_emit: %d server%s replied within %g s, not all" % (
+                len(replies), "" if len(replies) == 1 else "s", timeout))
+            error.responses = replies  # type: ignore[attr-defined]
+        try:
+            if origin is None:
+                callback(error, replies)
+            else:
+                self._run_handler(callback, origin[0], origin[1], None, (error, replies))
+        except Exception:  # noqa: BLE001
+            self.logger.exception("chat: server_side_emit callback failed")
+
 
 class _Dispatcher:
     """What the C++ server calls (on a worker thread holding the GIL): one method per kind of
@@ -697,3 +901,5 @@ class _Dispatcher:
         self.on_disconnect = socketio._on_disconnect
         self.on_ack = socketio._on_ack
         self.on_http = socketio._on_http
+        self.on_server_side_emit = socketio._on_server_side_emit
+        self.on_replies = socketio._on_replies

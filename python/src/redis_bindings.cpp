@@ -76,6 +76,14 @@ void bind_redis(py::module_& module) {
           },
           py::arg("namespace"), py::arg("to"), py::arg("close"))
       .def(
+          "server_side_emit",
+          [](chat::redis::Emitter& emitter, const std::string& nsp, const std::string& event, const py::handle& args) {
+            chat::json data = chat::python::args_to_json(args);
+            data.insert(data.begin(), event);
+            emitter.of(nsp).server_side_emit_array(chat::Args(std::move(data)));
+          },
+          py::arg("namespace"), py::arg("event"), py::arg("args"))
+      .def(
           "flush", [](chat::redis::Emitter& emitter, double timeout) { return emitter.flush(milliseconds(timeout)); },
           py::arg("timeout"), py::call_guard<py::gil_scoped_release>())
       .def("connected", &chat::redis::Emitter::connected);

@@ -13,10 +13,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -43,13 +45,17 @@ struct Dispatcher {
         on_event(dispatcher.attr("on_event")),
         on_disconnect(dispatcher.attr("on_disconnect")),
         on_ack(dispatcher.attr("on_ack")),
-        on_http(dispatcher.attr("on_http")) {}
+        on_http(dispatcher.attr("on_http")),
+        on_server_side_emit(dispatcher.attr("on_server_side_emit")),
+        on_replies(dispatcher.attr("on_replies")) {}
 
   py::object on_connect;
   py::object on_event;
   py::object on_disconnect;
   py::object on_ack;
   py::object on_http;
+  py::object on_server_side_emit;
+  py::object on_replies;
 };
 
 /// One in-process test connection, as seen from Python. Dropping it closes the connection, as
@@ -286,6 +292,112 @@ class PyServer {
     });
   }
 
+  // ---- the cluster API: requests to the namespace's adapter, so they span a cluster ----
+
+  /// The sockets `to` selects (every socket of the namespace when empty), wherever they are
+  /// (Node's fetchSockets), as dicts. Waits without the GIL: the cluster adapter answers once
+  /// every server did, or at its requests timeout with those that did.
+  py::list fetch_sockets(const std::string& nsp, const std::vector<std::string>& to) {
+    const chat::BroadcastOperator selection = server_->of(nsp).all().to(to);
+    std::vector<chat::SocketInfo> found = on_io_thread_later<std::vector<chat::SocketInfo>>(
+        [selection](std::function<void(std::vector<chat::SocketInfo>)> done) { selection.fetch_sockets(std::move(done)); });
+    py::list sockets;
+    for (const auto& info : found) sockets.append(socket_info(info));
+    return sockets;
+  }
+
+  /// Makes the selected sockets, wherever they are, join `rooms` (Node's socketsJoin).
+  void sockets_join(const std::string& nsp, const std::vector<std::string>& to, const std::vector<std::string>& rooms) {
+    chat::Namespace* space = &server_->of(nsp);
+    server_->post([space, options = space->all().to(to).options(), rooms] { space->adapter().add_sockets(options, rooms); });
+  }
+
+  /// Makes the selected sockets, wherever they are, leave `rooms` (Node's socketsLeave).
+  void sockets_leave(const std::string& nsp, const std::vector<std::string>& to, const std::vector<std::string>& rooms) {
+    chat::Namespace* space = &server_->of(nsp);
+    server_->post([space, options = space->all().to(to).options(), rooms] { space->adapter().del_sockets(options, rooms); });
+  }
+
+  /// Disconnects the selected sockets, wherever they are; `close`: their whole connections.
+  void disconnect_sockets(const std::string& nsp, const std::vector<std::string>& to, bool close) {
+    server_->of(nsp).all().to(to).disconnect_sockets(close);
+  }
+
+  /// Sets a socket's data (Node's socket.data, what fetch_sockets reports). The socket must be
+  /// on this server: KeyError otherwise.
+  void set_data(const std::string& nsp, const std::string& sid, const py::handle& value) {
+    json data = to_json(value);
+    const bool found = on_io_thread<bool>([this, nsp, sid, data = std::move(data)]() mutable {
+      chat::Socket* socket = server_->of(nsp).socket(sid);
+      if (socket) socket->data() = std::move(data);
+      return socket != nullptr;
+    });
+    if (!found) throw py::key_error(not_here(nsp, sid));
+  }
+
+  /// A socket's data (null until set). The socket must be on this server: KeyError otherwise.
+  py::object get_data(const std::string& nsp, const std::string& sid) {
+    std::optional<json> data = on_io_thread<std::optional<json>>([this, nsp, sid]() -> std::optional<json> {
+      chat::Socket* socket = server_->of(nsp).socket(sid);
+      if (!socket) return std::nullopt;
+      return socket->data();
+    });
+    if (!data) throw py::key_error(not_here(nsp, sid));
+    return from_json(*data);
+  }
+
+  /// Sends an event to the namespace on every other server of the cluster (their server-side
+  /// emit handlers; with no cluster there is none). With a callback id, their replies go to the
+  /// dispatcher's on_replies(callback_id, timed_out, replies) once every server answered, or
+  /// after `timeout` with those that did.
+  void server_side_emit(const std::string& nsp, const std::string& event, const py::handle& args,
+                        std::optional<std::uint64_t> callback_id, double timeout) {
+    json data = args_to_json(args);
+    data.insert(data.begin(), event);
+    chat::Namespace& space = server_->of(nsp);
+    if (!callback_id) {
+      space.server_side_emit_array(chat::Args(std::move(data)));
+      return;
+    }
+    space.server_side_emit_with_ack(
+        chat::Args(std::move(data)),
+        [this, id = *callback_id](std::error_code error, std::vector<chat::Args> replies) {
+          json values = json::array();
+          for (auto& reply : replies) values.push_back(reply.empty() ? json() : reply[0]);  // one value per server, Node's
+          pool_->submit("replies " + std::to_string(id), [this, id, timed_out = static_cast<bool>(error), values] {
+            try {
+              dispatcher_->on_replies(id, timed_out, from_json(values));
+            } catch (const std::exception& e) {
+              report(e);
+            }
+          });
+        },
+        milliseconds(timeout));
+  }
+
+  /// Emits to every selected socket of every server and waits (without the GIL) for their
+  /// acknowledgements (Node's io.timeout(ms).emitWithAck): (timed out?, each client's answer),
+  /// with the answers that came when the timeout passed first.
+  std::pair<bool, py::list> broadcast_call(const std::string& nsp, const std::string& event, const py::handle& args,
+                                           const std::vector<std::string>& to, double timeout) {
+    if (!(timeout > 0)) throw py::value_error("timeout must be positive: a client may never answer");
+    chat::Args values(args_to_json(args));
+    const chat::BroadcastOperator selection = server_->of(nsp).all().to(to);
+    using Outcome = std::pair<std::error_code, std::vector<chat::Args>>;
+    Outcome outcome = on_io_thread_later<Outcome>(
+        [selection, event, values = std::move(values), timeout](std::function<void(Outcome)> done) mutable {
+          selection.emit_with_ack(event, std::move(values),
+              [done = std::move(done)](std::error_code error, std::vector<chat::Args> answers) {
+                done({error, std::move(answers)});
+              },
+              milliseconds(timeout));
+        });
+    // One value per client: what crosses servers in Node's format (its first argument).
+    py::list answers;
+    for (const auto& answer : outcome.second) answers.append(answer.empty() ? py::none() : from_json(answer[0]));
+    return {static_cast<bool>(outcome.first), answers};
+  }
+
   /// Waits (without the GIL) until the handlers have run and what they posted to the io thread
   /// has been done, and that work queued no new handler: what Flask-SocketIO's synchronous test
   /// client relies on. (Bounded, so a handler that emits for ever to its own client cannot
@@ -312,6 +424,8 @@ class PyServer {
     handshake.query = query;
     handshake.url = url;
     handshake.address = "127.0.0.1";
+    handshake.issued_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::system_clock::now().time_since_epoch()).count();
     return std::make_unique<LocalConnection>(
         on_io_thread<std::shared_ptr<chat::LocalClient>>([this, handshake] { return server_->connect_local(handshake); }),
         server_);
@@ -385,6 +499,49 @@ class PyServer {
     return std::move(*result);
   }
 
+  /// Starts work on the io thread that ends later, calling `done` there (a request to the
+  /// adapter), and waits for its result without the GIL. Raises RuntimeError instead of waiting
+  /// for ever when the io thread is not running.
+  template <class Result, class Start>
+  Result on_io_thread_later(Start start) {
+    auto slot = std::make_shared<Slot<Result>>();
+    server_->post([this, slot, start = std::move(start)]() mutable {
+      start(std::function<void(Result)>([this, slot](Result result) { fill(*slot, std::move(result)); }));
+    });
+    std::optional<Result> result;
+    {
+      py::gil_scoped_release release;
+      result = await(*slot);
+    }
+    if (!result) throw std::runtime_error("the chat server is not running");
+    return std::move(*result);
+  }
+
+  static std::chrono::milliseconds milliseconds(double seconds) {
+    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+  }
+
+  static std::string not_here(const std::string& nsp, const std::string& sid) {
+    return "no socket " + sid + " in namespace " + nsp + " on this server";
+  }
+
+  /// A socket fetch_sockets found, as the package's RemoteSocket takes it.
+  static py::dict socket_info(const chat::SocketInfo& info) {
+    py::dict handshake;
+    handshake["headers"] = pairs_to_list(info.handshake.headers);
+    handshake["query"] = pairs_to_list(info.handshake.query);
+    handshake["url"] = info.handshake.url;
+    handshake["address"] = info.handshake.address;
+    handshake["issued"] = info.handshake.issued_ms;
+    handshake["auth"] = from_json(info.auth);
+    py::dict socket;
+    socket["id"] = info.id;
+    socket["rooms"] = py::cast(info.rooms);
+    socket["data"] = from_json(info.data);
+    socket["handshake"] = handshake;
+    return socket;
+  }
+
   static void report(const std::exception& e) {
     py::module_::import("logging").attr("getLogger")("chat").attr("exception")("chat: %s", e.what());
   }
@@ -434,6 +591,28 @@ class PyServer {
         try {
           dispatcher_->on_event(nsp, sid, name, from_json(args.array()),
                                 ack_id ? py::object(py::int_(*ack_id)) : py::object(py::none()));
+        } catch (const std::exception& e) {
+          report(e);
+        }
+      });
+    });
+    // Another server's server_side_emit: the handlers of one namespace run in order, one at a
+    // time, as one socket's events do. `reply` (empty when no reply was asked for) answers on
+    // the io thread, once.
+    nsp.on_server_side_emit([this, name = nsp.name()](const std::string& event, const chat::Args& args,
+                                                       const std::function<void(chat::Args)>& reply) {
+      pool_->submit("server-side emit " + name, [this, name, event, args, reply] {
+        try {
+          py::object answer = py::none();
+          if (reply) {
+            answer = py::cpp_function([this, reply, sent = std::make_shared<bool>(false)](const py::handle& values) {
+              if (*sent) return;  // the GIL serializes calls
+              *sent = true;
+              chat::Args answered(args_to_json(values));
+              server_->post([reply, answered = std::move(answered)] { reply(answered); });
+            });
+          }
+          dispatcher_->on_server_side_emit(name, event, from_json(args.array()), answer);
         } catch (const std::exception& e) {
           report(e);
         }
@@ -665,6 +844,16 @@ void bind_server(py::module_& module) {
       .def("disconnect", &PyServer::disconnect, py::arg("namespace"), py::arg("sid"))
       .def("rooms", &PyServer::rooms, py::arg("namespace"), py::arg("sid"))
       .def("connected", &PyServer::connected, py::arg("namespace"), py::arg("sid"))
+      .def("fetch_sockets", &PyServer::fetch_sockets, py::arg("namespace"), py::arg("to"))
+      .def("sockets_join", &PyServer::sockets_join, py::arg("namespace"), py::arg("to"), py::arg("rooms"))
+      .def("sockets_leave", &PyServer::sockets_leave, py::arg("namespace"), py::arg("to"), py::arg("rooms"))
+      .def("disconnect_sockets", &PyServer::disconnect_sockets, py::arg("namespace"), py::arg("to"), py::arg("close"))
+      .def("set_data", &PyServer::set_data, py::arg("namespace"), py::arg("sid"), py::arg("value"))
+      .def("get_data", &PyServer::get_data, py::arg("namespace"), py::arg("sid"))
+      .def("server_side_emit", &PyServer::server_side_emit, py::arg("namespace"), py::arg("event"), py::arg("args"),
+           py::arg("callback_id"), py::arg("timeout"))
+      .def("broadcast_call", &PyServer::broadcast_call, py::arg("namespace"), py::arg("event"), py::arg("args"),
+           py::arg("to"), py::arg("timeout"))
       .def("settle", &PyServer::settle)
       .def("local_connect", &PyServer::local_connect, py::arg("headers"), py::arg("query"), py::arg("url"))
       .def("local_send", &PyServer::local_send, py::arg("connection"), py::arg("type"), py::arg("namespace"),
