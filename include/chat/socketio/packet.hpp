@@ -69,7 +69,9 @@ inline bool restore_binaries(nlohmann::json& value, std::vector<std::string>& at
 /// and a megabyte of '[' must not exhaust the io thread's stack.
 inline constexpr int max_nesting = 64;
 
-inline bool nesting_within_limit(std::string_view text) {
+/// Whether JSON `text` nests arrays and objects no deeper than `limit` (a scan, not a parse: it
+/// comes first so that the parse's recursion stays bounded).
+inline bool nesting_within_limit(std::string_view text, int limit = max_nesting) {
   int depth = 0;
   bool in_string = false;
   for (std::size_t i = 0; i < text.size(); ++i) {
@@ -80,7 +82,7 @@ inline bool nesting_within_limit(std::string_view text) {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_nesting) return false;
+      if (++depth > limit) return false;
     } else if (c == ']' || c == '}') {
       --depth;
     }

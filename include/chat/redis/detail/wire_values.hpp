@@ -20,6 +20,7 @@
 
 #include "../../adapter.hpp"
 #include "../../handshake.hpp"
+#include "../../socketio/packet.hpp"
 #include "notepack.hpp"
 
 namespace chat::redis::detail {
@@ -80,21 +81,7 @@ inline json decode_payload(std::string_view payload) {
   if (payload.empty()) throw WireError("wire: empty message");
   if (payload.front() != '{') return from_notepack(payload);
   const std::string text = valid_utf8(payload);
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_wire_nesting) throw WireError("wire: JSON nested too deeply");
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
+  if (!socketio::detail::nesting_within_limit(text, max_wire_nesting)) throw WireError("wire: JSON nested too deeply");
   json value = json::parse(text, nullptr, false);
   if (value.is_discarded()) throw WireError("wire: malformed JSON");
   revive_buffers(value);
