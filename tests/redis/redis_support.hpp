@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <thread>
 
 #include <asio/io_context.hpp>
 
@@ -22,6 +23,17 @@ inline bool run_until(asio::io_context& io, const std::function<bool()>& done,
     io.run_one_for(std::chrono::milliseconds(10));
   }
   return done();
+}
+
+/// Waits (10 s at most, a guard for a test that fails, never a pass condition) until `done()`,
+/// looking every 5 ms, for what other threads (servers' io threads) do.
+inline bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
 }
 
 /// Waits (10 s at most) until `servers` connections subscribe to `channel` (PUBSUB NUMSUB): a

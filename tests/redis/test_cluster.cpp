@@ -99,15 +99,7 @@ class Member {
   std::vector<std::string> errors_;
 };
 
-/// Waits (10 s at most) until `done()`.
-bool eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using redis_test::eventually;
 
 /// The events `client` got so far, after waiting for `expected` of them (10 s at most).
 std::vector<chat::json> events(Member::Client& client, std::size_t expected) {

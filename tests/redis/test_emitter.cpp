@@ -19,14 +19,7 @@ using chat::socketio::Packet;
 using chat::socketio::PacketType;
 using namespace std::chrono_literals;
 
-bool eventually(const std::function<bool()>& done) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
+using redis_test::eventually;
 
 /// A chat server in the cluster, on its own thread, with clients on "/" and "/chat".
 struct Served {
