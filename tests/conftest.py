@@ -21,6 +21,14 @@ def pytest_runtest_makereport(item, call):
     servers.report_server_output(item, outcome.get_result())
 
 
+@pytest.fixture
+def redis():
+    """Debian's redis-server on a free port for one test (servers.RedisServer), stopped after it."""
+    server = servers.RedisServer(30.0)
+    yield server
+    server.stop()
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Kills any server left running (an interrupted run, a crashed fixture)."""
     servers.kill_leftovers()

@@ -185,13 +185,6 @@ def server(launch, kind, db, request):
 
 
 @pytest.fixture
-def redis():
-    server = servers.RedisServer(STARTUP_TIMEOUT)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def cluster(redis, launch, db):  # redis first: it stops after the servers
     def start(kinds, flags=()):
         started = [launch(kind, db, ("--redis", redis.url) + tuple(flags)) for kind in kinds]

@@ -3,9 +3,14 @@ the settings the tests of tests/python share. Test modules import from here, not
 pytest registers whichever suite's conftest it loaded last as `conftest`.
 """
 import contextlib
+import json
 import os
 import signal
 import sys
+import threading
+import time
+
+import requests
 
 import servers  # tests/support/servers.py, on sys.path through tests/conftest.py
 
@@ -45,3 +50,36 @@ def module_server(tmp_path_factory, app="realtime_app.py", args=()):
     server = AppProcess(app, servers.pick_free_port(), logdir / "server.log", args).wait_serving()
     yield server
     servers.stop_and_check([server])
+
+
+class Running:
+    """A SocketIO served on a thread of this process, on a free port."""
+
+    def __init__(self, socketio, app):
+        self.socketio = socketio
+        self.thread = threading.Thread(target=socketio.run, args=(app,), kwargs={"port": 0}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + IO_TIMEOUT
+        while getattr(socketio, "port", None) is None:
+            assert time.monotonic() < deadline, "the server did not start"
+            assert self.thread.is_alive(), "socketio.run() returned before serving"
+            time.sleep(0.01)
+        self.port = socketio.port
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def handshake(self, headers=None, transport="polling"):
+        return requests.get(self.url + "/socket.io/?EIO=4&transport=" + transport, headers=headers or {},
+                            timeout=IO_TIMEOUT)
+
+    def open_packet(self, headers=None):
+        r = self.handshake(headers)
+        assert r.status_code == 200 and r.text.startswith("0{"), (r.status_code, r.text)
+        return json.loads(r.text[1:])
+
+    def ws_url(self, query=""):
+        return "ws://127.0.0.1:%d/socket.io/?EIO=4&transport=websocket%s" % (self.port, query)
+
+    def stop(self):
+        self.socketio.stop()
+        self.thread.join(IO_TIMEOUT)
+        assert not self.thread.is_alive(), "socketio.run() did not return after stop()"

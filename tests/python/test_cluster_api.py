@@ -10,15 +10,9 @@ import pytest
 from flask import Flask
 
 import servers  # tests/support/servers.py
+from servers import until
 from chat import RemoteSocket, SocketIO, emit
-from app_servers import IO_TIMEOUT
-
-
-@pytest.fixture
-def redis():
-    server = servers.RedisServer(IO_TIMEOUT)
-    yield server
-    server.stop()
+from app_servers import IO_TIMEOUT, Running
 
 
 @pytest.fixture
@@ -28,12 +22,6 @@ def two_servers(start_app, redis):
     until(lambda: redis.subscribers("socket.io-request#/#") == 2, "both servers in the cluster")
     return first, second
 
-
-def until(condition, what):
-    deadline = time.monotonic() + IO_TIMEOUT
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.02)
 
 
 def sid_of(client):
@@ -242,26 +230,6 @@ def test_one_server_server_side_emit_has_no_other_server(one_server):
     assert ran == []  # never to this server
     with pytest.raises(ValueError, match="positive"):
         socketio.server_side_emit("x", callback=lambda *a: None, timeout=0)
-
-
-class Running:
-    """A SocketIO served on a thread of this process, on a free port."""
-
-    def __init__(self, socketio, app):
-        self.socketio = socketio
-        self.thread = threading.Thread(target=socketio.run, args=(app,), kwargs={"port": 0}, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + IO_TIMEOUT
-        while getattr(socketio, "port", None) is None:
-            assert time.monotonic() < deadline, "the server did not start"
-            assert self.thread.is_alive(), "socketio.run() returned before serving"
-            time.sleep(0.01)
-        self.url = "http://127.0.0.1:%d" % socketio.port
-
-    def stop(self):
-        self.socketio.stop()
-        self.thread.join(IO_TIMEOUT)
-        assert not self.thread.is_alive(), "socketio.run() did not return after stop()"
 
 
 def test_one_server_emit_with_ack(clients):

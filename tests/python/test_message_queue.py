@@ -10,6 +10,7 @@ import time
 import pytest
 
 import servers  # tests/support/servers.py
+from servers import until
 from chat import SocketIO
 from clients import APPS_DIR, NODE
 
@@ -17,22 +18,9 @@ WAIT = 10.0
 
 
 @pytest.fixture
-def redis():
-    server = servers.RedisServer(WAIT)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def redis_url(redis):
     return redis.url
 
-
-def until(condition, what):
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.02)
 
 
 def joined(clients, server, room, transport="websocket"):

@@ -132,6 +132,14 @@ class ServerProcess:
         self.proc.wait()
 
 
+def until(condition, what, timeout=10.0):
+    """Waits (`timeout` at most, a hang guard) until condition() is true; fails naming `what`."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.02)
+
+
 class RedisServer:
     """Debian's redis-server on a free port of 127.0.0.1, keeping nothing on disk: `url` is its
     redis:// URL once it answers. stop() kills it."""
