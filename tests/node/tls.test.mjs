@@ -5,7 +5,7 @@
 // goes on; a server requiring client certificates; one server on a TLS and a plain port at once.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -115,6 +115,21 @@ test("TLS: a client that does not trust the certificate refuses it, and the serv
     assert.ok(await refused(url, { transports }), "connect_error expected");
     await connectsTo(url, { transports, ca });
   }
+});
+
+/// What `openssl s_client` says of a handshake with the server at this TLS version, ciphers of
+/// every security level allowed (OpenSSL's own default refuses TLS 1.1 before the server could).
+function handshakeAt(version) {
+  const run = spawnSync("openssl", ["s_client", "-connect", `127.0.0.1:${server.port}`, `-${version}`,
+                                    "-cipher", "DEFAULT:@SECLEVEL=0", "-CAfile", path.join(dir, "ca.pem")],
+                        { input: "", encoding: "utf8", timeout: WAIT_MS });
+  return run.stdout + run.stderr;
+}
+
+test("TLS: 1.2 and 1.3 only: a TLS 1.1 handshake is refused", () => {
+  assert.match(handshakeAt("tls1_1"), /alert protocol version/);
+  assert.match(handshakeAt("tls1_2"), /^New, TLSv1\.2,/m);
+  assert.match(handshakeAt("tls1_3"), /^New, TLSv1\.3,/m);
 });
 
 for (const bad of [
