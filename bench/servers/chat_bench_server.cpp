@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   if (!tls_cert.empty()) {
 #ifdef CHAT_BENCH_TLS
     chat::Server<chat::transport::TlsConfig> io(options);
-    io.tls_context(chat::transport::make_tls_context({tls_cert, tls_key, ""}));
+    io.tls_context(chat::transport::make_tls_context({tls_cert, tls_key}));
     install(io, handler_cpu_us);
     return serve(io, host, port);
 #else

@@ -213,7 +213,7 @@ int main(int argc, char** argv) {
 #ifdef CHAT_EXAMPLE_TLS
     chat::Server<chat::transport::TlsConfig> io(options);
     try {
-      io.tls_context(chat::transport::make_tls_context({settings.tls_cert, settings.tls_key, ""}));
+      io.tls_context(chat::transport::make_tls_context({settings.tls_cert, settings.tls_key}));
     } catch (const std::system_error& e) {  // unreadable, or a key that is not the certificate's
       std::cerr << "chat_server: --tls-cert " << settings.tls_cert << " --tls-key " << settings.tls_key << ": "
                 << e.what() << std::endl;

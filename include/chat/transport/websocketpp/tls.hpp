@@ -32,7 +32,7 @@ struct TlsFiles {
   std::string private_key;
   /// With it, every client must present a certificate this CA (bundle) signed: the TLS
   /// handshake of a client without one fails. Empty: no client certificates are asked for.
-  std::string client_ca;
+  std::string client_ca = {};  // a default: `{chain, key}` leaves it out without a warning
 };
 
 /// A server context of TLS 1.2 or later (1.0, 1.1 and SSL refused) with these files, for
