@@ -165,7 +165,7 @@ def test_tls_arguments_chat_cannot_honour_are_refused(arguments, error):
 
 def test_an_unreadable_certificate_is_said(pki, tmp_path):
     socketio = SocketIO(Flask(__name__))
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="certificate chain .*missing.pem"):
         socketio.run(port=0, certfile=str(tmp_path / "missing.pem"), keyfile=pki["server"][1])
 
 

@@ -7,6 +7,7 @@
 #include <memory>       // shared_ptr, make_shared
 #include <string>       // string
 #include <string_view>  // string_view
+#include <system_error>  // system_error
 
 #include <asio/ssl/context.hpp>
 #include <websocketpp/config/asio.hpp>
@@ -43,10 +44,18 @@ inline std::shared_ptr<asio::ssl::context> make_tls_context(const TlsFiles& file
   context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
                        asio::ssl::context::single_dh_use);
-  context->use_certificate_chain_file(files.certificate_chain);
-  context->use_private_key_file(files.private_key, asio::ssl::context::pem);
+  // Asio's errors name the call, not the file: said again with the file.
+  auto load = [](const char* what, const std::string& file, auto&& step) {
+    try {
+      step();
+    } catch (const std::system_error& e) {
+      throw std::system_error(e.code(), std::string("chat: ") + what + " " + file);
+    }
+  };
+  load("certificate chain", files.certificate_chain, [&] { context->use_certificate_chain_file(files.certificate_chain); });
+  load("private key", files.private_key, [&] { context->use_private_key_file(files.private_key, asio::ssl::context::pem); });
   if (!files.client_ca.empty()) {
-    context->load_verify_file(files.client_ca);
+    load("client CA", files.client_ca, [&] { context->load_verify_file(files.client_ca); });
     context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
     // OpenSSL refuses to resume a session (as Node's and Python's clients do on their next
     // request) on a verifying server without a session id context.
