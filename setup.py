@@ -6,6 +6,7 @@
 # message queue, SocketIO(message_queue="redis://...")) and, when found, libssl-dev (TLS in
 # SocketIO.run); no header is installed
 # with the wheel.
+import glob
 import os
 import re
 import sysconfig
@@ -66,6 +67,9 @@ core = Pybind11Extension(
     ["python/src/module.cpp", "python/src/server_bindings.cpp", "python/src/store_bindings.cpp",
      "python/src/redis_bindings.cpp", "src/chat.cpp"],
     include_dirs=["include"],
+    # setuptools rebuilds what is older than these too, not only than its .cpp: a build after a
+    # header changed must not reuse objects (or the extension) made before.
+    depends=sorted(glob.glob("include/**/*.hpp", recursive=True) + glob.glob("python/src/*.hpp")),
     define_macros=[(FACTS["asio-definition"], None), (FACTS["websocketpp-definition"], None),
                    ("CHAT_SEPARATE_COMPILATION", None)] + ([("CHAT_PYTHON_TLS", None)] if TLS else []),
     libraries=["sqlite3", "hiredis"] + (["ssl", "crypto"] if TLS else []),
