@@ -2,9 +2,11 @@
 # Metadata lives in pyproject.toml; the version is read from include/chat/version.hpp, and the
 # build facts shared with CMake (definitions, the newest Asio) from cmake/chatBuildFacts.txt.
 # The C++ dependencies are Debian's (or any system's) libasio-dev, libwebsocketpp-dev,
-# nlohmann-json3-dev, libsqlite3-dev (the message store, chat.store) and libhiredis-dev (the
-# message queue, SocketIO(message_queue="redis://...")); no header is installed
+# nlohmann-json3-dev, libsqlite3-dev (the message store, chat.store), libhiredis-dev (the
+# message queue, SocketIO(message_queue="redis://...")) and, when found, libssl-dev (TLS in
+# SocketIO.run); no header is installed
 # with the wheel.
+import glob
 import os
 import re
 import sysconfig
@@ -34,10 +36,15 @@ def facts():
     return found
 
 
+def system_include_dirs():
+    """Where the compiler looks for system headers by default (and CPATH)."""
+    candidates = [sysconfig.get_paths().get("include", ""), "/usr/include", "/usr/local/include"]
+    return [d for d in candidates + os.environ.get("CPATH", "").split(os.pathsep) if d]
+
+
 def check_asio(below):
     """Refuses an Asio websocketpp cannot build with, as CMake does, before compiling anything."""
-    candidates = [sysconfig.get_paths().get("include", ""), "/usr/include", "/usr/local/include"]
-    for directory in candidates + os.environ.get("CPATH", "").split(os.pathsep):
+    for directory in system_include_dirs():
         header = os.path.join(directory, "asio", "version.hpp")
         if os.path.isfile(header):
             found = int(re.search(r"#define ASIO_VERSION (\d+)", read(header)).group(1))
@@ -49,6 +56,9 @@ def check_asio(below):
 
 FACTS = facts()
 check_asio(int(FACTS["asio-version-below"]))
+# TLS (run(certfile=..., keyfile=...)) needs OpenSSL's headers (Debian: libssl-dev); without them
+# the package builds as before and run() refuses TLS, saying why.
+TLS = any(os.path.isfile(os.path.join(d, "openssl", "ssl.h")) for d in system_include_dirs())
 
 core = Pybind11Extension(
     "chat._core",
@@ -57,9 +67,12 @@ core = Pybind11Extension(
     ["python/src/module.cpp", "python/src/server_bindings.cpp", "python/src/store_bindings.cpp",
      "python/src/redis_bindings.cpp", "src/chat.cpp"],
     include_dirs=["include"],
+    # setuptools rebuilds what is older than these too, not only than its .cpp: a build after a
+    # header changed must not reuse objects (or the extension) made before.
+    depends=sorted(glob.glob("include/**/*.hpp", recursive=True) + glob.glob("python/src/*.hpp")),
     define_macros=[(FACTS["asio-definition"], None), (FACTS["websocketpp-definition"], None),
-                   ("CHAT_SEPARATE_COMPILATION", None)],
-    libraries=["sqlite3", "hiredis"],
+                   ("CHAT_SEPARATE_COMPILATION", None)] + ([("CHAT_PYTHON_TLS", None)] if TLS else []),
+    libraries=["sqlite3", "hiredis"] + (["ssl", "crypto"] if TLS else []),
     cxx_std=17,
     extra_compile_args=["-O2", "-g0"],
 )

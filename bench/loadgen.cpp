@@ -5,7 +5,7 @@
 //   chat_loadgen --port P[,P2...] [--host 127.0.0.1] [--mode fanout|echo|rate|idle] [--clients C]
 //                [--payload BYTES] [--inflight K] [--rate DELIVERIES_PER_S] [--warmup S]
 //                [--duration S] [--drain S] [--server-pid PID[,PID2...]] [--source-addrs A,B,..|auto]
-//                [--connect-concurrency N] [--read-buffer BYTES] [--verbose]
+//                [--connect-concurrency N] [--read-buffer BYTES] [--tls] [--verbose]
 //
 // Modes (every client connects first: HTTP upgrade, `0{..}`, `40`, `40{"sid":..}`; every `2` is
 // answered with `3` throughout):
@@ -26,6 +26,11 @@
 // of one cluster; clients dealt over them in turn, the sender on the first) and several pids
 // (its servers and its Redis), whose CPU and memory are summed.
 //
+// --tls: wss:// (OpenSSL; built where CMake finds it). Each client's TLS handshake is done
+// blocking as it connects (before the load starts); the server's certificate is not verified
+// (loopback, a certificate made for the run). Reads then drain until OpenSSL wants more bytes,
+// since a TLS read returns one record at most and a short one says nothing about the socket.
+//
 // Cost: Asio connects the sockets and runs the timers; once connected, a socket is released from
 // Asio into the generator's own edge-triggered epoll set, which the io_context waits on as one
 // descriptor. Each wake-up then costs one recv per ready socket (drained until a short read) and
@@ -35,6 +40,11 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
+
+#ifdef CHAT_LOADGEN_TLS
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#endif
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -48,6 +58,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cinttypes>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -211,6 +222,7 @@ struct Options {
   std::string server_pid;
   std::vector<std::string> source_addrs;
   bool auto_source = false;
+  bool tls = false;
   bool verbose = false;
 };
 
@@ -220,7 +232,7 @@ struct Options {
                "       [--payload BYTES] [--inflight K] [--rate DELIVERIES_PER_S] [--warmup S]\n"
                "       [--duration S] [--drain S] [--server-pid PID] [--source-addrs A,B,..|auto]\n"
                "       [--connect-concurrency N] [--connect-timeout S] [--read-buffer BYTES] [--path P]\n"
-               "       [--verbose]\n";
+               "       [--tls] [--verbose]\n";
   std::exit(2);
 }
 
@@ -230,6 +242,13 @@ Options parse(int argc, char** argv) {
     const std::string flag = argv[i];
     if (flag == "--verbose") {
       o.verbose = true;
+      continue;
+    }
+    if (flag == "--tls") {
+#ifndef CHAT_LOADGEN_TLS
+      usage("--tls: built without OpenSSL");
+#endif
+      o.tls = true;
       continue;
     }
     if (flag == "--help" || flag == "-h") usage("help");
@@ -285,6 +304,9 @@ struct Client {
   Client(asio::io_context& io, int i) : socket(io), index(i) {}
   tcp::socket socket;  // while connecting; then released into `fd`
   int fd = -1;
+#ifdef CHAT_LOADGEN_TLS
+  SSL* ssl = nullptr;  // with --tls, over fd
+#endif
   int index;
   State state = State::idle;
   int attempts = 0;
@@ -315,6 +337,15 @@ class Generator {
     if (epfd < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     epoll_.assign(epfd);
     events_.resize(1024);
+#ifdef CHAT_LOADGEN_TLS
+    if (o_.tls) {
+      tls_ = SSL_CTX_new(TLS_client_method());
+      SSL_CTX_set_min_proto_version(tls_, TLS1_2_VERSION);
+      SSL_CTX_set_verify(tls_, SSL_VERIFY_NONE, nullptr);
+      // A write that fills the socket is retried later from the same queue, which may have moved.
+      SSL_CTX_set_mode(tls_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    }
+#endif
   }
 
   int run() {
@@ -392,6 +423,12 @@ class Generator {
       c.socket.set_option(tcp::no_delay(true), ec2);
       c.fd = c.socket.release(ec2);
       if (ec2 || c.fd < 0) return connect_failed(c, "release: " + ec2.message());
+#ifdef CHAT_LOADGEN_TLS
+      if (tls_) {
+        std::string why = handshake(c);
+        if (!why.empty()) return connect_failed(c, "TLS handshake: " + why);
+      }
+#endif
       ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) | O_NONBLOCK);
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
@@ -403,6 +440,56 @@ class Generator {
       mark_dirty(c);
       flush_dirty();
     });
+  }
+
+#ifdef CHAT_LOADGEN_TLS
+  /// The TLS handshake on c.fd, blocking (bounded by a socket timeout). Empty when it succeeded.
+  std::string handshake(Client& c) {
+    ::fcntl(c.fd, F_SETFL, ::fcntl(c.fd, F_GETFL) & ~O_NONBLOCK);
+    timeval limit{10, 0};
+    ::setsockopt(c.fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    ::setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit);
+    c.ssl = SSL_new(tls_);
+    SSL_set_fd(c.ssl, c.fd);
+    SSL_set_tlsext_host_name(c.ssl, o_.host.c_str());
+    if (SSL_connect(c.ssl) == 1) return "";
+    char error[256];
+    ERR_error_string_n(ERR_get_error(), error, sizeof error);
+    return error;
+  }
+
+  /// SSL_read or SSL_write's result as recv and send give it: bytes, or -1 with errno EAGAIN
+  /// when OpenSSL waits for the socket, or -1 with errno EPROTO (0 for a closed connection).
+  static ssize_t tls_result(SSL* ssl, int result) {
+    if (result > 0) return result;
+    switch (SSL_get_error(ssl, result)) {
+      case SSL_ERROR_WANT_READ:
+      case SSL_ERROR_WANT_WRITE:
+        errno = EAGAIN;
+        return -1;
+      case SSL_ERROR_ZERO_RETURN:
+        return 0;
+      default:
+        errno = EPROTO;
+        return -1;
+    }
+  }
+#endif
+
+  /// recv, through TLS with --tls.
+  ssize_t receive(Client& c, char* into, std::size_t size) {
+#ifdef CHAT_LOADGEN_TLS
+    if (c.ssl) return tls_result(c.ssl, SSL_read(c.ssl, into, static_cast<int>(std::min<std::size_t>(size, INT_MAX))));
+#endif
+    return ::recv(c.fd, into, size, 0);
+  }
+
+  /// send, through TLS with --tls.
+  ssize_t transmit(Client& c, const char* data, std::size_t size) {
+#ifdef CHAT_LOADGEN_TLS
+    if (c.ssl) return tls_result(c.ssl, SSL_write(c.ssl, data, static_cast<int>(std::min<std::size_t>(size, INT_MAX))));
+#endif
+    return ::send(c.fd, data, size, MSG_NOSIGNAL);
   }
 
   void connect_failed(Client& c, const std::string& why) {
@@ -582,6 +669,12 @@ class Generator {
   }
 
   void close_socket(Client& c) {
+#ifdef CHAT_LOADGEN_TLS
+    if (c.ssl) {
+      SSL_free(c.ssl);
+      c.ssl = nullptr;
+    }
+#endif
     if (c.fd >= 0) {
       ::close(c.fd);  // also leaves the epoll set
       c.fd = -1;
@@ -636,7 +729,7 @@ class Generator {
       }
       c.need = 0;
       const std::size_t space = c.rbuf.size() - c.rend;
-      const ssize_t n = ::recv(c.fd, c.rbuf.data() + c.rend, space, 0);
+      const ssize_t n = receive(c, c.rbuf.data() + c.rend, space);
       if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
         if (errno == EINTR) continue;
@@ -649,7 +742,7 @@ class Generator {
       }
       c.rend += static_cast<std::size_t>(n);
       if (!process(c)) return false;
-      if (static_cast<std::size_t>(n) < space) return true;
+      if (static_cast<std::size_t>(n) < space && !o_.tls) return true;
     }
   }
 
@@ -880,7 +973,7 @@ class Generator {
     if (c.want_out || c.out.empty() || c.fd < 0) return;
     std::size_t done = 0;
     while (done < c.out.size()) {
-      const ssize_t n = ::send(c.fd, c.out.data() + done, c.out.size() - done, MSG_NOSIGNAL);
+      const ssize_t n = transmit(c, c.out.data() + done, c.out.size() - done);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -996,6 +1089,9 @@ class Generator {
   }
 
   Options o_;
+#ifdef CHAT_LOADGEN_TLS
+  SSL_CTX* tls_ = nullptr;  // with --tls; lives as long as the process
+#endif
   asio::io_context io_;
   asio::steady_timer timer_, send_timer_, watchdog_;
   asio::posix::stream_descriptor epoll_;  // the generator's own epoll set of connected sockets

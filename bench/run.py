@@ -879,6 +879,93 @@ def cluster_comparison(cfg, loadgen):
     print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
 
 
+# ---- TLS: wss against Node's https server --------------------------------------------------------
+
+
+def tls_comparison(cfg, loadgen):
+    """Fan-out and echo over wss:// (TLS 1.3, as client and servers negotiate it): chat (C++,
+    chat::Server<TlsConfig>) against Node socket.io on its https server, and both over plain ws://
+    in the same run (what TLS costs each), interleaved. The certificate: a P-256 key, self-signed,
+    made for the run (the generator does not verify it). Writes <bin-dir>/../tls.md and tls.jsonl;
+    docs/benchmarks.md's "TLS" section is written by hand from them."""
+    chat_bin = os.path.join(cfg.bin_dir, "chat_bench_server")
+    node = shutil.which("node")
+    peers = [("chat", "chat (C++)", [chat_bin]),
+             ("node", "Node socket.io 4.8", [node or "node", os.path.join(BENCH, "servers", "node_server.mjs")])]
+    out_dir = os.path.dirname(cfg.bin_dir)
+    cert, key = os.path.join(out_dir, "tls-bench.pem"), os.path.join(out_dir, "tls-bench.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    tls_args = ["--tls-cert", cert, "--tls-key", key]
+    raw_path = os.path.join(out_dir, "tls.jsonl")
+    results = {}  # (case, key, scheme) -> [result]
+    with open(raw_path, "w") as raw:
+        for rep in range(cfg.repeats):
+            for case in ("fanout", "echo"):
+                for key, label, command in peers:
+                    for scheme in ("wss", "ws"):
+                        secure = scheme == "wss"
+                        spec = ServerSpec(key, label, command + (tls_args if secure else []), True)
+                        busy0, children0, wall0 = busy_cpu_s(), children_cpu_s(), time.time()
+                        try:
+                            server = RunningServer(spec, cfg.server_core)
+                        except RuntimeError as e:
+                            r = {"error": str(e)}
+                        else:
+                            time.sleep(0.3)
+                            r = run_loadgen(loadgen, cfg.gen_core, server.port, server.pid,
+                                            case_args(case, cfg) + (["--tls"] if secure else []),
+                                            60 + cfg.warmup + cfg.duration + 30)
+                            code, crashed = server.stop()
+                            if crashed:
+                                r["server_crashed"] = "exit code %s: %s" % (code, server.stderr_tail()[-500:])
+                        other = (busy_cpu_s() - busy0) - (children_cpu_s() - children0)
+                        r.update({"server": key, "case": case, "scheme": scheme, "repeat": rep,
+                                  "other_cpu_pct": max(0.0, 100.0 * other / max(1e-9, time.time() - wall0))})
+                        raw.write(json.dumps(r) + "\n")
+                        raw.flush()
+                        results.setdefault((case, key, scheme), []).append(r)
+                        lat = r.get("latency_us", {})
+                        print("  %-5s %-6s %-3s #%d  %s/s  cpu %s µs/op  p50 %s  p99 %s  server %s%%  gen %s%%  lost %s%s" % (
+                            key, case, scheme, rep + 1, fmt_int(r.get("ops_per_s")),
+                            fmt_f(r.get("server_cpu_us_per_op"), 2), fmt_us(lat.get("p50")), fmt_us(lat.get("p99")),
+                            fmt_f(r.get("server_cpu_pct"), 0), fmt_f(r.get("gen_cpu_pct"), 0), r.get("lost", "–"),
+                            ("  ERROR: " + str(r.get("error") or r.get("server_crashed")))
+                            if r.get("error") or r.get("server_crashed") else ""), flush=True)
+    summaries = {k: summarize(rs) for k, rs in results.items()}
+    lines = ["| case | server | over | ops/s | vs Node (same transport) | TLS vs plain | CPU µs/op | CPU (% of one core) "
+             "| p50 | p99 | lost |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for case, unit in (("fanout", "deliveries"), ("echo", "acks")):
+        for key, label, _ in peers:
+            for scheme in ("wss", "ws"):
+                s = summaries.get((case, key, scheme), {})
+                title = "%s (%s/s)" % (case, unit)
+                if not s.get("ok_runs"):
+                    lines.append("| %s | %s | %s | failed: %s |||||||" % (title, label, scheme, "; ".join(s.get("errors", []))))
+                    continue
+                node_ops = summaries.get((case, "node", scheme), {}).get("ops_per_s")
+                plain_ops = summaries.get((case, key, "ws"), {}).get("ops_per_s")
+                lines.append("| %s | %s | %s | %s | %s | %s | %s | %s%% | %s | %s | %s |" % (
+                    title, label, scheme, fmt_int(s["ops_per_s"]), fmt_ratio(s["ops_per_s"], node_ops),
+                    fmt_ratio(s["ops_per_s"], plain_ops) if scheme == "wss" else "", fmt_f(s["cpu_us"], 2),
+                    fmt_f(s["server_cpu_pct"], 0), fmt_us(s["p50_us"]), fmt_us(s["p99_us"]), fmt_int(s["lost"])))
+    table = "\n".join(lines)
+    md_path = os.path.join(out_dir, "tls.md")
+    with open(md_path, "w") as f:
+        f.write("Medians of %d repeats; fan-out to %s clients (%d broadcasts in flight, one sender), echo from %s "
+                "clients (one in flight each), %s-byte payloads, warm-up %s s, window %s s; the server on core %d, the "
+                "generator on core %d; OpenSSL %s for chat and the generator, Node %s with its own OpenSSL.\n\n%s\n" % (
+                    cfg.repeats, fmt_int(cfg.fanout_clients), cfg.inflight, fmt_int(cfg.echo_clients), cfg.payload,
+                    fmt_f(cfg.warmup, 0), fmt_f(cfg.duration, 0), cfg.server_core, cfg.gen_core,
+                    subprocess.run(["openssl", "version"], capture_output=True, text=True).stdout.split()[1],
+                    subprocess.run([node or "node", "-p", "process.versions.node + ' (OpenSSL ' + process.versions.openssl + ')'"],
+                                   capture_output=True, text=True).stdout.strip(), table))
+    print(table)
+    print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
+
+
 # ---- main -------------------------------------------------------------------------------------
 
 
@@ -918,6 +1005,10 @@ def parse_args(argv):
     p.add_argument("--cluster", action="store_true",
                    help="instead of the peer comparison: fan-out across two server processes on one Redis, chat "
                         "against Node with @socket.io/redis-adapter; writes <bin-dir>/../cluster.md and cluster.jsonl")
+    p.add_argument("--tls", action="store_true",
+                   help="instead of the peer comparison: fan-out and echo over wss, chat against Node's https server, "
+                        "and both over ws in the same run (by default 2 repeats, warm-up 2 s, window 5 s: about three "
+                        "minutes); writes <bin-dir>/../tls.md and tls.jsonl")
     p.add_argument("--handler-cpu-us", type=int, default=50,
                    help="with --shards: also run the echo with each handler spending this many µs of CPU (an "
                         "application's own work; default 50; 0: off)")
@@ -929,6 +1020,10 @@ def parse_args(argv):
                         "(give the same size options as that run)")
     cfg = p.parse_args(argv)
     q = cfg.quick
+    if cfg.tls and not q:  # bounded: a few minutes in all
+        for name, value in (("repeats", 2), ("warmup", 2), ("duration", 5)):
+            if getattr(cfg, name) is None:
+                setattr(cfg, name, value)
     defaults = dict(repeats=(1, 3), warmup=(1, 5), duration=(2, 10), fanout_clients=(200, 1000), echo_clients=(20, 50),
                     rate=(20000, 100000), rate_clients=(200, 1000), idle_clients=(2000, 20000), idle_hold=(3, 30),
                     idle_settle=(1, 3))
@@ -955,6 +1050,9 @@ def main(argv):
         return
     if cfg.cluster:
         cluster_comparison(cfg, loadgen)
+        return
+    if cfg.tls:
+        tls_comparison(cfg, loadgen)
         return
 
     notes = []

@@ -3,26 +3,35 @@
 // on 'echo' it acknowledges with the same arguments. WebSocket only, no compression, ping 25 s /
 // 20 s, no logging.
 //
-//   node node_server.mjs [--host 127.0.0.1] [--port 0] [--redis URL]
+//   node node_server.mjs [--host 127.0.0.1] [--port 0] [--redis URL] [--tls-cert FILE --tls-key FILE]
 // Prints "READY <port>" once listening; SIGINT/SIGTERM stop it. --redis URL: the cluster case,
 // on @socket.io/redis-adapter (createAdapter, node-redis clients) as its README sets it up.
+// --tls-cert and --tls-key: the TLS case, on Node's https server (TLS 1.2 or later).
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createServer as createSecureServer } from "node:https";
 import { Server } from "socket.io";
 
 let host = "127.0.0.1";
 let port = 0;
 let redis = null;
+let tlsCert = null;
+let tlsKey = null;
 for (let i = 2; i + 1 < process.argv.length; i += 2) {
   if (process.argv[i] === "--host") host = process.argv[i + 1];
   else if (process.argv[i] === "--port") port = Number(process.argv[i + 1]);
   else if (process.argv[i] === "--redis") redis = process.argv[i + 1];
+  else if (process.argv[i] === "--tls-cert") tlsCert = process.argv[i + 1];
+  else if (process.argv[i] === "--tls-key") tlsKey = process.argv[i + 1];
   else {
-    console.error("usage: node node_server.mjs [--host H] [--port P] [--redis URL]");
+    console.error("usage: node node_server.mjs [--host H] [--port P] [--redis URL] [--tls-cert FILE --tls-key FILE]");
     process.exit(2);
   }
 }
 
-const httpServer = createServer();
+const httpServer = tlsCert
+  ? createSecureServer({ cert: readFileSync(tlsCert), key: readFileSync(tlsKey), minVersion: "TLSv1.2" })
+  : createServer();
 const io = new Server(httpServer, {
   transports: ["websocket"],
   perMessageDeflate: false,

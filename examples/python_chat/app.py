@@ -607,8 +607,13 @@ def main(argv=None):
     parser.add_argument("--redis", metavar="URL",
                         help="redis://[[user]:password@]host[:port][/db]: one of several processes that share this "
                              "Redis and the --db file (behind a load balancer, or on different ports)")
+    parser.add_argument("--tls-cert", metavar="FILE",
+                        help="serve https and wss (TLS 1.2 or later) with this PEM certificate chain (with --tls-key)")
+    parser.add_argument("--tls-key", metavar="FILE", help="the PEM private key of --tls-cert")
     add_limit_options(parser)
     args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
 
     global store, presence, limits
@@ -632,7 +637,12 @@ def main(argv=None):
     stopped = threading.Event()
     beating = socketio.start_background_task(beat_forever, stopped)
     try:
-        socketio.run(app, host=args.host, port=args.port)
+        socketio.run(app, host=args.host, port=args.port, certfile=args.tls_cert, keyfile=args.tls_key)
+    except RuntimeError as error:  # a certificate or key that cannot be used
+        if not args.tls_cert:
+            raise
+        print("chat: --tls-cert %s --tls-key %s: %s" % (args.tls_cert, args.tls_key, error), file=sys.stderr)
+        return 1
     except ConnectionError as error:  # --redis does not answer: this process must not serve alone
         print("chat: --redis: %s" % error, file=sys.stderr)
         return 1

@@ -116,8 +116,15 @@ class Server {
   BroadcastOperator except(Room room) { return of("/").except(std::move(room)); }
 
   /// Binds `host:port` (port 0: any free port) and starts accepting. Returns the bound port.
+  /// A TLS server needs its `tls_context` first.
   /// @throws std::system_error when the address cannot be bound.
   std::uint16_t listen(const std::string& host, std::uint16_t port);
+  /// A TLS server's plain listener (http://, ws://) beside its TLS one: the same namespaces,
+  /// rooms, hooks and broadcasts, so a broadcast reaches the clients of both ports. A session
+  /// stays on the port it opened on. Only for a `Server<transport::TlsConfig>`; returns the
+  /// bound port. @throws std::system_error when the address cannot be bound.
+  template <class TlsServerConfig = Config>
+  std::uint16_t listen_plain(const std::string& host, std::uint16_t port);
 
   /// Runs the io loop on the calling thread until `stop()`.
   void run();
@@ -135,7 +142,7 @@ class Server {
 
   const Options& options() const;
   asio::io_context& io_context();
-  /// Open Engine.IO sessions. Any thread.
+  /// Open Engine.IO sessions (of both listeners of a TLS server). Any thread.
   std::size_t session_count() const;
 
  private:

@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import _context, _core, _options
+from . import _context, _core, _options, _tls
 from ._context import HandlerContext, Headers, QueryArgs, Request
 from .exceptions import ConnectionRefusedError
 from .remote_socket import RemoteSocket
@@ -589,16 +589,18 @@ class SocketIO:
             reloader, as Flask-SocketIO uses it), with ``extra_files`` and ``reloader_options``.
         :param log_output: log each request the app's routes answer (default: ``app.debug``).
         :param allow_unsafe_werkzeug: accepted: chat never serves through Werkzeug's server.
+        :param certfile: serve https and wss (TLS 1.2 or later) with this PEM certificate chain
+            (the server's certificate first), and ``keyfile`` (default: the key is in ``certfile``).
+        :param ssl_context: Werkzeug's forms: ``(certfile, keyfile)``, or ``'adhoc'`` (a
+            self-signed certificate made at start). A Python ``ssl.SSLContext`` is refused: the
+            C++ server cannot use it.
+        :param ca_certs: with ``cert_reqs=ssl.CERT_REQUIRED``: every client must present a
+            certificate this CA signed."""
+        _take({k: v for k, v in kwargs.items() if k not in _tls.ARGUMENTS}, "run", _RUN_ARGUMENTS)
+        with _tls.files({name: kwargs.get(name) for name in _tls.ARGUMENTS}) as tls:
+            self._run(app, host, port, tls, kwargs)
 
-        TLS (``certfile``, ``keyfile``, ``ssl_context``) is not supported yet, and is refused
-        rather than served as plain HTTP."""
-        for name in ("certfile", "keyfile", "ssl_context"):
-            if kwargs.get(name) is not None:
-                raise _options.UnsupportedOption(
-                    name, kwargs[name], "chat does not serve TLS yet; end TLS in a proxy in front of it "
-                    "and run without %s (it is not served as plain HTTP in its place)" % name)
-        _take({k: v for k, v in kwargs.items() if k not in ("certfile", "keyfile", "ssl_context")},
-              "run", _RUN_ARGUMENTS)
+    def _run(self, app, host: Optional[str], port: Optional[int], tls: Optional[_tls.TlsFiles], kwargs):
         if app is not None:
             self.init_app(app)
         app = self.app
@@ -614,13 +616,13 @@ class SocketIO:
         if use_reloader is None:
             use_reloader = debug
         if not use_reloader:
-            self._serve(host, int(port))
+            self._serve(host, int(port), tls)
             return
         from werkzeug._reloader import run_with_reloader  # what Flask-SocketIO's run() uses too
 
         self._stopped.clear()
         try:
-            run_with_reloader(lambda: self._serve(host, int(port)), extra_files=kwargs.get("extra_files"),
+            run_with_reloader(lambda: self._serve(host, int(port), tls), extra_files=kwargs.get("extra_files"),
                               **(kwargs.get("reloader_options") or {}))
         finally:
             # The reloader runs the server in a daemon thread of the process it restarts, and
@@ -631,13 +633,14 @@ class SocketIO:
                 self.server.stop()
                 self._stopped.wait(_SERVE_THREAD_EXIT)
 
-    def _serve(self, host: str, port: int):
+    def _serve(self, host: str, port: int, tls: Optional[_tls.TlsFiles]):
         self._stopped.clear()
         try:
             server = self._ensure_server()
-            bound = server.listen(host, port)
+            bound = server.listen_tls(host, port, *tls) if tls else server.listen(host, port)
             self.port = bound
-            print(f" * chat serving Socket.IO on http://{host}:{bound}", file=sys.stderr, flush=True)
+            scheme = "https" if tls else "http"
+            print(f" * chat serving Socket.IO on {scheme}://{host}:{bound}", file=sys.stderr, flush=True)
             server.start()
             try:
                 while not server.wait(0.1):

@@ -7,6 +7,9 @@
 
 #include <chat/chat.hpp>
 #include <chat/redis/adapter.hpp>
+#if defined(CHAT_PYTHON_TLS)
+#include <chat/transport/websocketpp/tls.hpp>
+#endif
 
 #include <pybind11/stl.h>
 
@@ -17,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -29,6 +33,14 @@
 namespace chat::python {
 
 namespace {
+
+#if defined(CHAT_PYTHON_TLS)
+/// Built with OpenSSL, the server is a TLS server: it listens with TLS when run() is given a
+/// certificate, and plain (its plain listener) otherwise.
+using HostServer = chat::Server<chat::transport::TlsConfig>;
+#else
+using HostServer = chat::Server<>;
+#endif
 
 /// The GIL as KeyedWorkerPool's lock: a worker holds it while it runs jobs.
 struct Gil {
@@ -61,7 +73,7 @@ struct Dispatcher {
 /// One in-process test connection, as seen from Python. Dropping it closes the connection, as
 /// a client going away would (on the io thread, which owns it).
 struct LocalConnection {
-  LocalConnection(std::shared_ptr<chat::LocalClient> client, std::weak_ptr<chat::Server<>> server)
+  LocalConnection(std::shared_ptr<chat::LocalClient> client, std::weak_ptr<HostServer> server)
       : client(std::move(client)), server(std::move(server)) {}
   LocalConnection(const LocalConnection&) = delete;
   LocalConnection& operator=(const LocalConnection&) = delete;
@@ -69,7 +81,7 @@ struct LocalConnection {
     if (auto alive = server.lock()) alive->post([client = client] { client->close_connection(); });
   }
   std::shared_ptr<chat::LocalClient> client;
-  std::weak_ptr<chat::Server<>> server;
+  std::weak_ptr<HostServer> server;
 };
 
 /// What the hooks of the server's namespaces need besides the options.
@@ -87,7 +99,7 @@ class PyServer {
  public:
   PyServer(const chat::Options& options, const py::object& dispatcher, HostSettings settings)
       : dispatcher_(dispatcher), settings_(std::move(settings)) {
-    server_ = std::make_shared<chat::Server<>>(options);
+    server_ = std::make_shared<HostServer>(options);
     for (const auto& name : settings_.hook_namespaces) install(server_->of(name));
     if (settings_.http) install_http();
     pool_ = std::make_unique<WorkerPool>(settings_.workers);
@@ -110,7 +122,28 @@ class PyServer {
     dispatcher_.reset();
   }
 
-  std::uint16_t listen(const std::string& host, std::uint16_t port) { return server_->listen(host, port); }
+  /// Listens with plain HTTP and WebSocket.
+  std::uint16_t listen(const std::string& host, std::uint16_t port) {
+#if defined(CHAT_PYTHON_TLS)
+    return server_->listen_plain(host, port);
+#else
+    return server_->listen(host, port);
+#endif
+  }
+
+  /// Listens with TLS (https, wss; 1.2 or later) with these PEM files; with `client_ca`, every
+  /// client must present a certificate it signed. Throws RuntimeError when chat was built
+  /// without OpenSSL, std::system_error for a file that cannot be used.
+  std::uint16_t listen_tls(const std::string& host, std::uint16_t port, const std::string& certificate_chain,
+                           const std::string& private_key, const std::string& client_ca) {
+#if defined(CHAT_PYTHON_TLS)
+    server_->tls_context(chat::transport::make_tls_context({certificate_chain, private_key, client_ca}));
+    return server_->listen(host, port);
+#else
+    (void)host, (void)port, (void)certificate_chain, (void)private_key, (void)client_ca;
+    throw std::runtime_error("this chat package was built without OpenSSL (Debian: libssl-dev), so it cannot serve TLS");
+#endif
+  }
 
   /// Puts the server in the Redis cluster at `url` (Node's @socket.io/redis-adapter format,
   /// channels prefixed `key`). Before start().
@@ -686,7 +719,7 @@ class PyServer {
 
   std::optional<Dispatcher> dispatcher_;
   HostSettings settings_;
-  std::shared_ptr<chat::Server<>> server_;
+  std::shared_ptr<HostServer> server_;
   std::shared_ptr<chat::redis::Cluster> cluster_;
   std::unique_ptr<WorkerPool> pool_;
   std::mutex lifecycle_;             // guards the three flags and every Slot
@@ -723,6 +756,11 @@ chat::OriginCheck origin_check(py::object function) {
 }  // namespace
 
 void bind_server(py::module_& module) {
+#if defined(CHAT_PYTHON_TLS)
+  module.attr("HAS_TLS") = true;
+#else
+  module.attr("HAS_TLS") = false;
+#endif
   py::enum_<chat::DisconnectReason> reason(module, "DisconnectReason",
                                            "Why a socket left its namespace (str() gives Node's spelling).");
   for (const auto value : chat::all_disconnect_reasons) {
@@ -823,6 +861,8 @@ void bind_server(py::module_& module) {
            py::arg("hook_namespaces") = std::vector<std::string>{"/"}, py::arg("ordered_events") = true,
            py::arg("max_queued_events") = 1000)
       .def("listen", &PyServer::listen, py::arg("host"), py::arg("port"))
+      .def("listen_tls", &PyServer::listen_tls, py::arg("host"), py::arg("port"), py::arg("certfile"), py::arg("keyfile"),
+           py::arg("ca_certs") = std::string())
       .def("join_cluster", &PyServer::join_cluster, py::arg("url"), py::arg("key"), py::arg("requests_timeout"))
       .def("cluster_connected", &PyServer::cluster_connected)
       .def("start", &PyServer::start)

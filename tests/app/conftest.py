@@ -43,7 +43,7 @@ SHUTDOWN_TIMEOUT = 10.0  # hang guard on SIGINT / SIGTERM
 IO_TIMEOUT = 10.0        # hang guard on every ack and event
 
 KINDS = ("python", "cpp")
-BANNER = re.compile(r"http://127\.0\.0\.1:(\d+)")
+BANNER = re.compile(r"https?://127\.0\.0\.1:(\d+)")  # the first address it prints (TLS: the https one)
 
 
 def server_command(kind, db, flags=()):

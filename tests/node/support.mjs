@@ -63,7 +63,8 @@ export const SHARDS = Number(process.env.CHAT_TEST_SHARDS || 1);
 
 /**
  * Starts the test server with the given extra arguments (and `--shards SHARDS` unless they say
- * otherwise). Resolves with { port, url, child, stop(), stderr() } once it printed `LISTENING <port>`.
+ * otherwise). Resolves with { port, url, child, stop(), stderr() } once it printed `LISTENING <port>`
+ * (and plainPort, when it printed `LISTENING PLAIN <port>` too: a TLS server's plain listener).
  */
 export function startServer(args = [], { startTimeoutMs = 10000 } = {}) {
   const bin = serverBinary();
@@ -104,8 +105,10 @@ export function startServer(args = [], { startTimeoutMs = 10000 } = {}) {
     (port) => {
       assert.ok(port > 0 && port < 65536, `bad port in LISTENING line: ${port}`);
       let stopped = null;
+      const plain = /^LISTENING PLAIN (\d+)\r?$/m.exec(stdout);
       return {
         port,
+        plainPort: plain ? Number(plain[1]) : undefined,
         url: `http://127.0.0.1:${port}`,
         child, // for tests that freeze or kill it
         stderr: () => stderr,

@@ -53,11 +53,12 @@ def module_server(tmp_path_factory, app="realtime_app.py", args=()):
 
 
 class Running:
-    """A SocketIO served on a thread of this process, on a free port."""
+    """A SocketIO served on a thread of this process, on a free port (https with TLS arguments
+    of run(), such as certfile=)."""
 
-    def __init__(self, socketio, app):
+    def __init__(self, socketio, app, **run_kwargs):
         self.socketio = socketio
-        self.thread = threading.Thread(target=socketio.run, args=(app,), kwargs={"port": 0}, daemon=True)
+        self.thread = threading.Thread(target=socketio.run, args=(app,), kwargs={"port": 0, **run_kwargs}, daemon=True)
         self.thread.start()
         deadline = time.monotonic() + IO_TIMEOUT
         while getattr(socketio, "port", None) is None:
@@ -65,7 +66,8 @@ class Running:
             assert self.thread.is_alive(), "socketio.run() returned before serving"
             time.sleep(0.01)
         self.port = socketio.port
-        self.url = "http://127.0.0.1:%d" % self.port
+        tls = any(run_kwargs.get(name) is not None for name in ("certfile", "ssl_context"))
+        self.url = "%s://127.0.0.1:%d" % ("https" if tls else "http", self.port)
 
     def handshake(self, headers=None, transport="polling"):
         return requests.get(self.url + "/socket.io/?EIO=4&transport=" + transport, headers=headers or {},

@@ -431,14 +431,6 @@ def test_unknown_emit_arguments_are_refused():
         socketio.emit("x", brodcast=True)
 
 
-@pytest.mark.parametrize("argument", ["certfile", "keyfile", "ssl_context"])
-def test_run_refuses_tls_rather_than_serving_plain_http(argument):
-    socketio = SocketIO(Flask(__name__))
-    with pytest.raises(ValueError, match="^%s=.*TLS" % argument):
-        socketio.run(port=0, **{argument: "server.pem"})
-    assert socketio.server is None  # nothing was bound
-
-
 def test_run_refuses_unknown_arguments():
     with pytest.raises(TypeError, match="'reload'"):
         SocketIO(Flask(__name__)).run(port=0, reload=True)

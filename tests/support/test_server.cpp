@@ -26,6 +26,8 @@ struct Settings {
   std::size_t shards = 1;
   std::string tls_cert;  // with tls_key: serve https and wss on one shard
   std::string tls_key;
+  std::string tls_client_ca;  // require client certificates this CA signed
+  int plain_port = -1;        // with TLS: a plain listener too, on this port (0: any)
   std::string redis_url;  // join the Redis cluster there (Node's @socket.io/redis-adapter format)
   std::string redis_key = "socket.io";
   long long redis_requests_timeout_ms = 0;  // 0: the adapter's default (Node's, 5000 ms)
@@ -72,6 +74,8 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--shards") settings.shards = std::stoul(value);
     else if (flag == "--tls-cert") settings.tls_cert = value;
     else if (flag == "--tls-key") settings.tls_key = value;
+    else if (flag == "--tls-client-ca") settings.tls_client_ca = value;
+    else if (flag == "--plain-port") settings.plain_port = std::stoi(value);
     else if (flag == "--redis") settings.redis_url = value;
     else if (flag == "--redis-key") settings.redis_key = value;
     else if (flag == "--redis-requests-timeout") settings.redis_requests_timeout_ms = std::stoll(value);
@@ -300,19 +304,6 @@ void serve(Server& io, const Settings& settings) {
   io.run();
 }
 
-#ifdef CHAT_TEST_TLS
-/// TLS 1.2 and later, with the certificate chain and key given.
-std::shared_ptr<asio::ssl::context> tls_context(const Settings& settings) {
-  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
-  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
-                       asio::ssl::context::single_dh_use);
-  context->use_certificate_chain_file(settings.tls_cert);
-  context->use_private_key_file(settings.tls_key, asio::ssl::context::pem);
-  return context;
-}
-#endif
-
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -321,8 +312,10 @@ int main(int argc, char** argv) try {
   if (!settings.tls_cert.empty() || !settings.tls_key.empty()) {
 #ifdef CHAT_TEST_TLS
     chat::Server<chat::transport::TlsConfig> io(settings.options);
-    io.tls_context(tls_context(settings));
+    io.tls_context(chat::transport::make_tls_context({settings.tls_cert, settings.tls_key, settings.tls_client_ca}));
     set_up(io, 0, settings, journal);
+    if (settings.plain_port >= 0)  // said before LISTENING, which tells the tests to go on
+      std::cout << "LISTENING PLAIN " << io.listen_plain("127.0.0.1", static_cast<unsigned short>(settings.plain_port)) << '\n';
     serve(io, settings);
     return 0;
 #else

@@ -28,10 +28,24 @@ namespace detail {
 
 template <class Config>
 struct ServerState {
-  explicit ServerState(Options options) : core(std::move(options)), transport(core) {}
+  explicit ServerState(Options options) : core(std::move(options)), transport(core) {
+    if constexpr (transport::Traits<Config>::tls) plain = std::make_unique<transport::Transport<transport::PlainConfig>>(core);
+  }
+
+  /// Calls `visit` with each transport: the server's, and a TLS server's plain one.
+  template <class Visit>
+  void each_transport(Visit&& visit) {
+    visit(transport);
+    if (plain) visit(*plain);
+  }
+  std::size_t live_connections() const { return transport.live_connections() + (plain ? plain->live_connections() : 0); }
 
   Core core;
   transport::Transport<Config> transport;
+  // A TLS server's plain listener (Server::listen_plain): its own sessions, the same core (so
+  // namespaces, rooms and broadcasts span both). Made with the server, so that the HTTP hook
+  // and static files set before listen_plain reach it too; it accepts nothing until then.
+  std::unique_ptr<transport::Transport<transport::PlainConfig>> plain;
   asio::steady_timer drain_timer{core.io()};
   std::atomic<bool> stopped{false};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_guard;
@@ -61,13 +75,13 @@ Server<Config>& Server<Config>::on_error(ErrorHandler handler) {
 
 template <class Config>
 Server<Config>& Server<Config>::on_http(HttpHandler handler) {
-  state_->transport.set_http_handler(std::move(handler));
+  state_->each_transport([&](auto& transport) { transport.set_http_handler(handler); });
   return *this;
 }
 
 template <class Config>
 Server<Config>& Server<Config>::serve_static(std::string directory) {
-  state_->transport.set_static_root(std::move(directory));
+  state_->each_transport([&](auto& transport) { transport.set_static_root(directory); });
   return *this;
 }
 
@@ -90,6 +104,13 @@ std::uint16_t Server<Config>::listen(const std::string& host, std::uint16_t port
 }
 
 template <class Config>
+template <class TlsServerConfig>
+std::uint16_t Server<Config>::listen_plain(const std::string& host, std::uint16_t port) {
+  static_assert(transport::Traits<TlsServerConfig>::tls, "listen_plain adds a plain listener to a TLS server; this one is plain: listen()");
+  return state_->plain->listen(host, port);
+}
+
+template <class Config>
 void Server<Config>::run() {
   if (state_->stopped.load()) return;
   state_->core.set_io_thread(std::this_thread::get_id());
@@ -103,7 +124,7 @@ void Server<Config>::stop() {
   if (state_->stopped.exchange(true)) return;
   detail::ServerState<Config>* state = state_.get();
   state->core.post([state] {
-    state->transport.stop();
+    state->each_transport([](auto& transport) { transport.stop(); });
     state->core.close_adapters();
     for (auto& weak : std::exchange(state->local_clients, {})) {
       if (auto client = weak.lock(); client && !client->closed()) client->close(DisconnectReason::server_shutting_down);
@@ -111,14 +132,21 @@ void Server<Config>::stop() {
     state->work_guard.reset();
     // The loop ends when the last connection has closed; at the deadline at the latest (a peer
     // that never answers must not hold the process).
-    if (state->transport.live_connections() == 0) return;
+    if (state->live_connections() == 0) return;
     state->drain_timer.expires_after(std::chrono::seconds(2));
     detail::Core::wait(state->drain_timer, [state](const std::error_code& ec) {
       if (!ec) state->core.io().stop();
     });
     // The last connection object may go on another thread (a hook's responder): the timer is
-    // cancelled on the io thread.
-    state->transport.when_idle([state] { state->core.post([state] { state->drain_timer.cancel(); }); });
+    // cancelled on the io thread, once every transport is idle.
+    auto busy = std::make_shared<int>(state->plain ? 2 : 1);
+    state->each_transport([state, busy](auto& transport) {
+      transport.when_idle([state, busy] {
+        state->core.post([state, busy] {
+          if (--*busy == 0) state->drain_timer.cancel();
+        });
+      });
+    });
   });
 }
 
@@ -150,7 +178,7 @@ asio::io_context& Server<Config>::io_context() {
 
 template <class Config>
 std::size_t Server<Config>::session_count() const {
-  return state_->transport.session_count();
+  return state_->transport.session_count() + (state_->plain ? state_->plain->session_count() : 0);
 }
 
 }  // namespace chat

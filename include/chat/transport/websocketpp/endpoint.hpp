@@ -100,6 +100,10 @@ class Transport {
 
   /// Binds and starts accepting; returns the bound port. Throws std::system_error.
   std::uint16_t listen(const std::string& host, std::uint16_t port) {
+    // Without a context websocketpp would accept and then fail every handshake, silently.
+    if (Traits<Config>::tls && !has_tls_context_)
+      throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                              "chat: a TLS server needs its tls_context() before listen()");
     std::error_code ec;
     const auto address = asio::ip::make_address(host, ec);
     if (ec) throw std::system_error(ec, "chat: bad listen address " + host);
@@ -145,6 +149,7 @@ class Transport {
   void set_tls_context(std::shared_ptr<Context> context) {
     static_assert(Traits<Config>::tls, "a TLS context needs a TLS transport: chat::Server<chat::transport::TlsConfig>");
     endpoint_.set_tls_init_handler([context](Hdl) { return context; });
+    has_tls_context_ = context != nullptr;
   }
 
   ~Transport() { lifeline_->cut(); }
@@ -576,6 +581,7 @@ class Transport {
   std::unordered_map<std::string, std::shared_ptr<Connection<Config>>> sessions_;
   std::atomic<std::size_t> session_count_{0};  // sessions_.size(), for other threads
   std::string sid_prefix_;
+  bool has_tls_context_ = false;
   bool stopped_ = false;
   MessagePtr control_frames_[7];
   std::shared_ptr<const engineio::Messages> last_messages_;

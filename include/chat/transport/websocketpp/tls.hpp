@@ -4,7 +4,10 @@
 #ifndef CHAT_TRANSPORT_WEBSOCKETPP_TLS_HPP
 #define CHAT_TRANSPORT_WEBSOCKETPP_TLS_HPP
 
+#include <memory>       // shared_ptr, make_shared
+#include <string>       // string
 #include <string_view>  // string_view
+#include <system_error>  // system_error
 
 #include <asio/ssl/context.hpp>
 #include <websocketpp/config/asio.hpp>
@@ -23,6 +26,44 @@ struct Traits<TlsConfig> {
   static constexpr std::string_view scheme = "https";
   static constexpr bool routable = false;
 };
+
+/// The PEM files of a TLS server (make_tls_context).
+struct TlsFiles {
+  std::string certificate_chain;  ///< the server's certificate, then any intermediates
+  std::string private_key;
+  /// With it, every client must present a certificate this CA (bundle) signed: the TLS
+  /// handshake of a client without one fails. Empty: no client certificates are asked for.
+  std::string client_ca = {};  // a default: `{chain, key}` leaves it out without a warning
+};
+
+/// A server context of TLS 1.2 or later (1.0, 1.1 and SSL refused) with these files, for
+/// Server::tls_context; its settings may be changed further before the server runs.
+/// @throws std::system_error when a file cannot be read or the key does not match.
+inline std::shared_ptr<asio::ssl::context> make_tls_context(const TlsFiles& files) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                       asio::ssl::context::single_dh_use);
+  // Asio's errors name the call, not the file: said again with the file.
+  auto load = [](const char* what, const std::string& file, auto&& step) {
+    try {
+      step();
+    } catch (const std::system_error& e) {
+      throw std::system_error(e.code(), std::string("chat: ") + what + " " + file);
+    }
+  };
+  load("certificate chain", files.certificate_chain, [&] { context->use_certificate_chain_file(files.certificate_chain); });
+  load("private key", files.private_key, [&] { context->use_private_key_file(files.private_key, asio::ssl::context::pem); });
+  if (!files.client_ca.empty()) {
+    load("client CA", files.client_ca, [&] { context->load_verify_file(files.client_ca); });
+    context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    // OpenSSL refuses to resume a session (as Node's and Python's clients do on their next
+    // request) on a verifying server without a session id context.
+    static const unsigned char session_context[] = "chat";
+    SSL_CTX_set_session_id_context(context->native_handle(), session_context, sizeof session_context - 1);
+  }
+  return context;
+}
 
 }  // namespace chat::transport
 
