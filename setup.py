@@ -2,7 +2,8 @@
 # Metadata lives in pyproject.toml; the version is read from include/chat/version.hpp, and the
 # build facts shared with CMake (definitions, the newest Asio) from cmake/chatBuildFacts.txt.
 # The C++ dependencies are Debian's (or any system's) libasio-dev, libwebsocketpp-dev,
-# nlohmann-json3-dev, libsqlite3-dev (the message store, chat.store) and libhiredis-dev (the
+# nlohmann-json3-dev, zlib1g-dev (HTTP and WebSocket compression), libsqlite3-dev (the message
+# store, chat.store) and libhiredis-dev (the
 # message queue, SocketIO(message_queue="redis://...")); no header is installed
 # with the wheel.
 import os
@@ -59,7 +60,7 @@ core = Pybind11Extension(
     include_dirs=["include"],
     define_macros=[(FACTS["asio-definition"], None), (FACTS["websocketpp-definition"], None),
                    ("CHAT_SEPARATE_COMPILATION", None)],
-    libraries=["sqlite3", "hiredis"],
+    libraries=["sqlite3", "hiredis", "z"],
     cxx_std=17,
     extra_compile_args=["-O2", "-g0"],
 )
