@@ -274,6 +274,9 @@ class SocketIO:
                 # The app's routes are served whoever makes the server first: an emit from a
                 # background task started before run() must not leave them out.
                 server = _core.Server(core, _Dispatcher(self), http=self.app is not None, **host)
+                for name, install in (("initial_headers", server.on_initial_headers), ("headers", server.on_headers)):
+                    if self.server_options.get(name) is not None:
+                        install(_options.headers_hook(self.server_options[name]))
                 queue = self.server_options.get("message_queue")
                 if queue:
                     _ping(queue)
