@@ -5,7 +5,7 @@
 // binary, below and above the compression threshold (1024 bytes), one to one and broadcast.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, connected, tracker } from "./support.mjs";
+import { startServer, connected, tracker, WebSocket, withTimeout, WAIT_MS } from "./support.mjs";
 
 const WEBSOCKET = { name: "websocket", opts: { transports: ["websocket"] }, upgrade: false, initial: "websocket" };
 const UPGRADE = { name: "polling+upgrade", opts: {}, upgrade: true, initial: "polling" };
@@ -90,6 +90,36 @@ describe("per_message_deflate on", () => {
     const read = [bytesRead(deflating) - before[0], bytesRead(plain) - before[1]];
     assert.ok(read[1] >= LONG_TEXT.length, `uncompressed: ${read[1]} bytes read`);
     assert.ok(read[0] < LONG_TEXT.length / 10, `compressed: ${read[0]} bytes read for ${LONG_TEXT.length}`);
+  });
+});
+
+describe("per_message_deflate: what a message inflates to is bounded by max_payload", () => {
+  let server;
+  before(async () => {
+    server = await startServer(["--per-message-deflate", "1", "--max-payload", "100000"]);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  it("a small compressed frame that inflates past it closes the connection with 1009", async () => {
+    // 4 MB of one letter deflates to a few KB: under max_payload on the wire, far over it inflated.
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`, {
+      perMessageDeflate: { threshold: 0 },
+    });
+    const code = await withTimeout(
+      new Promise((resolve, reject) => {
+        ws.on("message", (data) => {
+          if (data.toString().startsWith("0{")) ws.send("4" + "a".repeat(4 * 1024 * 1024));
+        });
+        ws.on("close", (closeCode) => resolve(closeCode));
+        ws.on("error", reject);
+      }),
+      WAIT_MS,
+      "the server closing the connection",
+    );
+    assert.match(ws.extensions, /^permessage-deflate/);
+    assert.equal(code, 1009);
   });
 });
 
