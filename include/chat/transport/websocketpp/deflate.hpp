@@ -7,11 +7,13 @@
 
 #include <cstddef>       // size_t
 #include <cstdint>       // uint8_t
+#include <sstream>       // stringstream, which enabled.hpp uses without including it
 #include <string>        // string, to_string, stoull
 #include <system_error>  // error_code
 
-#include <websocketpp/extensions/permessage_deflate/enabled.hpp>
+// Before enabled.hpp, which uses websocketpp's http types without including them.
 #include <websocketpp/http/request.hpp>
+#include <websocketpp/extensions/permessage_deflate/enabled.hpp>
 #include <websocketpp/processors/base.hpp>
 
 namespace chat::transport {
