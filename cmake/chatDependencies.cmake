@@ -1,4 +1,4 @@
-# Finds chat's dependencies and defines chat::asio and chat::websocketpp, both for chat's own
+# Finds chat's dependencies (zlib among them) and defines chat::asio and chat::websocketpp, both for chat's own
 # build and for chatConfig.cmake in an install tree.
 include(CMakeFindDependencyMacro)
 
@@ -11,6 +11,8 @@ endforeach()
 
 find_dependency(Threads)
 find_dependency(nlohmann_json 3.9)
+# HTTP compression of polling responses and permessage-deflate (Debian: zlib1g-dev).
+find_dependency(ZLIB)
 # Optional: only chat::store (the SQLite message store) needs it.
 find_package(SQLite3 QUIET)
 # Optional: only chat::tls (the TLS transport, chat/transport/websocketpp/tls.hpp) needs it.

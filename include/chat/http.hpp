@@ -81,6 +81,12 @@ class HttpResponder {
 /// from any thread. Runs on the io thread: hand slow work to another thread.
 using HttpHandler = std::function<bool(const HttpRequest& request, HttpResponder responder)>;
 
+/// Adds headers to an Engine.IO response (Node's `headers` and `initial_headers` events; see
+/// Server::on_headers): `headers` starts empty, and each pair the hook leaves in it is set on the
+/// response, replacing a header of that name. `request` is the request answered (its body
+/// empty). Runs on the io thread.
+using HeadersHook = std::function<void(std::vector<std::pair<std::string, std::string>>& headers, const HttpRequest& request)>;
+
 }  // namespace chat
 
 #endif  // CHAT_HTTP_HPP

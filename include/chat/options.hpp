@@ -23,6 +23,24 @@ class Parser;
 /// header, `request` the whole request (its body empty). See `Options::cors_origin_check`.
 using OriginCheck = std::function<bool(std::string_view origin, const HttpRequest& request)>;
 
+/// What an `Options::allow_request` hook says of a handshake: allowed, or refused with a message.
+/// A hook may return a bool (true: allowed; false: refused with "Forbidden").
+struct RequestVerdict {
+  RequestVerdict(bool allowed = true) : allowed(allowed) {}  // NOLINT(google-explicit-constructor): a hook returns a bool
+  /// A refusal whose error JSON says `message` (Node's allowRequest callback error).
+  static RequestVerdict refuse(std::string message) {
+    RequestVerdict verdict(false);
+    verdict.message = std::move(message);
+    return verdict;
+  }
+  bool allowed;
+  std::string message;  ///< a refusal's message; "" says "Forbidden"
+};
+
+/// Decides on a handshake request before its session exists (see `Options::allow_request`):
+/// `request` is the raw request (method, target, path, query, headers, remote address; no body).
+using RequestCheck = std::function<RequestVerdict(const HttpRequest& request)>;
+
 /// The cookie a handshake sets to the new session's id (Node's `cookie` option): the header is
 /// `Set-Cookie: <name>=<sid>; <attributes>`. Load balancers use it to keep a client's requests
 /// on one server.
@@ -176,10 +194,70 @@ class Options {
   Options& cors_credentials(bool value) { cors_credentials_ = value; return *this; }
   bool cors_credentials() const { return cors_credentials_; }
 
+  /// The methods a CORS preflight allows (npm cors' `methods`, Access-Control-Allow-Methods).
+  /// Default GET, POST, OPTIONS: what Engine.IO uses (npm cors' default lists more).
+  Options& cors_methods(std::vector<std::string> methods) { cors_methods_ = std::move(methods); return *this; }
+  const std::vector<std::string>& cors_methods() const { return cors_methods_; }
+
+  /// The request headers a CORS preflight allows (npm cors' `allowedHeaders`,
+  /// Access-Control-Allow-Headers). Default: none listed, so the headers the preflight asks for
+  /// (Access-Control-Request-Headers) are allowed, echoed, as npm cors does.
+  Options& cors_allowed_headers(std::vector<std::string> headers) { cors_allowed_headers_ = std::move(headers); return *this; }
+  const std::vector<std::string>& cors_allowed_headers() const { return cors_allowed_headers_; }
+
+  /// The response headers pages of allowed origins may read (npm cors' `exposedHeaders`,
+  /// Access-Control-Expose-Headers on every CORS response). Default: none.
+  Options& cors_exposed_headers(std::vector<std::string> headers) { cors_exposed_headers_ = std::move(headers); return *this; }
+  const std::vector<std::string>& cors_exposed_headers() const { return cors_exposed_headers_; }
+
+  /// How long a browser may cache a preflight's answer (npm cors' `maxAge`,
+  /// Access-Control-Max-Age, in whole seconds). Default: not sent (the browser's own default).
+  Options& cors_max_age(std::chrono::seconds value) { cors_max_age_ = value; return *this; }
+  const std::optional<std::chrono::seconds>& cors_max_age() const { return cors_max_age_; }
+
   /// Whether any Origin policy is set (see `cors_allowed_origins`).
   bool checks_origin() const {
     return !cors_allowed_origins_.empty() || cors_allow_same_origin_ || static_cast<bool>(cors_origin_check_);
   }
+
+  /// Decides on every handshake request (polling and WebSocket; Node's `allowRequest`) before a
+  /// session exists, after the Origin policy and the admission limits: a refusal answers 403
+  /// with `{"code":4,"message":"Forbidden"}` (or the verdict's message). Requests of an
+  /// existing session (a sid) do not reach it. It runs on the io thread and must not block; an
+  /// exception it throws refuses the request and goes to `on_error`. Default: none.
+  Options& allow_request(RequestCheck check) { allow_request_ = std::move(check); return *this; }
+  const RequestCheck& allow_request() const { return allow_request_; }
+
+  /// An Engine.IO message sent to every new session right after its open packet (Node's
+  /// `initialPacket`): its text, which a Socket.IO client decodes as a Socket.IO packet (e.g.
+  /// `2["welcome"]`, an event the client's "/" socket receives once connected). Default: none.
+  Options& initial_packet(std::string text) { initial_packet_ = std::move(text); return *this; }
+  const std::optional<std::string>& initial_packet() const { return initial_packet_; }
+
+  /// Whether polling responses and the client bundle are compressed, with gzip or deflate as the
+  /// request's Accept-Encoding asks (Node's `httpCompression`, python-engineio's
+  /// `http_compression`). Default true.
+  Options& http_compression(bool value) { http_compression_ = value; return *this; }
+  bool http_compression() const { return http_compression_; }
+
+  /// The smallest response compressed, in bytes (Node's `httpCompression.threshold`,
+  /// python-engineio's `compression_threshold`). Default 1024.
+  Options& compression_threshold(std::size_t bytes) { compression_threshold_ = bytes; return *this; }
+  std::size_t compression_threshold() const { return compression_threshold_; }
+
+  /// Whether WebSocket clients that offer the permessage-deflate extension (RFC 7692; browsers
+  /// and Node's `ws` do) get it (Node's `perMessageDeflate`). Messages of at least
+  /// `per_message_deflate_threshold` bytes the server sends to such a client are compressed for
+  /// it alone (a broadcast's shared frame is not: below the threshold, and for clients without
+  /// the extension, every recipient gets the one uncompressed frame). Costs memory per
+  /// connection that has it (the README's table of options says how much). Default false.
+  Options& per_message_deflate(bool value) { per_message_deflate_ = value; return *this; }
+  bool per_message_deflate() const { return per_message_deflate_; }
+
+  /// The smallest WebSocket message compressed for a client with permessage-deflate, in bytes
+  /// (Node's `perMessageDeflate.threshold`). Default 1024.
+  Options& per_message_deflate_threshold(std::size_t bytes) { per_message_deflate_threshold_ = bytes; return *this; }
+  std::size_t per_message_deflate_threshold() const { return per_message_deflate_threshold_; }
 
   /// Whether polling clients may upgrade to WebSocket. Default true.
   Options& allow_upgrades(bool value) { allow_upgrades_ = value; return *this; }
@@ -256,6 +334,16 @@ class Options {
   bool cors_allow_same_origin_ = false;
   OriginCheck cors_origin_check_;
   bool cors_credentials_ = true;
+  std::vector<std::string> cors_methods_{"GET", "POST", "OPTIONS"};
+  std::vector<std::string> cors_allowed_headers_;
+  std::vector<std::string> cors_exposed_headers_;
+  std::optional<std::chrono::seconds> cors_max_age_;
+  RequestCheck allow_request_;
+  std::optional<std::string> initial_packet_;
+  bool http_compression_ = true;
+  std::size_t compression_threshold_ = 1024;
+  bool per_message_deflate_ = false;
+  std::size_t per_message_deflate_threshold_ = 1024;
   bool allow_upgrades_ = true;
   bool polling_ = true;
   bool websocket_ = true;

@@ -92,6 +92,13 @@ class Server {
   Server& on_error(ErrorHandler handler);
   /// Answers HTTP requests outside the Socket.IO path that no static file matched.
   Server& on_http(HttpHandler handler);
+  /// Adds headers to every successful Engine.IO response: polling answers (200) and WebSocket
+  /// handshakes (101) alike (Node's `headers` event). Errors and CORS preflights do not get
+  /// them. An exception from the hook goes to on_error; the response goes out regardless.
+  Server& on_headers(HeadersHook hook);
+  /// Adds headers to the response of each handshake, the request that opens a session, before
+  /// `on_headers` (Node's `initial_headers` event): e.g. a cookie of the host's own.
+  Server& on_initial_headers(HeadersHook hook);
   /// Serves the files under `directory` at "/" (index.html for directories, MIME types by
   /// extension; ".." and paths leaving the directory are refused with 403).
   Server& serve_static(std::string directory);

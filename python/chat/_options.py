@@ -26,7 +26,8 @@ SERVER_OPTIONS = frozenset({
     "http_compression", "compression_threshold", "cookie", "cors_allowed_origins",
     "cors_credentials", "monitor_clients", "transports",
     # Node's, under python names
-    "upgrade_timeout",
+    "upgrade_timeout", "per_message_deflate", "allow_request", "initial_packet", "initial_headers", "headers",
+    "cors_methods", "cors_allowed_headers", "cors_exposed_headers", "cors_max_age",
     # chat's own
     "workers", "client_bundle_dir", "connect_timeout", "handshake_timeout", "max_connections",
     "max_sessions_per_ip", "handshake_rate_per_ip", "trusted_proxies", "max_pending_acks",
@@ -75,13 +76,32 @@ def check(options: Dict[str, Any]) -> None:
         raise UnsupportedOption("async_mode", mode,
                                 "chat runs handlers on its own thread pool, not on eventlet or gevent; "
                                 "leave async_mode out (or pass 'threading')")
-    if options.get("http_compression") not in (None, False):
-        raise UnsupportedOption("http_compression", options["http_compression"],
-                                "chat does not compress long-polling responses; pass "
-                                "http_compression=False or leave it out")
-    if "compression_threshold" in options:
-        raise UnsupportedOption("compression_threshold", options["compression_threshold"],
-                                "chat does not compress long-polling responses; leave it out")
+    if not isinstance(options.get("http_compression", True), bool):
+        raise UnsupportedOption("http_compression", options["http_compression"], "pass True or False")
+    deflate = options.get("per_message_deflate", False)
+    if not (isinstance(deflate, bool) or (isinstance(deflate, dict) and set(deflate) <= {"threshold"})):
+        raise UnsupportedOption("per_message_deflate", deflate,
+                                "pass True, False or Node's {'threshold': bytes} (no other zlib settings)")
+    for name, value in (("compression_threshold", options.get("compression_threshold")),
+                        ("per_message_deflate", deflate.get("threshold") if isinstance(deflate, dict) else None),
+                        ("cors_max_age", options.get("cors_max_age"))):
+        if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+            raise UnsupportedOption(name, value, "pass a whole number of at least 0")
+    for name in ("cors_methods", "cors_allowed_headers", "cors_exposed_headers"):
+        value = options.get(name)
+        if value is not None and not (isinstance(value, str) or (isinstance(value, (list, tuple))
+                                                                 and all(isinstance(v, str) for v in value))):
+            raise UnsupportedOption(name, value, "pass a comma-separated str or a list of str")
+    if options.get("allow_request") is not None and not callable(options["allow_request"]):
+        raise UnsupportedOption("allow_request", options["allow_request"],
+                                "pass a function of (environ) returning True, False or a refusal message")
+    if options.get("initial_packet") is not None and not isinstance(options["initial_packet"], str):
+        raise UnsupportedOption("initial_packet", options["initial_packet"],
+                                "pass the text of a Socket.IO packet, e.g. '2[\"welcome\"]' (no binary)")
+    for name in ("initial_headers", "headers"):
+        value = options.get(name)
+        if value is not None and not (callable(value) or isinstance(value, dict)):
+            raise UnsupportedOption(name, value, "pass a dict of headers, or a function of (environ) returning one")
     if options.get("monitor_clients") not in (None, True):
         raise UnsupportedOption("monitor_clients", options["monitor_clients"],
                                 "the C++ server always closes clients that stop answering pings; "
@@ -203,6 +223,44 @@ def origin_check(function: Callable) -> Callable[[str, dict], bool]:
     return check_request
 
 
+def _environ_of(request: dict) -> dict:
+    return base_environ(request["method"], request["target"], request["headers"], request["remote_address"])
+
+
+def request_check(function: Callable) -> Callable[[dict], Any]:
+    """``allow_request(environ)``: True allows the handshake; False refuses it with 403 and
+    "Forbidden"; a str refuses it with that message (Node's ``callback(message, false)``)."""
+
+    def check_request(request: dict):
+        verdict = function(_environ_of(request))
+        return verdict if isinstance(verdict, str) else bool(verdict)
+
+    return check_request
+
+
+def headers_hook(value) -> Callable[[dict], list]:
+    """``headers``/``initial_headers``: a dict of headers, or a function of (environ) returning a
+    dict (or a list of (name, value) pairs, or None), as (name, value) pairs for the C++ hook."""
+
+    def pairs(added) -> list:
+        if not added:
+            return []
+        items = added.items() if isinstance(added, dict) else added
+        return [(str(name), str(header)) for name, header in items]
+
+    if isinstance(value, dict):
+        fixed = pairs(value)
+        return lambda request: fixed
+    return lambda request: pairs(value(_environ_of(request)))
+
+
+def _names(value) -> List[str]:
+    """A list of names given as a list or as npm cors' comma-separated string."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return [str(v) for v in value]
+
+
 def core_options(options: Dict[str, Any]):
     """The C++ server's settings for `options` (already checked): a ``_core.Options``, and the
     host's own settings (``workers``, ``ordered_events``) as keyword arguments of
@@ -238,6 +296,24 @@ def core_options(options: Dict[str, Any]):
         core.allow_upgrades = bool(options["allow_upgrades"])
     if "cors_credentials" in options:
         core.cors_credentials = bool(options["cors_credentials"])
+    for name in ("cors_methods", "cors_allowed_headers", "cors_exposed_headers"):
+        if options.get(name) is not None:
+            setattr(core, name, _names(options[name]))
+    if options.get("cors_max_age") is not None:
+        core.cors_max_age = int(options["cors_max_age"])
+    if "http_compression" in options:
+        core.http_compression = bool(options["http_compression"])
+    if options.get("compression_threshold") is not None:
+        core.compression_threshold = int(options["compression_threshold"])
+    deflate = options.get("per_message_deflate")
+    if deflate is not None:
+        core.per_message_deflate = bool(deflate) or isinstance(deflate, dict)
+        if isinstance(deflate, dict) and "threshold" in deflate:
+            core.per_message_deflate_threshold = int(deflate["threshold"])
+    if options.get("allow_request") is not None:
+        core.allow_request = request_check(options["allow_request"])
+    if options.get("initial_packet") is not None:
+        core.initial_packet = options["initial_packet"]
     origins = options.get("cors_allowed_origins")
     if origins is None:
         core.cors_allow_same_origin = True  # Flask-SocketIO's default: the page's own site only

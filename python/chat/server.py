@@ -127,7 +127,8 @@ class SocketIO:
         (``None``: only pages of the server's own origin; ``'*'``; an origin or a list; ``[]``:
         no check; or a function of ``(origin[, environ])``), ``cors_credentials``,
         ``ping_interval`` (seconds, or ``(interval, grace)``), ``ping_timeout``,
-        ``max_http_buffer_size``, ``allow_upgrades``, ``transports``, ``cookie``, ``path``,
+        ``max_http_buffer_size``, ``allow_upgrades``, ``transports``, ``cookie``,
+        ``http_compression`` (default ``True``), ``compression_threshold`` (1024), ``path``,
         ``namespaces`` (a list or ``'*'``), ``always_connect``, ``manage_session``,
         ``async_handlers``, ``logger``, ``json``; Node's ``upgrade_timeout`` and
         ``connect_timeout`` (seconds); and chat's own ``workers`` (handler threads, default 16),
@@ -145,8 +146,12 @@ class SocketIO:
         (``write_only``): it emits into the cluster from a worker. A queue that does not answer
         is a ``ConnectionError`` when the server starts (or the first write-only emit). An option
         chat cannot honour (a ``kafka://`` queue, ``async_mode='eventlet'``,
-        ``http_compression=True``, ...) raises ``ValueError`` naming it; an unknown name raises
-        ``TypeError``.
+        ``serializer='msgpack'``, ...) raises ``ValueError`` naming it; an unknown name raises
+        ``TypeError``. Node's Engine.IO options python-engineio lacks come under snake_case
+        names: ``per_message_deflate``, ``allow_request`` (a function of the handshake's environ:
+        ``True``, ``False`` or a refusal message), ``initial_packet``, ``initial_headers`` and
+        ``headers`` (a dict, or a function of the environ returning one), ``cors_methods``,
+        ``cors_allowed_headers``, ``cors_exposed_headers``, ``cors_max_age`` (see the README).
 
     Handlers run on a pool of worker threads, never on the server's network thread; one
     client's events run in order, one at a time (``async_handlers=True``: each in its own turn,
@@ -274,6 +279,9 @@ class SocketIO:
                 # The app's routes are served whoever makes the server first: an emit from a
                 # background task started before run() must not leave them out.
                 server = _core.Server(core, _Dispatcher(self), http=self.app is not None, **host)
+                for name, install in (("initial_headers", server.on_initial_headers), ("headers", server.on_headers)):
+                    if self.server_options.get(name) is not None:
+                        install(_options.headers_hook(self.server_options[name]))
                 queue = self.server_options.get("message_queue")
                 if queue:
                     _ping(queue)

@@ -95,6 +95,8 @@ struct HostSettings {
   std::size_t max_queued_events = 1000;
 };
 
+chat::HeadersHook headers_hook(py::object function);  // below, with the other hooks of raw requests
+
 class PyServer {
  public:
   PyServer(const chat::Options& options, const py::object& dispatcher, HostSettings settings)
@@ -144,6 +146,10 @@ class PyServer {
     throw std::runtime_error("this chat package was built without OpenSSL (Debian: libssl-dev), so it cannot serve TLS");
 #endif
   }
+
+  /// The headers hooks (Server::on_headers, on_initial_headers), as Python functions. Before start().
+  void on_headers(py::object hook) { server_->on_headers(headers_hook(std::move(hook))); }
+  void on_initial_headers(py::object hook) { server_->on_initial_headers(headers_hook(std::move(hook))); }
 
   /// Puts the server in the Redis cluster at `url` (Node's @socket.io/redis-adapter format,
   /// channels prefixed `key`). Before start().
@@ -734,21 +740,58 @@ class PyServer {
   std::unordered_map<std::string, std::size_t> queued_events_;  // by sid: events submitted, not yet begun
 };
 
+/// What the Python hooks of raw requests get (the Python side makes a WSGI environ of it).
+py::dict request_dict(const chat::HttpRequest& request) {
+  py::dict environ;
+  environ["method"] = request.method;
+  environ["target"] = request.target;
+  environ["headers"] = pairs_to_list(request.headers);
+  environ["remote_address"] = request.remote_address;
+  return environ;
+}
+
 /// A Python function of (origin, request dict) as the server's Origin check: it runs on the io
 /// thread, which takes the GIL for it.
 chat::OriginCheck origin_check(py::object function) {
   auto held = std::make_shared<py::object>(std::move(function));
   return [held](std::string_view origin, const chat::HttpRequest& request) {
     py::gil_scoped_acquire gil;
-    py::dict environ;
-    environ["method"] = request.method;
-    environ["target"] = request.target;
-    environ["headers"] = pairs_to_list(request.headers);
-    environ["remote_address"] = request.remote_address;
     try {
-      return (*held)(py::str(origin.data(), origin.size()), environ).cast<bool>();
+      return (*held)(py::str(origin.data(), origin.size()), request_dict(request)).cast<bool>();
     } catch (const py::error_already_set& e) {
       throw std::runtime_error(e.what());  // the transport logs it and refuses the request
+    }
+  };
+}
+
+/// A Python function of the request dict as Options::allow_request, on the io thread with the
+/// GIL: it returns True (allowed), False (refused: "Forbidden") or a str (refused, with that
+/// message).
+chat::RequestCheck request_check(py::object function) {
+  auto held = std::make_shared<py::object>(std::move(function));
+  return [held](const chat::HttpRequest& request) -> chat::RequestVerdict {
+    py::gil_scoped_acquire gil;
+    try {
+      const py::object verdict = (*held)(request_dict(request));
+      if (py::isinstance<py::str>(verdict)) return chat::RequestVerdict::refuse(verdict.cast<std::string>());
+      return py::bool_(verdict).cast<bool>();
+    } catch (const py::error_already_set& e) {
+      throw std::runtime_error(e.what());  // the transport logs it and refuses the request
+    }
+  };
+}
+
+/// A Python function of the request dict returning (name, value) pairs, as a headers hook (on
+/// the io thread, with the GIL).
+chat::HeadersHook headers_hook(py::object function) {
+  auto held = std::make_shared<py::object>(std::move(function));
+  return [held](std::vector<std::pair<std::string, std::string>>& headers, const chat::HttpRequest& request) {
+    py::gil_scoped_acquire gil;
+    try {
+      for (const auto& pair : (*held)(request_dict(request)))
+        headers.push_back(pair.cast<std::pair<std::string, std::string>>());
+    } catch (const py::error_already_set& e) {
+      throw std::runtime_error(e.what());  // the transport logs it; the response goes out
     }
   };
 }
@@ -846,7 +889,33 @@ void bind_server(py::module_& module) {
       .def_property("namespaces", [](const Options& o) { return o.namespaces(); },
                     [](Options& o, std::vector<std::string> v) { o.namespaces(std::move(v)); })
       .def_property("client_bundle_dir", [](const Options& o) { return o.client_bundle_dir(); },
-                    [](Options& o, std::string v) { o.client_bundle_dir(std::move(v)); });
+                    [](Options& o, std::string v) { o.client_bundle_dir(std::move(v)); })
+      .def_property("http_compression", [](const Options& o) { return o.http_compression(); },
+                    [](Options& o, bool v) { o.http_compression(v); })
+      .def_property("compression_threshold", [](const Options& o) { return o.compression_threshold(); },
+                    [](Options& o, std::size_t v) { o.compression_threshold(v); })
+      .def_property("per_message_deflate", [](const Options& o) { return o.per_message_deflate(); },
+                    [](Options& o, bool v) { o.per_message_deflate(v); })
+      .def_property("per_message_deflate_threshold", [](const Options& o) { return o.per_message_deflate_threshold(); },
+                    [](Options& o, std::size_t v) { o.per_message_deflate_threshold(v); })
+      .def_property("cors_methods", [](const Options& o) { return o.cors_methods(); },
+                    [](Options& o, std::vector<std::string> v) { o.cors_methods(std::move(v)); })
+      .def_property("cors_allowed_headers", [](const Options& o) { return o.cors_allowed_headers(); },
+                    [](Options& o, std::vector<std::string> v) { o.cors_allowed_headers(std::move(v)); })
+      .def_property("cors_exposed_headers", [](const Options& o) { return o.cors_exposed_headers(); },
+                    [](Options& o, std::vector<std::string> v) { o.cors_exposed_headers(std::move(v)); })
+      .def_property("cors_max_age",
+                    [](const Options& o) -> std::optional<long long> {
+                      if (!o.cors_max_age()) return std::nullopt;
+                      return o.cors_max_age()->count();
+                    },
+                    [](Options& o, long long v) { o.cors_max_age(std::chrono::seconds(v)); }, "Whole seconds.")
+      .def_property("allow_request", [](const Options& o) { return static_cast<bool>(o.allow_request()); },
+                    [](Options& o, py::object check) { o.allow_request(request_check(std::move(check))); },
+                    "Set: a function of (request dict) -> True, False or a refusal message, run on the io "
+                    "thread. Get: whether one is set.")
+      .def_property("initial_packet", [](const Options& o) { return o.initial_packet(); },
+                    [](Options& o, std::string v) { o.initial_packet(std::move(v)); });
 
   py::class_<LocalConnection>(module, "LocalConnection");
 
@@ -863,6 +932,10 @@ void bind_server(py::module_& module) {
       .def("listen", &PyServer::listen, py::arg("host"), py::arg("port"))
       .def("listen_tls", &PyServer::listen_tls, py::arg("host"), py::arg("port"), py::arg("certfile"), py::arg("keyfile"),
            py::arg("ca_certs") = std::string())
+      .def("on_headers", &PyServer::on_headers, py::arg("hook"),
+           "A function of (request dict) -> [(name, value)] adding headers to Engine.IO responses. Before start().")
+      .def("on_initial_headers", &PyServer::on_initial_headers, py::arg("hook"),
+           "As on_headers, for handshake responses only. Before start().")
       .def("join_cluster", &PyServer::join_cluster, py::arg("url"), py::arg("key"), py::arg("requests_timeout"))
       .def("cluster_connected", &PyServer::cluster_connected)
       .def("start", &PyServer::start)

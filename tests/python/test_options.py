@@ -395,8 +395,14 @@ def test_json_module(serve, clients):
     ({"write_only": True}, "write_only"),
     ({"async_mode": "eventlet"}, "async_mode"),
     ({"async_mode": "gevent"}, "async_mode"),
-    ({"http_compression": True}, "http_compression"),
-    ({"compression_threshold": 2048}, "compression_threshold"),
+    ({"http_compression": "yes"}, "http_compression"),
+    ({"compression_threshold": -1}, "compression_threshold"),
+    ({"per_message_deflate": {"level": 9}}, "per_message_deflate"),
+    ({"cors_methods": 3}, "cors_methods"),
+    ({"cors_max_age": 1.5}, "cors_max_age"),
+    ({"allow_request": True}, "allow_request"),
+    ({"initial_packet": b"bytes"}, "initial_packet"),
+    ({"headers": ["X-A"]}, "headers"),
     ({"monitor_clients": False}, "monitor_clients"),
     ({"engineio_logger": True}, "engineio_logger"),
     ({"serializer": "msgpack"}, "serializer"),
@@ -418,6 +424,9 @@ def test_unsupported_options_are_refused(options, named):
 def test_supported_values_of_those_options_are_accepted():
     SocketIO(Flask(__name__), async_mode="threading", http_compression=False, monitor_clients=True,
              engineio_logger=False, serializer="default", write_only=False, json=json, logger=False)
+    SocketIO(Flask(__name__), http_compression=True, compression_threshold=2048, per_message_deflate={"threshold": 0},
+             cors_methods="GET,POST", cors_max_age=600, allow_request=lambda environ: True,
+             initial_packet='2["hi"]', headers={"X-A": "1"}, initial_headers=lambda environ: None)
 
 
 def test_unknown_option_names_are_refused():
@@ -444,3 +453,104 @@ def test_every_disconnect_reason_has_a_python_socketio_name():
     names = {value for name, value in vars(SocketIO.reason).items() if name.isupper()}
     assert set(_REASONS.values()) <= names
     assert str(_core.DisconnectReason.ping_timeout) == "ping timeout"
+
+
+# ---------------------------------------------------------------- Engine.IO options
+
+def _long_poll(server, socketio, accept_encoding):
+    """The GET that carries a 3000-character event of the server to a polling session."""
+    sid = server.open_packet()["sid"]
+    url = server.url + "/socket.io/?EIO=4&transport=polling&sid=" + sid
+    assert requests.post(url, data="40", timeout=IO_TIMEOUT).text == "ok"
+    assert requests.get(url, timeout=IO_TIMEOUT).text.startswith("40")
+    assert requests.post(url, data='42["shout","%s"]' % ("x" * 3000), timeout=IO_TIMEOUT).text == "ok"
+    return requests.get(url, headers={"Accept-Encoding": accept_encoding}, timeout=IO_TIMEOUT)
+
+
+def _shouting_socketio(**options):
+    socketio = SocketIO(**options)
+
+    @socketio.on("shout")
+    def shout(text):
+        emit("shouted", text)
+
+    return socketio
+
+
+@pytest.mark.parametrize("options,coding", [({}, "gzip"), ({"http_compression": False}, None),
+                                            ({"compression_threshold": 100000}, None)])
+def test_http_compression(serve, options, coding):
+    socketio = _shouting_socketio(**options)
+    server = serve(socketio)
+    r = _long_poll(server, socketio, "gzip")
+    assert r.headers.get("Content-Encoding") == coding
+    assert '42["shouted","%s"]' % ("x" * 3000) in r.text.split("\x1e")  # requests inflates it
+
+
+def test_cors_lists(serve):
+    server = serve(SocketIO(cors_allowed_origins="http://good.example", cors_methods="GET,POST",
+                            cors_allowed_headers=["X-A", "X-B"], cors_exposed_headers="X-C", cors_max_age=600))
+    r = requests.options(server.url + "/socket.io/?EIO=4&transport=polling", timeout=IO_TIMEOUT,
+                         headers={"Origin": "http://good.example", "Access-Control-Request-Method": "POST"})
+    assert r.status_code == 204
+    assert r.headers["Access-Control-Allow-Methods"] == "GET,POST"
+    assert r.headers["Access-Control-Allow-Headers"] == "X-A,X-B"
+    assert r.headers["Access-Control-Expose-Headers"] == "X-C"
+    assert r.headers["Access-Control-Max-Age"] == "600"
+
+
+def test_allow_request(serve, clients):
+    seen = []
+
+    def allow(environ):
+        seen.append((environ["PATH_INFO"], environ.get("HTTP_X_TOKEN")))
+        token = environ.get("HTTP_X_TOKEN")
+        return True if token == "good" else ("bad token" if token else False)
+
+    server = serve(SocketIO(allow_request=allow))
+    r = server.handshake()
+    assert r.status_code == 403 and r.json() == {"code": 4, "message": "Forbidden"}
+    r = server.handshake({"X-Token": "wrong"})
+    assert r.status_code == 403 and r.json() == {"code": 4, "message": "bad token"}
+    assert seen[:2] == [("/socket.io/", None), ("/socket.io/", "wrong")]
+    import socketio as python_socketio
+    for transport in ("polling", "websocket"):
+        refused = clients()
+        with pytest.raises(python_socketio.exceptions.ConnectionError):
+            refused.connect(server, transport, headers={"X-Token": "wrong"})
+        admitted = clients().connect(server, transport, headers={"X-Token": "good"})
+        assert admitted.sio.connected
+
+
+def test_initial_packet(serve, clients):
+    server = serve(SocketIO(initial_packet='2["welcome","hi"]'))
+    for transport in ("polling", "websocket"):
+        c = clients().connect(server, transport)
+        assert c.next("welcome") == ("hi",)
+
+
+def test_headers_and_initial_headers(serve):
+    server = serve(SocketIO(headers={"X-Every": "1"},
+                            initial_headers=lambda environ: {"X-First": environ["QUERY_STRING"].split("&")[1]}))
+    r = server.handshake()
+    assert r.headers["X-Every"] == "1" and r.headers["X-First"] == "transport=polling"
+    sid = json.loads(r.text[1:])["sid"]
+    poll = requests.post(server.url + "/socket.io/?EIO=4&transport=polling&sid=" + sid, data="40", timeout=IO_TIMEOUT)
+    assert poll.headers["X-Every"] == "1" and "X-First" not in poll.headers
+    ws = websocket.create_connection(server.ws_url(), timeout=IO_TIMEOUT, suppress_origin=True)
+    try:
+        assert ws.getheaders()["x-every"] == "1" and ws.getheaders()["x-first"] == "transport=websocket"
+    finally:
+        ws.close()
+
+
+@pytest.mark.parametrize("options,negotiated", [({}, False), ({"per_message_deflate": True}, True),
+                                                ({"per_message_deflate": {"threshold": 0}}, True)])
+def test_per_message_deflate(serve, options, negotiated):
+    server = serve(SocketIO(**options))
+    ws = websocket.create_connection(server.ws_url(), timeout=IO_TIMEOUT, suppress_origin=True,
+                                     header=["Sec-WebSocket-Extensions: permessage-deflate"])
+    try:
+        assert ws.getheaders().get("sec-websocket-extensions", "").startswith("permessage-deflate") == negotiated
+    finally:
+        ws.close()

@@ -13,8 +13,10 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -31,6 +33,8 @@ struct Settings {
   std::string redis_url;  // join the Redis cluster there (Node's @socket.io/redis-adapter format)
   std::string redis_key = "socket.io";
   long long redis_requests_timeout_ms = 0;  // 0: the adapter's default (Node's, 5000 ms)
+  std::vector<std::pair<std::string, std::string>> headers;          // on_headers adds them
+  std::vector<std::pair<std::string, std::string>> initial_headers;  // on_initial_headers adds them
 };
 
 std::vector<std::string> split(const std::string& text, char separator) {
@@ -42,6 +46,26 @@ std::vector<std::string> split(const std::string& text, char separator) {
     if (end == std::string::npos) return parts;
     start = end + 1;
   }
+}
+
+/// NAME=VALUE as a pair.
+std::pair<std::string, std::string> name_value(const std::string& text) {
+  const auto equals = text.find('=');
+  return {text.substr(0, equals), equals == std::string::npos ? std::string() : text.substr(equals + 1)};
+}
+
+/// allow_request of `--allow-request-query KEY=VALUE`: a handshake whose query lacks the
+/// parameter is refused with "not allowed by the test server", an exact copy of it is allowed,
+/// `KEY=throw` makes the hook throw.
+chat::RequestCheck allow_request_query(const std::pair<std::string, std::string>& wanted) {
+  return [wanted](const chat::HttpRequest& request) -> chat::RequestVerdict {
+    for (const auto& [key, value] : request.query) {
+      if (key != wanted.first) continue;
+      if (value == "throw") throw std::runtime_error("allow_request threw");
+      if (value == wanted.second) return true;
+    }
+    return chat::RequestVerdict::refuse("not allowed by the \"test\" server");
+  };
 }
 
 Settings parse(int argc, char** argv) {
@@ -69,6 +93,17 @@ Settings parse(int argc, char** argv) {
     }
     else if (flag == "--trusted-proxies") settings.options.trusted_proxies(split(value, ','));
     else if (flag == "--cors") settings.options.cors_allowed_origins(split(value, ','));
+    else if (flag == "--cors-methods") settings.options.cors_methods(split(value, ','));
+    else if (flag == "--cors-allowed-headers") settings.options.cors_allowed_headers(split(value, ','));
+    else if (flag == "--cors-exposed-headers") settings.options.cors_exposed_headers(split(value, ','));
+    else if (flag == "--cors-max-age") settings.options.cors_max_age(std::chrono::seconds(std::stoll(value)));
+    else if (flag == "--http-compression") settings.options.http_compression(value == "1");
+    else if (flag == "--compression-threshold") settings.options.compression_threshold(std::stoull(value));
+    else if (flag == "--per-message-deflate") settings.options.per_message_deflate(value == "1");
+    else if (flag == "--allow-request-query") settings.options.allow_request(allow_request_query(name_value(value)));
+    else if (flag == "--initial-packet") settings.options.initial_packet(value);
+    else if (flag == "--header") settings.headers.push_back(name_value(value));
+    else if (flag == "--initial-header") settings.initial_headers.push_back(name_value(value));
     else if (flag == "--static") settings.static_dir = value;
     else if (flag == "--client-dir") settings.options.client_bundle_dir(value);
     else if (flag == "--shards") settings.shards = std::stoul(value);
@@ -276,6 +311,17 @@ void set_up(Server& shard, std::size_t index, const Settings& settings, Journal&
     return true;
   });
   if (!settings.static_dir.empty()) shard.serve_static(settings.static_dir);
+  if (!settings.headers.empty())
+    shard.on_headers([added = settings.headers](auto& headers, const chat::HttpRequest&) {
+      headers.insert(headers.end(), added.begin(), added.end());
+    });
+  if (!settings.initial_headers.empty())
+    shard.on_initial_headers([added = settings.initial_headers](auto& headers, const chat::HttpRequest& request) {
+      headers.insert(headers.end(), added.begin(), added.end());
+      // Which request it saw, for the tests to check: the handshake's transport.
+      for (const auto& [key, value] : request.query)
+        if (key == "transport") headers.emplace_back("X-Initial-Transport", value);
+    });
   shard.on_http([](const chat::HttpRequest& request, chat::HttpResponder responder) {
     if (request.path == "/hello") {
       responder.send(chat::HttpResponse{200, {{"Content-Type", "text/plain"}}, "hello"});

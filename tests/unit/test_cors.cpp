@@ -138,3 +138,45 @@ TEST_CASE("engine.io request: a transport left out is unknown, as in Node", "[en
   CHECK(std::get<Intent>(classify("/socket.io/?EIO=4&transport=polling&sid=abc", false, SessionState::polling,
                                   polling_only)) == Intent::poll);
 }
+
+namespace {
+
+std::string header_of(const chat::detail::HeaderList& headers, std::string_view name) {
+  std::string found;
+  for (const auto& [key, value] : headers)
+    if (key == name) found += (found.empty() ? "" : "|") + value;
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("cors: the headers of an allowed origin's response", "[cors]") {
+  chat::Options options;
+  auto headers = chat::detail::cors_headers(options, "http://good.example");
+  CHECK(header_of(headers, "Access-Control-Allow-Origin") == "http://good.example");
+  CHECK(header_of(headers, "Access-Control-Allow-Credentials") == "true");
+  CHECK(header_of(headers, "Access-Control-Expose-Headers").empty());
+  CHECK(header_of(headers, "Vary") == "Origin");
+  options.cors_credentials(false).cors_exposed_headers({"X-A", "X-B"});
+  headers = chat::detail::cors_headers(options, "http://good.example");
+  CHECK(header_of(headers, "Access-Control-Allow-Credentials").empty());
+  CHECK(header_of(headers, "Access-Control-Expose-Headers") == "X-A,X-B");
+}
+
+TEST_CASE("cors: a preflight's headers, as npm cors makes them", "[cors]") {
+  chat::Options options;
+  auto headers = chat::detail::preflight_headers(options, "x-token, x-other");
+  CHECK(header_of(headers, "Access-Control-Allow-Methods") == "GET,POST,OPTIONS");
+  // No list: the requested headers are echoed, and the answer varies with them.
+  CHECK(header_of(headers, "Access-Control-Allow-Headers") == "x-token, x-other");
+  CHECK(header_of(headers, "Vary") == "Access-Control-Request-Headers");
+  CHECK(header_of(headers, "Access-Control-Max-Age").empty());
+  CHECK(header_of(chat::detail::preflight_headers(options, ""), "Access-Control-Allow-Headers").empty());
+
+  options.cors_methods({"GET", "POST"}).cors_allowed_headers({"X-A"}).cors_max_age(std::chrono::seconds(600));
+  headers = chat::detail::preflight_headers(options, "x-token");
+  CHECK(header_of(headers, "Access-Control-Allow-Methods") == "GET,POST");
+  CHECK(header_of(headers, "Access-Control-Allow-Headers") == "X-A");
+  CHECK(header_of(headers, "Vary").empty());
+  CHECK(header_of(headers, "Access-Control-Max-Age") == "600");
+}

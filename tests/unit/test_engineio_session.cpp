@@ -140,6 +140,22 @@ TEST_CASE("engine.io session: the open packet states the settings and the upgrad
   CHECK(websocket.state() == SessionState::websocket);
 }
 
+TEST_CASE("engine.io session: the initial packet follows the open packet (Node's initialPacket)", "[engineio][session]") {
+  Recorder io;
+  SessionConfig settings = config();
+  settings.initial_packet = R"(2["welcome"])";
+  Session polling("abc", Transport::polling, settings, io, Clock::now());
+  const std::string body = polling.open_polling().body;
+  CHECK(body.substr(body.find('\x1e')) == "\x1e" R"(42["welcome"])");
+  CHECK(body.rfind(R"(0{"sid":"abc")", 0) == 0);
+  Session websocket("ghi", Transport::websocket, settings, io, Clock::now());
+  io.take();
+  websocket.open_websocket();
+  REQUIRE(io.actions.size() == 2);
+  CHECK(io.actions[0].rfind(R"(ws 0{"sid":"ghi")", 0) == 0);
+  CHECK(io.actions[1] == R"(ws 42["welcome"])");
+}
+
 TEST_CASE("engine.io session: a poll is held until something is written, then released once", "[engineio][session]") {
   Polling p;
   const auto held = p.session.on_poll();

@@ -1,11 +1,15 @@
 // The Origin policy of Options (cors_allowed_origins, cors_allow_same_origin, cors_origin_check)
-// applied to one request. Sans-I/O: the transport passes the headers in.
+// applied to one request, and the CORS headers of the answer (cors_credentials, cors_methods,
+// cors_allowed_headers, cors_exposed_headers, cors_max_age). Sans-I/O: the transport passes the
+// headers in.
 #ifndef CHAT_DETAIL_CORS_HPP
 #define CHAT_DETAIL_CORS_HPP
 
 #include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
+#include <utility>      // pair
+#include <vector>       // vector
 
 #include "../options.hpp"
 
@@ -62,6 +66,49 @@ OriginVerdict check_origin(const Options& options, const OriginHeaders& headers,
     if (allowed == "*" || allowed == headers.origin) return OriginVerdict::allowed;
   if (options.cors_allow_same_origin() && is_own_origin(headers, scheme)) return OriginVerdict::allowed;
   return OriginVerdict::refused;
+}
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+/// `values` joined with commas, as npm cors joins its lists.
+inline std::string comma_list(const std::vector<std::string>& values) {
+  std::string joined;
+  for (const auto& value : values) {
+    if (!joined.empty()) joined += ',';
+    joined += value;
+  }
+  return joined;
+}
+
+/// The CORS headers of an Engine.IO response to a request from an allowed Origin (npm cors'
+/// "actual response" headers; a preflight gets `preflight_headers` too). `Vary` is to be added
+/// to, not replaced: a preflight's own goes with it.
+inline HeaderList cors_headers(const Options& options, std::string_view origin) {
+  HeaderList headers;
+  headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+  if (options.cors_credentials()) headers.emplace_back("Access-Control-Allow-Credentials", "true");
+  if (!options.cors_exposed_headers().empty())
+    headers.emplace_back("Access-Control-Expose-Headers", comma_list(options.cors_exposed_headers()));
+  headers.emplace_back("Vary", "Origin");
+  return headers;
+}
+
+/// The headers of the answer to a CORS preflight (OPTIONS) on the Socket.IO path: the methods
+/// allowed, the request headers allowed (those listed, or else those `requested_headers`, the
+/// preflight's Access-Control-Request-Headers, names: echoed, with `Vary` saying so), and the
+/// max age when set.
+inline HeaderList preflight_headers(const Options& options, std::string_view requested_headers) {
+  HeaderList headers;
+  headers.emplace_back("Access-Control-Allow-Methods", comma_list(options.cors_methods()));
+  if (!options.cors_allowed_headers().empty()) {
+    headers.emplace_back("Access-Control-Allow-Headers", comma_list(options.cors_allowed_headers()));
+  } else {
+    headers.emplace_back("Vary", "Access-Control-Request-Headers");
+    if (!requested_headers.empty()) headers.emplace_back("Access-Control-Allow-Headers", std::string(requested_headers));
+  }
+  if (const auto& max_age = options.cors_max_age())
+    headers.emplace_back("Access-Control-Max-Age", std::to_string(max_age->count()));
+  return headers;
 }
 
 }  // namespace chat::detail

@@ -1,5 +1,5 @@
-// Where a plain HTTP request goes, and the CORS headers of Engine.IO responses: decided from the
-// request line, the headers and the options, with no I/O (the transport does what they say).
+// Where a plain HTTP request goes: decided from the request line and the options, with no I/O
+// (the transport does what it says).
 #ifndef CHAT_DETAIL_HTTP_ROUTER_HPP
 #define CHAT_DETAIL_HTTP_ROUTER_HPP
 
@@ -8,8 +8,6 @@
 #include <optional>     // optional
 #include <string>       // string
 #include <string_view>  // string_view
-#include <utility>      // pair
-#include <vector>       // vector
 
 #include "../options.hpp"
 #include "url.hpp"
@@ -59,24 +57,6 @@ inline HttpPlan plan_http(std::string_view method, const std::optional<Target>& 
   plan.static_file = has_static_root && method == "GET";
   plan.hook = has_hook;
   return plan;
-}
-
-/// The headers of an Engine.IO response to a request from an allowed Origin.
-inline std::vector<std::pair<std::string, std::string>> cors_headers(const Options& options, std::string_view origin) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
-  if (options.cors_credentials()) headers.emplace_back("Access-Control-Allow-Credentials", "true");
-  headers.emplace_back("Vary", "Origin");
-  return headers;
-}
-
-/// The headers of the answer to a CORS preflight (OPTIONS) on the Socket.IO path: the methods
-/// Engine.IO uses, and the request headers asked for, echoed.
-inline std::vector<std::pair<std::string, std::string>> preflight_headers(std::string_view requested_headers) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-  if (!requested_headers.empty()) headers.emplace_back("Access-Control-Allow-Headers", std::string(requested_headers));
-  return headers;
 }
 
 }  // namespace chat::detail

@@ -39,12 +39,25 @@ inline std::string_view error_message(Error error) {
 inline int error_status(Error error) { return error == Error::forbidden ? 403 : 400; }
 
 /// The body of an error response: {"code":N,"message":"..."}. (Written by hand, as the open
-/// packet below: the Engine.IO layer does without a JSON library.)
+/// packet below: the Engine.IO layer does without a JSON library.) The message is escaped as a
+/// JSON string: an application's refusal (Options::allow_request) may say anything.
 inline std::string error_body(Error error, std::string_view message) {
   std::string body = "{\"code\":";
   body += std::to_string(int(error));
   body += ",\"message\":\"";
-  body += message;  // chat's own messages: nothing to escape
+  static constexpr char hex[] = "0123456789abcdef";
+  for (const char c : message) {
+    if (c == '"' || c == '\\') {
+      body += '\\';
+      body += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      body += "\\u00";
+      body += hex[(c >> 4) & 0xf];
+      body += hex[c & 0xf];
+    } else {
+      body += c;
+    }
+  }
   body += "\"}";
   return body;
 }

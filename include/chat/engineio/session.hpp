@@ -34,6 +34,7 @@ struct SessionConfig {
   std::size_t max_payload = 1000000;                ///< stated in the open packet
   std::size_t max_buffered_bytes = 16u << 20;       ///< a polling backlog beyond this drops the client
   bool upgrade_offered = true;                      ///< whether a polling session is offered WebSocket
+  std::optional<std::string> initial_packet;        ///< a message sent right after the open packet
 };
 
 /// The answer to the HTTP request an event came with.
@@ -135,11 +136,18 @@ class Session {
   /// The answer to the handshake request of a polling session (the open packet).
   HttpReply open_polling() {
     arm();
-    return HttpReply::payload(open_packet(config_.upgrade_offered));
+    std::string payload = open_packet(config_.upgrade_offered);
+    if (config_.initial_packet) {
+      payload += record_separator;
+      payload += message_frame(*config_.initial_packet);
+    }
+    return HttpReply::payload(std::move(payload));
   }
-  /// Sends the open packet as the WebSocket session's first frame.
+  /// Sends the open packet as the WebSocket session's first frame (and the initial packet, when
+  /// there is one, as its second).
   void open_websocket() {
     io_.send_text(Socket::main, open_packet(false));
+    if (config_.initial_packet) io_.send_text(Socket::main, message_frame(*config_.initial_packet));
     arm();
   }
 

@@ -80,6 +80,18 @@ Server<Config>& Server<Config>::on_http(HttpHandler handler) {
 }
 
 template <class Config>
+Server<Config>& Server<Config>::on_headers(HeadersHook hook) {
+  state_->transport.set_headers_hook(std::move(hook));
+  return *this;
+}
+
+template <class Config>
+Server<Config>& Server<Config>::on_initial_headers(HeadersHook hook) {
+  state_->transport.set_initial_headers_hook(std::move(hook));
+  return *this;
+}
+
+template <class Config>
 Server<Config>& Server<Config>::serve_static(std::string directory) {
   state_->each_transport([&](auto& transport) { transport.set_static_root(directory); });
   return *this;

@@ -18,6 +18,7 @@
 #include "../../detail/admission.hpp"
 #include "../../detail/client.hpp"
 #include "../fwd.hpp"
+#include "deflate.hpp"
 
 namespace chat::transport {
 
@@ -48,6 +49,7 @@ struct ConnectionData {
   bool probe = false;          ///< a WebSocket probing to upgrade a polling session
   bool close_at_once = false;  ///< a WebSocket to accept and close (Node's answer to a late probe)
   bool cors_allowed = false;   ///< an Engine.IO request from an Origin the policy allows
+  bool deflate = false;        ///< a WebSocket that negotiated permessage-deflate
   /// A WebSocket handshake's place among the sessions, taken when it is validated and handed
   /// to its session once open (given back if it never opens).
   detail::Admission::Ticket admission;
@@ -56,7 +58,7 @@ struct ConnectionData {
 
 /// What chat reads from websocketpp's defaults for every configuration: one io thread (no
 /// locks, no strand), logging compiled out, a small read buffer (idle connections dominate
-/// memory).
+/// memory), permessage-deflate that each connection may decline (deflate.hpp).
 template <class Base, class SocketType>
 struct ConfigOf : public Base {
   using type = ConfigOf;
@@ -65,12 +67,14 @@ struct ConfigOf : public Base {
   using elog_type = websocketpp::log::basic<concurrency_type, websocketpp::log::elevel>;
   using alog_type = websocketpp::log::basic<concurrency_type, websocketpp::log::alevel>;
   using connection_base = ConnectionData;
+  using request_type = Request;
+  using permessage_deflate_type = BoundedDeflate<typename Base::permessage_deflate_config>;
 
   struct transport_config : public Base::transport_config {
     using concurrency_type = typename type::concurrency_type;
     using alog_type = typename type::alog_type;
     using elog_type = typename type::elog_type;
-    using request_type = typename Base::request_type;
+    using request_type = Request;
     using response_type = typename Base::response_type;
     using socket_type = SocketType;
     static const bool enable_multithreading = false;

@@ -90,19 +90,25 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   // ---- the session's actions ----
 
   void release_poll(std::string body) override {
-    if (poll_) transport_.respond_deferred(std::exchange(poll_, nullptr), 200, std::move(body), engineio::content_type::payload);
+    if (poll_) transport_.release_poll(std::exchange(poll_, nullptr), std::move(body));
   }
 
   void send_messages(const std::shared_ptr<const engineio::Messages>& messages) override {
     if (!ws_ || failing_) return;  // failing: nothing more joins a queue that is being dropped
-    for (const auto& frame : transport_.frames(messages)) ws_->send(frame);
+    const std::size_t deflate_from = core().options().per_message_deflate_threshold();
+    for (const auto& frame : transport_.frame_cache_.frames(messages)) {
+      // A client with permessage-deflate gets a large message compressed for it alone (its
+      // compressor's state is its own); the shared frame goes out as it is.
+      if (ws_->deflate && frame->get_payload().size() >= deflate_from) ws_->send(frame->get_payload(), frame->get_opcode());
+      else ws_->send(frame);
+    }
     if (ws_->get_buffered_amount() > core().options().max_buffered_bytes()) fail_soon(DisconnectReason::transport_error);
   }
 
   void send_text(engineio::Socket socket, std::string_view text) override {
     const ConnectionPtr& con = socket == engineio::Socket::main ? ws_ : probe_;
     if (!con) return;
-    if (text.size() == 1) con->send(transport_.control_frame(engineio::PacketType(text[0])));
+    if (text.size() == 1) con->send(transport_.frame_cache_.control_frame(engineio::PacketType(text[0])));
     else con->send(std::string(text), websocketpp::frame::opcode::text);
   }
 

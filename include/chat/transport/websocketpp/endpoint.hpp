@@ -1,5 +1,5 @@
 // chat's transport over websocketpp: the endpoint, its handlers, the map from sids to sessions,
-// the prepared frames a broadcast shares, and the plain HTTP beside Socket.IO (static files, the
+// the frames a broadcast shares (frames.hpp), and the plain HTTP beside Socket.IO (static files, the
 // client bundle, the application's hook). What it does with a request is decided by the
 // sans-I/O parts (detail/http_router.hpp, detail/cors.hpp, engineio/request.hpp,
 // engineio/session.hpp); this file carries it out.
@@ -40,6 +40,8 @@
 #include "acceptor.hpp"
 #include "config.hpp"
 #include "connection.hpp"
+#include "engine_http.hpp"
+#include "frames.hpp"
 #include "request.hpp"
 
 namespace chat::transport {
@@ -83,6 +85,10 @@ class Transport {
       response.replace_header("Connection", "close");
       response.replace_header("Content-Type", std::string(engineio::content_type::error));
       response.set_body(engineio::error_body(engineio::Error::bad_request));
+      // Whether a WebSocket handshake may take the client's permessage-deflate offer (deflate.hpp).
+      auto& request = const_cast<Request&>(con->get_request());
+      request.deflate_allowed = core_.options().per_message_deflate();
+      request.inflate_limit = core_.options().max_payload();
     });
     endpoint_.set_http_handler([this](Hdl hdl) { on_http(hdl); });
     endpoint_.set_validate_handler([this](Hdl hdl) { return on_validate(hdl); });
@@ -171,6 +177,8 @@ class Transport {
   }
 
   void set_http_handler(HttpHandler handler) { http_handler_ = std::move(handler); }
+  void set_headers_hook(HeadersHook hook) { headers_hooks_.every = std::move(hook); }
+  void set_initial_headers_hook(HeadersHook hook) { headers_hooks_.initial = std::move(hook); }
   void set_static_root(std::filesystem::path root) { static_root_ = std::move(root); }
 
   /// Open Engine.IO sessions. Any thread.
@@ -195,6 +203,7 @@ class Transport {
     config.max_payload = options.max_payload();
     config.max_buffered_bytes = options.max_buffered_bytes();
     config.upgrade_offered = options.allow_upgrades() && options.websocket_allowed();
+    config.initial_packet = options.initial_packet();
     return config;
   }
 
@@ -235,13 +244,21 @@ class Transport {
     con->replace_header("Content-Type", std::string(content_type));
     con->replace_header("Connection", "close");
     if (con->cors_allowed)
-      for (const auto& [name, value] : detail::cors_headers(core_.options(), con->get_request_header("Origin")))
-        con->replace_header(name, value);
+      for (const auto& [name, value] : detail::cors_headers(core_.options(), con->get_request_header("Origin"))) {
+        if (name == "Vary") con->append_header(name, value);  // a preflight's own Vary stays
+        else con->replace_header(name, value);
+      }
     con->set_body(std::move(body));
   }
 
-  void respond(const ConnectionPtr& con, const engineio::HttpReply& reply) {
-    respond(con, reply.status, reply.body, reply.type);
+  /// An Engine.IO answer: a 200 polling payload compressed as the request accepts
+  /// (Options::http_compression), and any 200 given the host's headers (Server::on_headers;
+  /// `handshake`: on_initial_headers first).
+  void respond(const ConnectionPtr& con, const engineio::HttpReply& reply, bool handshake = false) {
+    std::string body = reply.body;
+    if (reply.status == 200 && reply.type == engineio::content_type::payload) body = encode_body(core_, con, std::move(body));
+    respond(con, reply.status, std::move(body), reply.type);
+    if (reply.status == 200) add_host_headers(core_, headers_hooks_, con, handshake);
   }
 
   /// Answers a request whose response was deferred (a held poll, an asynchronous hook).
@@ -251,27 +268,11 @@ class Transport {
     con->send_http_response(ec);
   }
 
-  /// The Origin policy's verdict on an Engine.IO request (see Options::cors_allowed_origins).
-  /// A custom check that throws refuses, and the error goes to on_error.
-  detail::OriginVerdict check_origin(const ConnectionPtr& con, const detail::Target& target) {
-    const auto& options = core_.options();
-    if (!options.checks_origin()) return detail::OriginVerdict::unchecked;
-    auto header = [&](const char* name) -> std::optional<std::string_view> {
-      const std::string& value = con->get_request_header(name);
-      if (value.empty()) return std::nullopt;
-      return std::string_view(value);
-    };
-    detail::OriginHeaders headers;
-    headers.origin = con->get_request_header("Origin");
-    headers.host = header("Host");
-    headers.forwarded_proto = header("X-Forwarded-Proto");
-    headers.forwarded_host = header("X-Forwarded-Host");
-    try {
-      return detail::check_origin(options, headers, Traits<Config>::scheme, [&] { return http_request(con, target, false); });
-    } catch (const std::exception& e) {
-      core_.report_error(nullptr, std::string("cors_origin_check: ") + e.what());
-      return detail::OriginVerdict::refused;
-    }
+  /// Releases a held poll with `body` (a polling payload).
+  void release_poll(const ConnectionPtr& con, std::string body) {
+    respond(con, engineio::HttpReply::payload(std::move(body)));
+    std::error_code ec;
+    con->send_http_response(ec);
   }
 
   /// Admits a handshake (Options::max_connections and the per-address limits), counting it
@@ -286,39 +287,6 @@ class Transport {
       core_.report_error(nullptr, "refusing new sessions: max_connections (" +
                                       std::to_string(core_.options().max_connections()) + ") reached");
     return verdict;
-  }
-
-  // ---- prepared frames ----
-
-  static MessagePtr make_frame(const std::string& payload, websocketpp::frame::opcode::value opcode) {
-    auto message = std::make_shared<typename Config::message_type>(typename Config::con_msg_manager_type::ptr(), opcode, payload.size());
-    message->set_header(websocketpp::frame::prepare_header(
-        websocketpp::frame::basic_header(opcode, payload.size(), true, false),
-        websocketpp::frame::extended_header(payload.size())));
-    message->set_payload(payload);
-    message->set_prepared(true);
-    return message;
-  }
-
-  /// The WebSocket frames of a group of messages, built once and shared by every recipient: a
-  /// broadcast reaches its recipients one after the other, so the last group's frames are kept
-  /// (each transport its own, so the shards of a ShardedServer share nothing mutable).
-  const std::vector<MessagePtr>& frames(const std::shared_ptr<const engineio::Messages>& messages) {
-    if (messages != last_messages_) {
-      last_frames_.clear();
-      last_frames_.push_back(messages->binary ? make_frame(messages->data, websocketpp::frame::opcode::binary)
-                                              : make_frame(engineio::message_frame(messages->data), websocketpp::frame::opcode::text));
-      for (const auto& attachment : messages->attachments)
-        last_frames_.push_back(make_frame(attachment, websocketpp::frame::opcode::binary));
-      last_messages_ = messages;
-    }
-    return last_frames_;
-  }
-
-  const MessagePtr& control_frame(engineio::PacketType type) {
-    auto& frame = control_frames_[char(type) - '0'];
-    if (!frame) frame = make_frame(engineio::control_frame(type), websocketpp::frame::opcode::text);
-    return frame;
   }
 
   engineio::AllowedTransports allowed_transports() const {
@@ -390,20 +358,38 @@ class Transport {
     return true;
   }
 
+  /// Serves a file of the client bundle, read once and kept, and kept compressed in each coding
+  /// asked for (Options::http_compression).
   bool serve_client_bundle(const ConnectionPtr& con, const std::string& name) {
-    auto& cached = client_bundle_[name];
-    if (cached.empty()) {
+    auto& plain = client_bundle_[name];
+    if (plain.empty()) {
       auto body = detail::read_file(std::filesystem::path(core_.options().client_bundle_dir()) / name);
       if (!body) return false;
-      cached = std::move(*body);
+      plain = std::move(*body);
     }
-    respond(con, 200, cached, detail::mime_type(name));
+    const auto& options = core_.options();
+    const auto coding = detail::response_coding(options.http_compression(), options.compression_threshold(), plain.size(),
+                                                con->get_request_header("Accept-Encoding"));
+    const std::string* body = &plain;
+    if (coding != detail::ContentCoding::identity) {
+      const std::string key = name + '\n' + std::string(detail::coding_name(coding));
+      auto cached = client_bundle_.find(key);
+      if (cached != client_bundle_.end()) {
+        con->replace_header("Content-Encoding", std::string(detail::coding_name(coding)));
+        body = &cached->second;
+      } else {
+        std::string encoded = encode_body(core_, con, plain);  // sets Content-Encoding, unless zlib failed
+        if (!con->get_response_header("Content-Encoding").empty()) body = &(client_bundle_[key] = std::move(encoded));
+      }
+    }
+    respond(con, 200, *body, detail::mime_type(name));
     con->replace_header("Cache-Control", "public, max-age=0");
+    if (options.http_compression()) con->replace_header("Vary", "Accept-Encoding");
     return true;
   }
 
   void on_engine_http(const ConnectionPtr& con, const detail::Target& target) {
-    switch (check_origin(con, target)) {
+    switch (check_origin(core_, con, target, Traits<Config>::scheme)) {
       case detail::OriginVerdict::refused:
         return respond(con, engineio::HttpReply::error(engineio::Error::forbidden));
       case detail::OriginVerdict::allowed:
@@ -414,7 +400,8 @@ class Transport {
     }
     const std::string& method = con->get_request().get_method();
     if (method == "OPTIONS") {
-      for (const auto& [name, value] : detail::preflight_headers(con->get_request_header("Access-Control-Request-Headers")))
+      for (const auto& [name, value] :
+           detail::preflight_headers(core_.options(), con->get_request_header("Access-Control-Request-Headers")))
         con->replace_header(name, value);
       return respond(con, 204, "", engineio::content_type::plain);
     }
@@ -426,9 +413,10 @@ class Transport {
       case engineio::Intent::open_session: {
         auto admitted = admit(con);
         if (const auto* refusal = std::get_if<detail::Refusal>(&admitted)) return refuse_handshake(con, *refusal, core_.options());
+        if (const auto refused = host_refusal(core_, con, target)) return respond(con, *refused);
         auto created = new_session(con, target, engineio::Transport::polling,
                                    std::move(std::get<detail::Admission::Ticket>(admitted)));
-        respond(con, created->session().open_polling());
+        respond(con, created->session().open_polling(), true);
         if (const auto& cookie = core_.options().cookie()) {
           con->append_header("Set-Cookie", cookie->name + "=" + created->sid() +
                                                (cookie->attributes.empty() ? "" : "; ") + cookie->attributes);
@@ -475,7 +463,7 @@ class Transport {
     const auto target = detail::parse_target(con->get_resource());
     if (!target || !detail::is_engine_path(target->path, core_.options()))
       return refuse(engineio::HttpReply{engineio::HttpReply::Kind::respond, 404, "Not Found", engineio::content_type::plain});
-    if (check_origin(con, *target) == detail::OriginVerdict::refused)
+    if (check_origin(core_, con, *target, Traits<Config>::scheme) == detail::OriginVerdict::refused)
       return refuse(engineio::HttpReply::error(engineio::Error::forbidden));
     auto session = find_session(*target);
     const auto state = session ? session->session().state() : engineio::SessionState::absent;
@@ -496,12 +484,15 @@ class Transport {
           refuse_handshake(con, *refusal, core_.options());
           return false;
         }
+        if (const auto refused = host_refusal(core_, con, *target)) return refuse(*refused);
         con->admission = std::move(std::get<detail::Admission::Ticket>(admitted));
-        break;
+        add_host_headers(core_, headers_hooks_, con, true);
+        return true;
       }
       default:
         break;
     }
+    add_host_headers(core_, headers_hooks_, con, false);
     return true;
   }
 
@@ -518,6 +509,7 @@ class Transport {
     std::error_code ec;
     auto con = endpoint_.get_con_from_hdl(hdl, ec);
     if (ec) return;
+    con->deflate = con->get_response_header("Sec-WebSocket-Extensions").find("permessage-deflate") != std::string::npos;
     if (con->close_at_once) {
       // The sid's session has upgraded, or is upgrading: Node accepts the WebSocket and closes it.
       release_handshake(con);
@@ -583,10 +575,9 @@ class Transport {
   std::string sid_prefix_;
   bool has_tls_context_ = false;
   bool stopped_ = false;
-  MessagePtr control_frames_[7];
-  std::shared_ptr<const engineio::Messages> last_messages_;
-  std::vector<MessagePtr> last_frames_;
+  FrameCache<Config> frame_cache_;
   HttpHandler http_handler_;
+  HeadersHooks headers_hooks_;
   std::unordered_set<ConnectionPtr> deferred_http_;  // waiting for an HTTP hook's answer
   std::shared_ptr<detail::Lifeline> lifeline_ = std::make_shared<detail::Lifeline>(core_);
   std::optional<std::filesystem::path> static_root_;

@@ -14,7 +14,7 @@
 #include <websocketpp/http/constants.hpp>
 
 #include "../../detail/admission.hpp"
-#include "../../detail/http_router.hpp"
+#include "../../detail/cors.hpp"
 #include "../../detail/url.hpp"
 #include "../../engineio/request.hpp"
 #include "../../engineio/packet.hpp"
