@@ -254,6 +254,17 @@ describe("connection state recovery on the wire", () => {
     }
   });
 
+  it("a binary event carries its offset after its attachments' placeholders", async (t) => {
+    const tr = tracker(t);
+    const a = tr.add(await connected(server.url, MODES[1]));
+    a.emit("message", Buffer.from([1, 2, 255]), { text: "t" });
+    const [bytes, object, offset] = await a.next("message-back");
+    assert.deepEqual([...bytes], [1, 2, 255]);
+    assert.deepEqual(object, { text: "t" });
+    assert.equal(typeof offset, "string");
+    assert.equal(a.socket._lastOffset, offset);
+  });
+
   it("without recovery, CONNECT has the sid alone and events no offset", async () => {
     const raw = await rawSocket(off.port);
     try {
