@@ -118,10 +118,11 @@ CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
     return;
   }
   const std::string private_id = pid->get<std::string>();
+  const std::string last_offset = offset->get<std::string>();  // read before `auth` moves below
   recovering_.insert(packet.nsp);
   nsp->release_session(private_id);
   nsp->adapter().restore_session(
-      private_id, offset->get<std::string>(),
+      private_id, last_offset,
       [self = shared_from_this(), nsp, name = packet.nsp, auth = std::move(auth)](std::optional<PersistedSession> session) mutable {
         self->recovering_.erase(name);
         if (self->closed_) {
