@@ -600,7 +600,7 @@ TEST_CASE("recovery: the default adapter keeps sessions only with the option, an
   auto returned = join(io, running, {{"pid", pid}, {"offset", offset}});
   auto back = returned.first;
   auto reply = returned.second;
-  auto missed = receive(*back, 3);
+  auto missed = receive(*back, 4 - std::min<std::size_t>(reply.size(), 4));  // join() may have taken them all
   for (auto& p : missed) reply.push_back(std::move(p));
   // Missed events first, in order, then CONNECT with the same sid and pid.
   REQUIRE(reply.size() == 4);
