@@ -9,6 +9,7 @@
 #include <chrono>       // milliseconds
 #include <cstddef>        // size_t
 #include <cstdint>        // uint64_t
+#include <deque>          // deque
 #include <functional>     // function
 #include <memory>         // shared_ptr
 #include <optional>       // optional
@@ -23,6 +24,7 @@
 #include "detail/config.hpp"
 #include "fwd.hpp"
 #include "handshake.hpp"
+#include "options.hpp"
 #include "parser.hpp"
 
 namespace chat {
@@ -83,9 +85,11 @@ struct SocketInfo {
 struct PersistedSession {
   SocketId sid;
   std::string pid;            ///< the private id the client shows to recover it
-  std::vector<Room> rooms;
+  std::vector<Room> rooms;    ///< its own id included
   json data;
-  std::vector<socketio::Packet> missed;  ///< restored only: packets broadcast to it meanwhile
+  /// Restored only: the packets sent to it since the offset the client showed, in the order
+  /// they were sent, each with its offset as the last element of its data.
+  std::vector<std::shared_ptr<const OutgoingPacket>> missed;
 };
 
 /// What an adapter may do with the sockets of its namespace on this server: implemented by the
@@ -127,6 +131,11 @@ class LocalSockets {
   /// Reports a problem of the adapter's (a lost connection, a malformed message) to the
   /// server's on_error hook, or stderr without one.
   virtual void report_error(std::string_view message) = 0;
+  /// Connection state recovery: a client shows `pid` to recover a socket that this server
+  /// still holds, connected (its old connection died unnoticed). That connection is closed
+  /// ("transport close"), so that its session is persisted before it is restored, and the old
+  /// socket cannot outlive the recovered one. Nothing when no such socket is here.
+  virtual void release_session(const std::string& pid) = 0;
 
  protected:
   ~LocalSockets() = default;
@@ -197,10 +206,13 @@ class Adapter {
   /// The server is stopping (Node's adapter.close()): let go of what would keep its io loop
   /// running (connections, timers). Nothing by default.
   virtual void close() {}
-  /// Keeps a disconnected socket's state for connection state recovery.
+  /// Keeps a disconnected socket's state for connection state recovery (called only when
+  /// Options::connection_state_recovery is set, for a socket whose connection was lost).
   virtual void persist_session(const PersistedSession& session) = 0;
   /// Gives back a session kept by `persist_session` for the client that shows `pid`, with the
-  /// packets broadcast to it since `offset`, or nullopt.
+  /// packets sent to it since `offset` (`missed`), or nullopt (unknown or expired, or `offset`
+  /// no longer known: the client then gets a fresh socket). An adapter that keeps sessions
+  /// also gives the packets it broadcasts their offsets (see SessionAwareAdapter).
   virtual void restore_session(const std::string& pid, const std::string& offset,
                                std::function<void(std::optional<PersistedSession>)> done) = 0;
 };
@@ -247,6 +259,65 @@ class InMemoryAdapter : public Adapter {
   LocalSockets& sockets_;
   std::unordered_map<Room, std::unordered_set<SocketId>> rooms_;
   std::unordered_map<SocketId, std::unordered_set<Room>> sids_;
+};
+
+/// The in-memory adapter that connection state recovery needs, and the server's default while
+/// Options::connection_state_recovery is set (Node's SessionAwareAdapter). Every event it
+/// broadcasts without an ack gets an offset appended to its data, and is kept with its
+/// selection for `max_disconnection_duration`, as are the sessions of sockets whose connection
+/// was lost; `restore_session` gives a session back once, with the kept packets after the
+/// client's offset that its rooms select.
+///
+/// Memory is bounded by the window and by `max_kept_bytes` (the oldest packets go first);
+/// every eligible broadcast of the namespace is kept whether or not anyone is disconnected, as
+/// in Node. Sessions live on the server (shard) where their socket was.
+class SessionAwareAdapter : public InMemoryAdapter {
+ public:
+  SessionAwareAdapter(LocalSockets& sockets, ConnectionStateRecovery options);
+
+  void broadcast(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options) override;
+  void persist_session(const PersistedSession& session) override;
+  void restore_session(const std::string& pid, const std::string& offset,
+                       std::function<void(std::optional<PersistedSession>)> done) override;
+
+  /// Whether a broadcast is kept and given an offset: an event without an ack id. The one place
+  /// that decides it: acks, CONNECT/DISCONNECT and broadcasts with acks are not (neither are
+  /// volatile broadcasts in Node: a volatile flag, once BroadcastFlags has one, is excluded here).
+  static bool keeps(const OutgoingPacket& packet, const BroadcastOptions& options);
+
+  /// What is kept now: packets, their encoded bytes, sessions.
+  std::size_t kept_packets() const { return packets_.size(); }
+  std::size_t kept_bytes() const { return bytes_; }
+  std::size_t kept_sessions() const { return sessions_.size(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Kept {
+    std::uint64_t sequence;
+    BroadcastOptions options;
+    std::shared_ptr<const OutgoingPacket> packet;  // with its offset
+    Clock::time_point sent;
+    std::size_t bytes;
+  };
+  struct Session {
+    PersistedSession state;
+    Clock::time_point lost;
+  };
+
+  /// Forgets what is older than the window, and the oldest packets past max_kept_bytes.
+  void prune(Clock::time_point now);
+  std::string offset_of(std::uint64_t sequence) const;
+  /// The sequence number an offset of this adapter names, or nullopt (another adapter's, or
+  /// not an offset).
+  std::optional<std::uint64_t> sequence_of(const std::string& offset) const;
+
+  ConnectionStateRecovery options_;
+  std::string prefix_;  // makes this adapter's offsets its own (another shard's, or process's, differ)
+  std::uint64_t next_sequence_ = 0;
+  std::deque<Kept> packets_;
+  std::size_t bytes_ = 0;
+  std::unordered_map<std::string, Session> sessions_;
+  std::deque<std::pair<Clock::time_point, std::string>> session_ages_;  // in order persisted
 };
 
 }  // namespace chat

@@ -127,8 +127,12 @@ class Namespace : private LocalSockets {
   friend class detail::Core;
   friend void detail::run_packet_chain(const std::shared_ptr<detail::PacketChain>& chain);
 
-  /// Adds a socket that sent CONNECT: runs the middlewares, then the connect hook.
-  void add(const std::shared_ptr<Socket>& socket);
+  /// Adds a socket that sent CONNECT: runs the middlewares, then the connect hook. A
+  /// recovered socket rejoins `rooms` first, and skips the middlewares when the options say so.
+  void add(const std::shared_ptr<Socket>& socket, const std::vector<Room>& rooms = {});
+  /// Whether `socket` is the one registered under its id (a recovered socket may have replaced
+  /// an old one with the same id).
+  bool owns(const Socket& socket) const;
   void run_middlewares(const std::shared_ptr<Socket>& socket, std::size_t index);
   void run_connect_hook(const std::shared_ptr<Socket>& socket);
   /// Removes a socket (after its disconnect hook).
@@ -151,6 +155,7 @@ class Namespace : private LocalSockets {
   std::optional<SocketInfo> describe(const SocketId& id) const override;
   void receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) override;
   void report_error(std::string_view message) override;
+  void release_session(const std::string& pid) override;
 
   detail::Core& core_;
   std::string name_;
@@ -161,6 +166,7 @@ class Namespace : private LocalSockets {
   ServerSideHandler server_side_handler_;
   std::vector<ConnectMiddleware> middlewares_;
   std::unordered_map<SocketId, std::shared_ptr<Socket>> sockets_;
+  std::unordered_map<std::string, Socket*> by_pid_;  // connection state recovery only
   std::unique_ptr<Adapter> adapter_;
   std::uint64_t next_ack_id_ = 0;  // one counter for every ack of the namespace, as Node's
 };

@@ -56,6 +56,23 @@ struct HandshakeRate {
   std::size_t burst = 0;
 };
 
+/// Connection state recovery (Node's `connectionStateRecovery`, socket.io 4.6+): a client that
+/// loses its connection and comes back within `max_disconnection_duration` gets its socket id,
+/// rooms and `data()` back, and every event it missed meanwhile. See
+/// `Options::connection_state_recovery`.
+struct ConnectionStateRecovery {
+  /// How long a lost socket's session, and the packets it may have missed, are kept. Node's
+  /// default: 2 minutes.
+  std::chrono::milliseconds max_disconnection_duration{120000};
+  /// Whether a recovered socket skips the namespace's middlewares (`Namespace::use`); its
+  /// connect hook runs either way (`Socket::recovered()` tells it). Node's default: true.
+  bool skip_middlewares = true;
+  /// The most bytes (encoded) of packets one namespace keeps for recovery. Past it the oldest
+  /// are dropped before their time, and a client whose last event was dropped gets a fresh
+  /// session, as if the window had passed. 0: no bound but the window. Default 64 MiB.
+  std::size_t max_kept_bytes = 64u << 20;
+};
+
 /// The options of a `chat::Server`. Each setter returns the options, so they chain:
 /// `chat::Options{}.ping_interval(10s).cors_allowed_origins({"*"})`.
 ///
@@ -295,6 +312,23 @@ class Options {
   Options& parser(std::shared_ptr<const Parser> value) { parser_ = std::move(value); return *this; }
   const std::shared_ptr<const Parser>& parser() const { return parser_; }
 
+  /// Turns on connection state recovery (off by default, as in Node). Each socket then gets a
+  /// private id (`pid`, sent with `sid` in the CONNECT reply), every event sent to a client
+  /// without an ack carries an offset as its last argument (socket.io-client 4.6+ keeps it to
+  /// come back with; other clients see one argument more), and the namespace's adapter keeps
+  /// those events, and the sessions of sockets whose connection was lost, for
+  /// `max_disconnection_duration`. A client that reconnects in time is recovered:
+  /// `Socket::recovered()` is true, its id, rooms and data are back, and it gets what it missed,
+  /// once and in order, before the CONNECT reply. Throws std::invalid_argument for a duration
+  /// that is not positive.
+  Options& connection_state_recovery(ConnectionStateRecovery value) {
+    if (value.max_disconnection_duration.count() <= 0)
+      throw std::invalid_argument("chat::Options::connection_state_recovery: max_disconnection_duration must be positive");
+    connection_state_recovery_ = value;
+    return *this;
+  }
+  const std::optional<ConnectionStateRecovery>& connection_state_recovery() const { return connection_state_recovery_; }
+
   /// The URL path Socket.IO is served under. Default "/socket.io/" (a trailing slash is added
   /// when missing).
   Options& path(std::string value) {
@@ -349,6 +383,7 @@ class Options {
   bool websocket_ = true;
   std::optional<SessionCookie> cookie_;
   std::shared_ptr<const Parser> parser_;
+  std::optional<ConnectionStateRecovery> connection_state_recovery_;
   std::string path_ = "/socket.io/";
   std::vector<std::string> namespaces_;
   std::string client_bundle_dir_;

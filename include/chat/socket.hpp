@@ -125,6 +125,10 @@ class Socket : public std::enable_shared_from_this<Socket> {
   const json& data() const { return data_; }
   /// Whether the socket is connected: accepted and not yet disconnected.
   bool connected() const { return state_ == State::connected; }
+  /// Whether connection state recovery gave this socket back to a client that had lost its
+  /// connection: same id, rooms and data, the missed events sent (Node's `socket.recovered`).
+  /// Always false unless Options::connection_state_recovery is set.
+  bool recovered() const { return recovered_; }
 
   /// Joins a room. Does nothing once disconnected.
   void join(const Room& room);
@@ -134,7 +138,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::vector<Room> rooms() const;
 
   /// Sends an event to this client. Arguments are anything convertible to JSON (binary values
-  /// included); an `Args` is spread.
+  /// included); an `Args` is spread. With connection state recovery it goes through the
+  /// adapter (Node does the same), which gives it an offset and keeps it.
   template <class... Values>
   void emit(std::string_view event, Values&&... values) {
     emit_array(std::move(Args::of(std::string(event), std::forward<Values>(values)...)).array());
@@ -209,6 +214,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// The socket is gone (client disconnect, transport closed, ...). Runs the disconnect hook
   /// once.
   void on_close(DisconnectReason reason);
+  /// Whether a socket that closed for `reason` keeps its session for recovery.
+  static bool recoverable(DisconnectReason reason);
 
   Namespace& nsp_;
   std::shared_ptr<detail::Client> client_;  // a socket keeps its connection's object alive
@@ -219,6 +226,9 @@ class Socket : public std::enable_shared_from_this<Socket> {
   State state_ = State::connecting;
   std::unordered_map<std::uint64_t, PendingAck> pending_acks_;
   std::vector<std::shared_ptr<const OutgoingPacket>> held_;  // emitted before accept()
+  std::string pid_;        // connection state recovery: the private id its client shows to come back
+  bool recovered_ = false;
+  std::vector<std::shared_ptr<const OutgoingPacket>> missed_;  // recovered: sent before CONNECT
   std::vector<PacketMiddleware> middlewares_;
 };
 

@@ -56,6 +56,8 @@ class Request:
     headers: Headers
     remote_addr: str
     path: str = "/socket.io/"
+    #: connection state recovery gave this client its socket back (same sid, rooms, missed events)
+    recovered: bool = False
 
 
 @dataclass

@@ -48,6 +48,7 @@ class Options:
     cors_origin_check: Any  # set: Callable[[str, dict], bool]; get: bool
     transports: List[str]
     cookie: Optional[Tuple[str, str]]
+    connection_state_recovery: Optional[Tuple[float, bool, int]]  # (max_disconnection_duration s, skip_middlewares, max_kept_bytes)
     allow_upgrades: bool
     path: str
     namespaces: List[str]

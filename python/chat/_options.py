@@ -32,7 +32,12 @@ SERVER_OPTIONS = frozenset({
     "workers", "client_bundle_dir", "connect_timeout", "handshake_timeout", "max_connections",
     "max_sessions_per_ip", "handshake_rate_per_ip", "trusted_proxies", "max_pending_acks",
     "max_queued_events",
+    # Node's connectionStateRecovery, under its python name
+    "connection_state_recovery",
 })
+
+# The keys of connection_state_recovery, with Node's defaults (times in seconds).
+RECOVERY_DEFAULTS = {"max_disconnection_duration": 120.0, "skip_middlewares": True, "max_kept_bytes": 64 << 20}
 
 _TRANSPORTS = ("polling", "websocket")
 
@@ -122,6 +127,7 @@ def check(options: Dict[str, Any]) -> None:
                                         and callable(getattr(json_module, "loads", None))):
         raise UnsupportedOption("json", json_module, "pass a module with dumps() and loads(), like json")
     transports(options.get("transports"))
+    recovery(options.get("connection_state_recovery"))
     cookie(options.get("cookie"))
     handshake_rate(options.get("handshake_rate_per_ip"))
     trusted_proxies(options.get("trusted_proxies"))
@@ -163,6 +169,39 @@ def trusted_proxies(value) -> None:
         except ValueError:
             raise UnsupportedOption("trusted_proxies", value,
                                     "%r is neither an IP address nor a network such as 10.0.0.0/8" % (entry,)) from None
+
+
+def recovery(value) -> Optional[Dict[str, Any]]:
+    """connection_state_recovery: None or False (off, the default), True (Node's defaults), or a
+    dict of ``max_disconnection_duration`` (seconds), ``skip_middlewares`` and ``max_kept_bytes``;
+    returns the settings, defaults filled in, or None."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, dict):
+        raise UnsupportedOption("connection_state_recovery", value,
+                                "pass a dict such as {'max_disconnection_duration': 120} (or True for the defaults)")
+    unknown = sorted(set(value) - set(RECOVERY_DEFAULTS))
+    if unknown:
+        raise TypeError("connection_state_recovery got unknown key%s %s; the keys are: %s"
+                        % ("s" if len(unknown) > 1 else "", ", ".join(map(repr, unknown)),
+                           ", ".join(sorted(RECOVERY_DEFAULTS))))
+    settings = dict(RECOVERY_DEFAULTS, **value)
+    duration = settings["max_disconnection_duration"]
+    if isinstance(duration, bool) or not isinstance(duration, (int, float)) or not duration > 0:
+        raise UnsupportedOption("connection_state_recovery", value,
+                                "max_disconnection_duration is a number of seconds greater than 0")
+    if settings["skip_middlewares"] is not True:
+        raise UnsupportedOption("connection_state_recovery", value,
+                                "skip_middlewares must be True: the Python API has no connect middlewares, and "
+                                "the connect handler runs for every connection, recovered or not (it can read "
+                                "request.recovered)")
+    kept = settings["max_kept_bytes"]
+    if isinstance(kept, bool) or not isinstance(kept, int) or kept < 0:
+        raise UnsupportedOption("connection_state_recovery", value,
+                                "max_kept_bytes is a whole number of bytes, at least 0 (0: no bound but the window)")
+    return settings
 
 
 def transports(value) -> Optional[List[str]]:
@@ -328,6 +367,10 @@ def core_options(options: Dict[str, Any]):
     allowed = transports(options.get("transports"))
     if allowed is not None:
         core.transports = allowed
+    recovering = recovery(options.get("connection_state_recovery"))
+    if recovering is not None:
+        core.connection_state_recovery = (float(recovering["max_disconnection_duration"]),
+                                          recovering["skip_middlewares"], recovering["max_kept_bytes"])
     session_cookie = cookie(options.get("cookie"))
     if session_cookie is not None:
         core.cookie = session_cookie

@@ -139,6 +139,11 @@ class SocketIO:
         whose X-Forwarded-For the per-address limits believe), ``max_pending_acks`` (per client,
         default 10,000) and ``max_queued_events`` (a client's events waiting for a handler
         thread, default 1,000: past it the client is disconnected); see the README's limits.
+        ``connection_state_recovery={'max_disconnection_duration': 120, 'skip_middlewares':
+        True, 'max_kept_bytes': 64 << 20}`` (or ``True`` for these defaults; off by default)
+        gives a socket.io-client 4.6+ that lost its connection its sid, rooms and missed events
+        back; ``request.recovered`` tells a handler. Every event then carries an offset as its
+        last argument, which python-socketio's client hands to handlers as one more argument.
         ``message_queue='redis://[[user]:password@]host[:port][/db]'`` puts the server in a
         cluster through Redis, in the format of Node's @socket.io/redis-adapter (chat's and Node's
         servers and emitters share it), with ``channel`` as the channels' prefix (default
@@ -727,6 +732,7 @@ class SocketIO:
                 request.sid = sid
                 request.namespace = namespace
                 request.event = event
+                request.recovered = environ.get("recovered", False)
                 result = self._call(handler, namespace, sid, request, args, connect_auth, is_connect)
                 flask_context.save_session()
                 return result
@@ -736,7 +742,8 @@ class SocketIO:
             request = Request(sid=sid, namespace=namespace, event=event,
                               args=QueryArgs(environ.get("query", [])),
                               headers=Headers(environ.get("headers", [])),
-                              remote_addr=environ.get("remote_address", ""))
+                              remote_addr=environ.get("remote_address", ""),
+                              recovered=environ.get("recovered", False))
             environ["request"] = request
         request.event = event
         return self._call(handler, namespace, sid, request, args, connect_auth, is_connect)

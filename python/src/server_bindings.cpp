@@ -21,6 +21,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <tuple>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -607,7 +608,7 @@ class PyServer {
   /// Hooks of one namespace: each queues a job for the socket; the job calls the dispatcher.
   void install(chat::Namespace& nsp) {
     nsp.on_connect([this](chat::Socket& socket, const chat::json& auth) -> chat::ConnectResult {
-      pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(),
+      pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), recovered = socket.recovered(),
                                   auth = socket.auth_sent() ? auth : chat::json(), handshake = socket.handshake()] {
         try {
           py::dict environ;
@@ -615,6 +616,7 @@ class PyServer {
           environ["query"] = pairs_to_list(handshake.query);
           environ["url"] = handshake.url;
           environ["remote_address"] = handshake.address;
+          environ["recovered"] = recovered;
           dispatcher_->on_connect(nsp, sid, from_json(auth), environ);
         } catch (const std::exception& e) {
           report(e);
@@ -845,6 +847,18 @@ void bind_server(py::module_& module) {
                     [](Options& o, std::size_t v) { o.max_payload(v); })
       .def_property("max_buffered_bytes", [](const Options& o) { return o.max_buffered_bytes(); },
                     [](Options& o, std::size_t v) { o.max_buffered_bytes(v); })
+      .def_property("connection_state_recovery",
+                    [seconds](const Options& o) -> std::optional<std::tuple<double, bool, std::size_t>> {
+                      const auto& recovery = o.connection_state_recovery();
+                      if (!recovery) return std::nullopt;
+                      return std::make_tuple(seconds(recovery->max_disconnection_duration), recovery->skip_middlewares,
+                                             recovery->max_kept_bytes);
+                    },
+                    [to_ms](Options& o, std::tuple<double, bool, std::size_t> v) {
+                      o.connection_state_recovery(
+                          chat::ConnectionStateRecovery{to_ms(std::get<0>(v)), std::get<1>(v), std::get<2>(v)});
+                    },
+                    "(max_disconnection_duration seconds, skip_middlewares, max_kept_bytes), or None: off.")
       .def_property("max_pending_acks", [](const Options& o) { return o.max_pending_acks(); },
                     [](Options& o, std::size_t v) { o.max_pending_acks(v); })
       .def_property("max_connections", [](const Options& o) { return o.max_connections(); },

@@ -114,6 +114,13 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--redis") settings.redis_url = value;
     else if (flag == "--redis-key") settings.redis_key = value;
     else if (flag == "--redis-requests-timeout") settings.redis_requests_timeout_ms = std::stoll(value);
+    else if (flag == "--connection-state-recovery") {  // MS[,noskip]: the window; noskip runs middlewares
+      const auto parts = split(value, ',');
+      chat::ConnectionStateRecovery recovery;
+      recovery.max_disconnection_duration = std::chrono::milliseconds(std::stoll(parts.at(0)));
+      recovery.skip_middlewares = !(parts.size() > 1 && parts[1] == "noskip");
+      settings.options.connection_state_recovery(recovery);
+    }
     else {
       std::cerr << "unknown flag " << flag << '\n';
       std::exit(2);
@@ -150,12 +157,21 @@ class Journal {
     std::lock_guard<std::mutex> lock(mutex_);
     return server_side_emits_;
   }
+  void middleware_ran() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++middleware_runs_;
+  }
+  std::size_t middleware_runs() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return middleware_runs_;
+  }
 
  private:
   mutable std::mutex mutex_;
   std::vector<std::string> disconnects_;
   std::vector<std::string> errors_;
   std::vector<std::string> server_side_emits_;
+  std::size_t middleware_runs_ = 0;
 };
 
 /// Acknowledges `event` later, from a callback, if its socket is still connected then.
@@ -167,6 +183,11 @@ std::function<void(chat::Args)> ack_later(chat::Socket& socket, const chat::Even
 }
 
 void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard) {
+  nsp.use([&journal](chat::Socket&, const chat::json& auth, chat::Next next) {
+    journal.middleware_ran();
+    if (auth.is_object() && auth.value("refuse", false)) next.fail("refused by a middleware");
+    else next();
+  });
   nsp.on_connect([](chat::Socket& socket, const chat::json& auth) {
     socket.emit("auth", auth);
     return true;
@@ -282,6 +303,9 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
     journal.server_side_emit(nsp.name() + " " + name + " " + args.array().dump());
     if (reply) reply(chat::Args::of("chat", name, args));
   });
+  nsp.on("recovered", [](chat::Socket& socket, chat::Event& event) { event.ack(socket.recovered()); });
+  nsp.on("get-data", [](chat::Socket& socket, chat::Event& event) { event.ack(socket.data()); });
+  nsp.on("middleware-runs", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.middleware_runs()); });
   nsp.on("server-side-emits", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.server_side_emits()); });
   nsp.on("ask-all", [&nsp](chat::Socket& socket, chat::Event& event) {  // [timeout ms, question...]: a broadcast with acks
     chat::Args args = event.args();

@@ -543,6 +543,105 @@ TEST_CASE("seams: an adapter keeps and gives back sessions for connection state 
   CHECK_FALSE(nothing);
 }
 
+// ---- connection state recovery: the in-memory adapter that keeps sessions ---------------------
+
+/// A server whose clients emit `say` to the whole namespace ("said" with the args), with
+/// connection state recovery keeping at most `max_kept_bytes`.
+chat::Options recovering(std::size_t max_kept_bytes) {
+  chat::ConnectionStateRecovery recovery;
+  recovery.max_kept_bytes = max_kept_bytes;
+  return chat::Options{}.connection_state_recovery(recovery);
+}
+
+/// Events (name and payload, offset left out) of `packets`, in order; each must carry an offset.
+std::vector<chat::json> events_of(const std::vector<Packet>& packets) {
+  std::vector<chat::json> events;
+  for (const auto& p : packets) {
+    if (p.type != PacketType::event) continue;
+    REQUIRE(p.data.size() == 3);
+    REQUIRE(p.data[2].is_string());
+    events.push_back(chat::json::array({p.data[0], p.data[1]}));
+  }
+  return events;
+}
+
+TEST_CASE("recovery: the default adapter keeps sessions only with the option, and a recovered client gets what it missed",
+          "[seams][recovery]") {
+  chat::Server<> plain;
+  Running run_plain(plain);
+  CHECK(run_plain.on([&] { return dynamic_cast<chat::SessionAwareAdapter*>(&plain.of("/").adapter()) == nullptr; }));
+
+  chat::Server<> io(recovering(64u << 20));
+  io.of("/").on("say", [&io](chat::Socket&, chat::Event& event) { io.emit("said", event.args()[0]); });
+  io.of("/").on("ask", [](chat::Socket&, chat::Event& event) { event.ack("answer"); });
+  Running running(io);
+  REQUIRE(running.on([&] { return dynamic_cast<chat::SessionAwareAdapter*>(&io.of("/").adapter()) != nullptr; }));
+  auto joined = join(io, running);
+  auto a = joined.first;
+  const auto connected = joined.second;
+  auto b = join(io, running).first;
+  const std::string sid = sid_of(connected);
+  const std::string pid = connected[0].data["pid"].get<std::string>();
+  REQUIRE(connected[0].data.size() == 2);
+  running.on([&] { a->send(packet(PacketType::event, {"say", 1})); return 0; });
+  auto first = receive(*a, 1);
+  REQUIRE(events_of(first) == std::vector<chat::json>{{"said", 1}});
+  const std::string offset = first[0].data[2].get<std::string>();
+  // An ack carries no offset and is not kept.
+  running.on([&] { a->send(packet(PacketType::event, {"ask"}, 7)); return 0; });
+  auto acked = receive(*a, 1);
+  REQUIRE(acked.size() == 1);
+  CHECK(acked[0].type == PacketType::ack);
+  CHECK(acked[0].data == chat::json::array({"answer"}));
+
+  running.on([&] { a->close_connection(); return 0; });
+  for (int n = 2; n <= 4; ++n) running.on([&] { b->send(packet(PacketType::event, {"say", n})); return 0; });
+  receive(*b, 4);
+  auto returned = join(io, running, {{"pid", pid}, {"offset", offset}});
+  auto back = returned.first;
+  auto reply = returned.second;
+  auto missed = receive(*back, 4 - std::min<std::size_t>(reply.size(), 4));  // join() may have taken them all
+  for (auto& p : missed) reply.push_back(std::move(p));
+  // Missed events first, in order, then CONNECT with the same sid and pid.
+  REQUIRE(reply.size() == 4);
+  CHECK(events_of({reply.begin(), reply.begin() + 3}) == std::vector<chat::json>{{"said", 2}, {"said", 3}, {"said", 4}});
+  CHECK(reply[3].type == PacketType::connect);
+  CHECK(reply[3].data == chat::json{{"sid", sid}, {"pid", pid}});
+  CHECK(running.on([&] { return io.of("/").socket(sid) && io.of("/").socket(sid)->recovered(); }));
+}
+
+TEST_CASE("recovery: max_kept_bytes bounds the kept events; a client whose events were dropped gets a fresh socket",
+          "[seams][recovery]") {
+  const std::size_t bound = 300;
+  chat::Server<> io(recovering(bound));
+  io.of("/").on("say", [&io](chat::Socket&, chat::Event& event) { io.emit("said", event.args()[0]); });
+  Running running(io);
+  auto joined = join(io, running);
+  auto a = joined.first;
+  const auto connected = joined.second;
+  auto b = join(io, running).first;
+  const std::string sid = sid_of(connected);
+  const std::string pid = connected[0].data["pid"].get<std::string>();
+  running.on([&] { a->send(packet(PacketType::event, {"say", "first"})); return 0; });
+  const std::string offset = receive(*a, 1).at(0).data[2].get<std::string>();
+  running.on([&] { a->close_connection(); return 0; });
+  const std::string payload(100, 'x');  // a few of these are past the bound
+  for (int n = 0; n < 10; ++n) running.on([&] { b->send(packet(PacketType::event, {"say", payload})); return 0; });
+  receive(*b, 11);
+  const auto kept = running.on([&] {
+    auto& adapter = dynamic_cast<chat::SessionAwareAdapter&>(io.of("/").adapter());
+    return std::make_pair(adapter.kept_bytes(), adapter.kept_packets());
+  });
+  CHECK(kept.first <= bound);
+  CHECK(kept.second > 0);
+  CHECK(kept.second < 10);
+  auto reply = join(io, running, {{"pid", pid}, {"offset", offset}}).second;
+  REQUIRE(reply.size() == 1);
+  REQUIRE(reply[0].type == PacketType::connect);
+  CHECK(reply[0].data["sid"] != sid);
+  CHECK(reply[0].data["pid"] != pid);
+}
+
 TEST_CASE("stop() disconnects in-process clients too, and releases them", "[server][local]") {
   std::weak_ptr<chat::LocalClient> kept;
   std::vector<std::string> reasons;

@@ -5,10 +5,13 @@
 #define CHAT_DETAIL_CLIENT_HPP
 
 #include <memory>         // shared_ptr, unique_ptr, enable_shared_from_this
+#include <optional>       // optional
 #include <string>         // string
 #include <string_view>    // string_view
 #include <unordered_map>  // unordered_map
+#include <unordered_set>  // unordered_set
 
+#include "../adapter.hpp"
 #include "../fwd.hpp"
 #include "config.hpp"
 #include "../handshake.hpp"
@@ -59,12 +62,15 @@ class Client : public std::enable_shared_from_this<Client> {
  private:
   void handle(socketio::Packet& packet);
   void on_connect_packet(socketio::Packet& packet);
+  /// Makes the socket of a CONNECT: a fresh one, or the one `session` gives back.
+  void join(Namespace& nsp, const std::string& name, json auth, std::optional<PersistedSession> session);
   std::shared_ptr<Socket> find(const std::string& nsp) const;
 
   Core& core_;
   Handshake handshake_;
   std::unique_ptr<PacketDecoder> decoder_;
   std::unordered_map<std::string, std::shared_ptr<Socket>> sockets_;
+  std::unordered_set<std::string> recovering_;  // namespaces whose CONNECT awaits restore_session
   std::unique_ptr<ConnectTimer> connect_timer_;  // an asio timer, kept out of this header
   bool joined_any_ = false;
   bool closed_ = false;

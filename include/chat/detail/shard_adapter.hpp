@@ -1,10 +1,16 @@
 // The adapter of a ShardedServer's namespaces: it wraps the adapter a shard would have on its own
 // (the in-memory one, or the application's) and carries to the other shards what must reach
-// their sockets: broadcasts, sockets_join/leave, disconnect_sockets, fetch_sockets, all_rooms and
-// broadcasts with acks. The shards are one server: what spans servers (server-side emits, the
-// server count, session persistence) is the wrapped adapter's alone, and the other shards' wrapped
-// adapters get what they are handed with `flags.local` set (a cluster adapter of every shard
-// would otherwise send a broadcast to the other servers once per shard).
+// their sockets: broadcasts, sockets_join/leave, disconnect_sockets, fetch_sockets, all_rooms,
+// broadcasts with acks, and the restores of connection state recovery. The shards are one
+// server: what spans servers (server-side emits, the server count) is the wrapped adapter's
+// alone, and the other shards' wrapped adapters get what they are handed with `flags.local` set
+// (a cluster adapter of every shard would otherwise send a broadcast to the other servers once
+// per shard).
+//
+// Connection state recovery: each shard's adapter keeps the sessions of the sockets it had, and
+// the packets as it delivered them, with offsets of its own (a client's offsets all come from
+// the shard its socket was on, in that shard's order). A client that comes back may land on any
+// shard: its restore asks every shard, and the one that holds the session answers.
 #ifndef CHAT_DETAIL_SHARD_ADAPTER_HPP
 #define CHAT_DETAIL_SHARD_ADAPTER_HPP
 
@@ -113,6 +119,12 @@ class ShardAdapter final : public Adapter {
 
   void broadcast(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options) override {
     inner_->broadcast(packet, options);
+    // With connection state recovery a socket's own emits come this way (to its own room): to
+    // one socket that is here, no other shard has anything to deliver or keep. (A socket of
+    // another shard that joined a room named after this socket's id would miss it.)
+    if (group_->core(self_).options().connection_state_recovery() && options.rooms.size() == 1 &&
+        options.except.empty() && !inner_->socket_rooms(*options.rooms.begin()).empty())
+      return;
     // The same packet: it is immutable, and each shard's transport builds its own frames. Its
     // encoded size (the packet's JSON tree is about as much again) counts against the
     // receiving shard's queue bound.
@@ -125,7 +137,10 @@ class ShardAdapter final : public Adapter {
       group_->core(shard).post([group = group_, shard, name = name_, packet, options = here, bytes] {
         group->release(shard, bytes);
         ShardAdapter* peer = group->find(shard, name);
-        if (peer && peer->local_.size() > 0) peer->inner_->broadcast(packet, options);
+        // A shard with no socket of the namespace has no one to deliver to, but with connection
+        // state recovery it keeps the packet for the sockets it lost.
+        if (peer && (peer->local_.size() > 0 || group->core(shard).options().connection_state_recovery()))
+          peer->inner_->broadcast(packet, options);
       });
     }
   }
@@ -202,7 +217,27 @@ class ShardAdapter final : public Adapter {
   void close() override { inner_->close(); }
   void restore_session(const std::string& pid, const std::string& offset,
                        std::function<void(std::optional<PersistedSession>)> done) override {
-    inner_->restore_session(pid, offset, std::move(done));
+    // Every shard is asked (each first closes a socket of that pid it still holds, so that its
+    // session is kept); the one session found is the answer, once all have answered.
+    auto found = std::make_shared<Gathered<PersistedSession>>(
+        group_->size(), [done = std::move(done)](std::vector<PersistedSession> sessions) {
+          if (sessions.empty()) done(std::nullopt);
+          else done(std::move(sessions.front()));
+        });
+    auto one = [](std::optional<PersistedSession> session) {
+      std::vector<PersistedSession> sessions;
+      if (session) sessions.push_back(std::move(*session));
+      return sessions;
+    };
+    inner_->restore_session(pid, offset, [found, one](std::optional<PersistedSession> session) { found->add(one(std::move(session))); });
+    ask_peers(
+        [pid, offset, one](ShardAdapter& peer, std::function<void(std::vector<PersistedSession>)> reply) {
+          peer.local_.release_session(pid);
+          peer.inner_->restore_session(pid, offset, [reply = std::move(reply), one](std::optional<PersistedSession> session) {
+            reply(one(std::move(session)));
+          });
+        },
+        [found](std::vector<PersistedSession> sessions) { found->add(std::move(sessions)); }, std::vector<PersistedSession>());
   }
 
  private:

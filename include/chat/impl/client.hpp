@@ -10,6 +10,7 @@
 #include "../adapter.hpp"
 #include "../detail/client.hpp"
 #include "../detail/core.hpp"
+#include "../detail/random_id.hpp"
 #include "../namespace.hpp"
 #include "../socket.hpp"
 
@@ -92,7 +93,7 @@ CHAT_DECL void Client::handle(socketio::Packet& packet) {
 }
 
 CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
-  if (sockets_.count(packet.nsp)) {
+  if (sockets_.count(packet.nsp) || recovering_.count(packet.nsp)) {
     close(DisconnectReason::parse_error);  // a second CONNECT to a joined namespace
     return;
   }
@@ -108,9 +109,45 @@ CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
     connect_timer_->timer.cancel();
   }
   json auth = packet.has_data() ? std::move(packet.data) : json();
-  auto socket = std::make_shared<Socket>(*nsp, *this, core_.new_socket_id(), std::move(auth));
-  sockets_[packet.nsp] = socket;
-  nsp->add(socket);
+  // A client that lost its connection shows its socket's private id and the offset of the last
+  // event it got (socket.io-client 4.6+); the handshake keeps them in auth, as Node's does.
+  const json* pid = auth.is_object() && auth.contains("pid") ? &auth["pid"] : nullptr;
+  const json* offset = auth.is_object() && auth.contains("offset") ? &auth["offset"] : nullptr;
+  if (!core_.options().connection_state_recovery() || !pid || !offset || !pid->is_string() || !offset->is_string()) {
+    join(*nsp, packet.nsp, std::move(auth), std::nullopt);
+    return;
+  }
+  const std::string private_id = pid->get<std::string>();
+  const std::string last_offset = offset->get<std::string>();  // read before `auth` moves below
+  recovering_.insert(packet.nsp);
+  nsp->release_session(private_id);
+  nsp->adapter().restore_session(
+      private_id, last_offset,
+      [self = shared_from_this(), nsp, name = packet.nsp, auth = std::move(auth)](std::optional<PersistedSession> session) mutable {
+        self->recovering_.erase(name);
+        if (self->closed_) {
+          // Gone while the adapter answered: the session is kept again for a later attempt.
+          if (session) nsp->adapter().persist_session(*session);
+          return;
+        }
+        self->join(*nsp, name, std::move(auth), std::move(session));
+      });
+}
+
+CHAT_DECL void Client::join(Namespace& nsp, const std::string& name, json auth, std::optional<PersistedSession> session) {
+  auto socket = std::make_shared<Socket>(nsp, *this, session ? session->sid : core_.new_socket_id(), std::move(auth));
+  std::vector<Room> rooms;
+  if (session) {
+    socket->pid_ = std::move(session->pid);
+    socket->recovered_ = true;
+    socket->data_ = std::move(session->data);
+    socket->missed_ = std::move(session->missed);
+    rooms = std::move(session->rooms);
+  } else if (core_.options().connection_state_recovery()) {
+    socket->pid_ = random_id();
+  }
+  sockets_[name] = socket;
+  nsp.add(socket, rooms);
 }
 
 CHAT_DECL void Client::on_transport_closed(DisconnectReason reason) {

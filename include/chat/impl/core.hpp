@@ -91,8 +91,13 @@ CHAT_DECL void Core::close_adapters() {
 
 CHAT_DECL std::unique_ptr<Adapter> Core::make_adapter(Namespace& nsp) {
   LocalSockets& sockets = nsp;
+  // With connection state recovery and no adapter of the application's, the one that keeps
+  // sessions (Node does the same); an application's adapter keeps them, or not, itself.
+  const auto& recovery = options_.connection_state_recovery();
   std::unique_ptr<Adapter> adapter =
-      adapter_factory_ ? adapter_factory_(sockets) : std::make_unique<InMemoryAdapter>(sockets);
+      adapter_factory_ ? adapter_factory_(sockets)
+      : recovery       ? std::unique_ptr<Adapter>(std::make_unique<SessionAwareAdapter>(sockets, *recovery))
+                       : std::make_unique<InMemoryAdapter>(sockets);
   if (adapter_decorator_) adapter = adapter_decorator_(std::move(adapter), sockets);
   return adapter;
 }

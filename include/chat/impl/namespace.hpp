@@ -34,10 +34,31 @@ CHAT_DECL Socket* Namespace::socket(const SocketId& id) const {
 
 // ---- joining -------------------------------------------------------------------------------
 
-CHAT_DECL void Namespace::add(const std::shared_ptr<Socket>& socket) {
+CHAT_DECL void Namespace::add(const std::shared_ptr<Socket>& socket, const std::vector<Room>& rooms) {
+  if (Socket* old = this->socket(socket->id()); old && old != socket.get()) {
+    // A recovered socket takes the id of one still here (release_session closes such a socket
+    // first, so this is a last resort): the old one goes without its session being kept.
+    old->disconnect();
+  }
   sockets_[socket->id()] = socket;
-  adapter_->add_all(socket->id(), {socket->id()});
-  run_middlewares(socket, 0);
+  if (!socket->pid_.empty()) by_pid_[socket->pid_] = socket.get();
+  std::vector<Room> joined{socket->id()};
+  for (const Room& room : rooms)
+    if (room != socket->id()) joined.push_back(room);
+  adapter_->add_all(socket->id(), joined);
+  const auto& recovery = core_.options().connection_state_recovery();
+  if (socket->recovered_ && recovery && recovery->skip_middlewares) run_connect_hook(socket);
+  else run_middlewares(socket, 0);
+}
+
+CHAT_DECL bool Namespace::owns(const Socket& socket) const { return this->socket(socket.id()) == &socket; }
+
+CHAT_DECL void Namespace::release_session(const std::string& pid) {
+  const auto found = by_pid_.find(pid);
+  if (found == by_pid_.end()) return;
+  Socket& stale = *found->second;
+  // Its client came back on another connection: this one is dead, though not yet noticed.
+  stale.client_->close(DisconnectReason::transport_close);
 }
 
 CHAT_DECL void Namespace::run_middlewares(const std::shared_ptr<Socket>& socket, std::size_t index) {
@@ -80,7 +101,13 @@ CHAT_DECL void Namespace::run_connect_hook(const std::shared_ptr<Socket>& socket
   }
 }
 
-CHAT_DECL void Namespace::remove(const Socket& socket) { sockets_.erase(socket.id()); }
+CHAT_DECL void Namespace::remove(const Socket& socket) {
+  if (!socket.pid_.empty()) {
+    const auto found = by_pid_.find(socket.pid_);
+    if (found != by_pid_.end() && found->second == &socket) by_pid_.erase(found);
+  }
+  if (owns(socket)) sockets_.erase(socket.id());
+}
 
 CHAT_DECL void Namespace::dispatch(Socket& socket, Event& event) {
   const auto found = handlers_.find(event.name());

@@ -82,7 +82,20 @@ CHAT_DECL void Socket::write_packet(socketio::PacketType type, std::optional<std
 }
 
 CHAT_DECL void Socket::emit_array(json event_and_args) {
-  write_packet(socketio::PacketType::event, std::nullopt, std::move(event_and_args));
+  if (!nsp_.core().options().connection_state_recovery()) {
+    write_packet(socketio::PacketType::event, std::nullopt, std::move(event_and_args));
+    return;
+  }
+  // Through the adapter, to the socket's own room, so that it is kept (and given its offset)
+  // like a broadcast; `local`: it concerns this server only.
+  BroadcastOptions options;
+  options.rooms.insert(id_);
+  options.flags.local = true;
+  nsp_.adapter().broadcast(
+      std::make_shared<const OutgoingPacket>(
+          socketio::Packet{socketio::PacketType::event, nsp_.name(), std::nullopt, std::move(event_and_args)},
+          nsp_.core().parser()),
+      options);
 }
 
 CHAT_DECL void Socket::emit_with_ack(std::string_view event, Args args, AckCallback callback,
@@ -209,7 +222,14 @@ CHAT_DECL void Socket::write(const std::shared_ptr<const OutgoingPacket>& packet
 CHAT_DECL void Socket::accept() {
   if (state_ != State::connecting) return;
   state_ = State::connected;
-  write_packet(socketio::PacketType::connect, std::nullopt, json{{"sid", id_}});
+  // What a recovered socket missed goes first, then CONNECT: Node's order (the client hands
+  // the events to the application before its `connect` event).
+  auto missed = std::move(missed_);
+  missed_.clear();
+  for (const auto& packet : missed) client_->write(packet);
+  json reply{{"sid", id_}};
+  if (!pid_.empty()) reply["pid"] = pid_;
+  write_packet(socketio::PacketType::connect, std::nullopt, std::move(reply));
   auto held = std::move(held_);
   held_.clear();
   for (const auto& pending : held) client_->write(pending);
@@ -224,8 +244,9 @@ CHAT_DECL void Socket::reject(const std::string& message, const json& data) {
       nsp_.core().parser()));
   state_ = State::closed;
   held_.clear();
+  missed_.clear();
   auto self = shared_from_this();  // the maps below hold the last references
-  nsp_.adapter().del_all(id_);
+  if (nsp_.owns(*this)) nsp_.adapter().del_all(id_);
   nsp_.remove(*this);
   client_->remove_socket(nsp_.name());
 }
@@ -262,8 +283,27 @@ CHAT_DECL void Socket::on_close(DisconnectReason reason) {
   pending_acks_.clear();
   for (auto& entry : pending)
     if (entry.second.callback) entry.second.callback(errc::socket_disconnected, Args());
-  nsp_.adapter().del_all(id_);
+  // A socket another one with its id has replaced (recovered) leaves that one's rooms and
+  // session alone.
+  if (nsp_.owns(*this)) {
+    if (was_connected && !pid_.empty() && recoverable(reason))
+      nsp_.adapter().persist_session(PersistedSession{id_, pid_, nsp_.adapter().socket_rooms(id_), data_, {}});
+    nsp_.adapter().del_all(id_);
+  }
   nsp_.remove(*this);
+}
+
+CHAT_DECL bool Socket::recoverable(DisconnectReason reason) {
+  // Node's list: the connection was lost or closed by the server, not left on purpose.
+  switch (reason) {
+    case DisconnectReason::transport_error:
+    case DisconnectReason::transport_close:
+    case DisconnectReason::forced_close:
+    case DisconnectReason::ping_timeout:
+    case DisconnectReason::server_shutting_down:
+    case DisconnectReason::forced_server_close: return true;
+    default: return false;
+  }
 }
 
 }  // namespace chat
