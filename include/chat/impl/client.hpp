@@ -96,7 +96,8 @@ CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
     close(DisconnectReason::parse_error);  // a second CONNECT to a joined namespace
     return;
   }
-  Namespace* nsp = core_.find_for_connect(packet.nsp);
+  json auth = packet.has_data() ? std::move(packet.data) : json();
+  Namespace* nsp = core_.find_for_connect(packet.nsp, auth);
   if (!nsp) {
     write(std::make_shared<const OutgoingPacket>(
         socketio::Packet{socketio::PacketType::connect_error, packet.nsp, std::nullopt, json{{"message", "Invalid namespace"}}},
@@ -107,7 +108,6 @@ CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
     joined_any_ = true;
     connect_timer_->timer.cancel();
   }
-  json auth = packet.has_data() ? std::move(packet.data) : json();
   auto socket = std::make_shared<Socket>(*nsp, *this, core_.new_socket_id(), std::move(auth));
   sockets_[packet.nsp] = socket;
   nsp->add(socket);
