@@ -37,11 +37,14 @@ namespace chat {
 /// Immutable: one may be read by several threads (the shards of a ShardedServer) at once.
 class OutgoingPacket {
  public:
-  OutgoingPacket(socketio::Packet packet, const Parser& parser)
-      : packet_(std::move(packet)), encoded_(parser.encode(packet_)) {}
+  /// `is_volatile`: a socket whose transport is not writable at once skips it (Node's
+  /// `volatile` flag: for data that is stale by the time a backlog would deliver it).
+  OutgoingPacket(socketio::Packet packet, const Parser& parser, bool is_volatile = false)
+      : packet_(std::move(packet)), encoded_(parser.encode(packet_)), volatile_(is_volatile) {}
 
   const socketio::Packet& packet() const { return packet_; }
   const socketio::Encoded& encoded() const { return encoded_; }
+  bool is_volatile() const { return volatile_; }
 
   /// The encoding of `packet`, as an Engine.IO session queues it: it keeps the packet alive.
   static std::shared_ptr<const engineio::Messages> messages(const std::shared_ptr<const OutgoingPacket>& packet) {
@@ -51,6 +54,7 @@ class OutgoingPacket {
  private:
   socketio::Packet packet_;
   socketio::Encoded encoded_;
+  bool volatile_;
 };
 
 /// How a broadcast is to travel (Node's broadcast flags).
@@ -58,6 +62,8 @@ struct BroadcastFlags {
   /// This server only: a cluster adapter does not send it to the other servers (Node's `local`).
   /// A ShardedServer is one server: its shards all deliver it.
   bool local = false;
+  /// Sockets whose transport is not writable at once skip it (Node's `volatile`).
+  bool is_volatile = false;
   /// A broadcast with acks: how long its answers are awaited (Node's `flags.timeout`). Each
   /// socket it reaches stops counting the answer against max_pending_acks after that.
   std::chrono::milliseconds timeout{0};

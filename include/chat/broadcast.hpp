@@ -5,6 +5,8 @@
 
 #include <chrono>       // milliseconds
 #include <functional>   // function
+#include <future>       // future
+#include <system_error> // system_error
 #include <string>       // string
 #include <string_view>  // string_view
 #include <utility>      // forward, move
@@ -13,9 +15,23 @@
 #include "adapter.hpp"
 #include "args.hpp"
 #include "detail/config.hpp"
+#include "errors.hpp"
 #include "fwd.hpp"
 
 namespace chat {
+
+/// What the future of a broadcast with acks throws when not every recipient answered within
+/// the timeout: errc::ack_timeout, and the answers that did come (Node's `responses` beside
+/// the error).
+class AcksTimeoutError : public std::system_error {
+ public:
+  explicit AcksTimeoutError(std::vector<Args> responses)
+      : std::system_error(make_error_code(errc::ack_timeout)), responses_(std::move(responses)) {}
+  const std::vector<Args>& responses() const { return responses_; }
+
+ private:
+  std::vector<Args> responses_;
+};
 
 /// Selects sockets of one namespace, then emits to them, makes them join or leave rooms,
 /// disconnects or fetches them: Node's `io.to(room).except(other).emit(...)`. Every request
@@ -65,6 +81,16 @@ class BroadcastOperator {
     return next;
   }
 
+  /// Sockets whose transport cannot take the packet at once skip it, rather than queue it
+  /// (Node's `volatile`): over WebSocket, one still sending earlier frames; over polling, one
+  /// with no GET waiting or with packets already queued for it. For data a backlog would make
+  /// stale (positions, typing indicators).
+  BroadcastOperator volatile_() const {
+    BroadcastOperator next = *this;
+    next.options_.flags.is_volatile = true;
+    return next;
+  }
+
   /// Emits an event to every selected socket. Arguments are anything convertible to JSON
   /// (binary values included); an `Args` is spread.
   template <class... Values>
@@ -77,8 +103,14 @@ class BroadcastOperator {
   /// Emits an event to every selected socket and gathers their acknowledgements: `callback`
   /// gets every answer once all came, or errc::ack_timeout with those that came within
   /// `timeout` (Node's `io.timeout(ms).emit(..., (err, responses) => ...)`).
+  /// @throws std::invalid_argument without a timeout; std::logic_error on a parent namespace.
   void emit_with_ack(std::string_view event, Args args, AcksCallback callback,
                      std::chrono::milliseconds timeout) const;
+  /// The same, as a future: every answer, or AcksTimeoutError (carrying the answers that came)
+  /// once `timeout` has passed. Wait for it on a thread other than the io thread, which
+  /// delivers the answers.
+  std::future<std::vector<Args>> emit_with_ack(std::string_view event, Args args,
+                                               std::chrono::milliseconds timeout) const;
 
   /// Makes every selected socket join a room (Node's socketsJoin).
   void sockets_join(Room room) const;

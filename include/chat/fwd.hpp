@@ -3,6 +3,7 @@
 #ifndef CHAT_FWD_HPP
 #define CHAT_FWD_HPP
 
+#include <cstdint>       // uint64_t
 #include <functional>    // function
 #include <memory>        // unique_ptr
 #include <string>        // string
@@ -45,6 +46,15 @@ using Room = std::string;
 
 /// Handles an event a client sent (Namespace::on).
 using EventHandler = std::function<void(Socket& socket, Event& event)>;
+/// Sees an event sent to a socket, by name and arguments (Socket::on_any_outgoing).
+using OutgoingListener = std::function<void(Socket& socket, const std::string& event, const Args& args)>;
+/// Names a listener added by Socket::on_any and its kin, to remove it (Node compares functions;
+/// std::function cannot be compared).
+using ListenerId = std::uint64_t;
+/// Decides whether a namespace a client names, which does not exist yet, is made for it as a
+/// child of a parent namespace (Server::of(matcher), Node's `io.of(fn)`); `auth` is its CONNECT
+/// packet's auth object.
+using NamespaceMatcher = std::function<bool(const std::string& name, const json& auth)>;
 /// Decides on a client joining a namespace (Namespace::on_connect).
 using ConnectHandler = std::function<ConnectResult(Socket& socket, const json& auth)>;
 /// Learns that a socket left its namespace, and why (Namespace::on_disconnect).

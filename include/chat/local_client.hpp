@@ -42,6 +42,8 @@ class LocalClient final : public detail::Client {
   void close_connection();
 
   void write(const std::shared_ptr<const OutgoingPacket>& packet) override;
+  /// Always: nothing queues between the server and an in-process client.
+  bool writable() const override { return !closed_by_server(); }
 
  protected:
   void close_transport() override;

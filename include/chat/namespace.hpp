@@ -25,6 +25,7 @@ namespace chat {
 namespace detail {
 class Core;
 class Client;
+class ParentAdapter;
 struct PacketChain;
 CHAT_DECL void run_packet_chain(const std::shared_ptr<PacketChain>& chain);
 }  // namespace detail
@@ -38,7 +39,9 @@ CHAT_DECL void run_packet_chain(const std::shared_ptr<PacketChain>& chain);
 /// and must not block it.
 class Namespace : private LocalSockets {
  public:
-  Namespace(detail::Core& core, std::string name);
+  /// Made by the server (Server::of). A parent namespace (`is_parent`) has no sockets of its
+  /// own: its adapter acts on its children.
+  Namespace(detail::Core& core, std::string name, bool is_parent = false);
   Namespace(const Namespace&) = delete;
   Namespace& operator=(const Namespace&) = delete;
   ~Namespace();
@@ -50,7 +53,8 @@ class Namespace : private LocalSockets {
     handlers_[std::move(event)] = std::move(handler);
     return *this;
   }
-  /// Handles every event that has no handler of its own (a catch-all).
+  /// Handles every event that has no handler of its own (a catch-all, Flask-SocketIO's "*"
+  /// event; Node's `socket.onAny` listeners are Socket::on_any).
   Namespace& on_any(EventHandler handler) {
     any_handler_ = std::move(handler);
     return *this;
@@ -109,10 +113,23 @@ class Namespace : private LocalSockets {
 
   /// The connected (or connecting) socket with this id, or nullptr. Io thread only.
   Socket* socket(const SocketId& id) const;
-  /// How many sockets are in the namespace. Io thread only.
-  std::size_t size() const override { return sockets_.size(); }
+  /// How many sockets are in the namespace (a parent: in its children). Io thread only.
+  std::size_t size() const override {
+    std::size_t count = sockets_.size();
+    for (const Namespace* child : children_) count += child->size();
+    return count;
+  }
   /// The namespace's adapter. Io thread only.
   Adapter& adapter() override { return *adapter_; }
+
+  /// A parent namespace's children (Server::of(matcher)): the names of the namespaces it has
+  /// made and that still exist, in the order made (Node's `parentNamespace.children`). Io
+  /// thread only.
+  std::vector<std::string> children() const {
+    std::vector<std::string> names;
+    for (const Namespace* child : children_) names.push_back(child->name());
+    return names;
+  }
 
   /// Calls `visit(Socket&)` for every socket of the namespace. Io thread only.
   template <class Visit>
@@ -126,6 +143,7 @@ class Namespace : private LocalSockets {
   friend class detail::Client;
   friend class detail::Core;
   friend void detail::run_packet_chain(const std::shared_ptr<detail::PacketChain>& chain);
+  friend class detail::ParentAdapter;
 
   /// Adds a socket that sent CONNECT: runs the middlewares, then the connect hook. A
   /// recovered socket rejoins `rooms` first, and skips the middlewares when the options say so.
@@ -167,8 +185,14 @@ class Namespace : private LocalSockets {
   std::vector<ConnectMiddleware> middlewares_;
   std::unordered_map<SocketId, std::shared_ptr<Socket>> sockets_;
   std::unordered_map<std::string, Socket*> by_pid_;  // connection state recovery only
-  std::unique_ptr<Adapter> adapter_;
+  std::unique_ptr<Adapter> adapter_;  // the server's: through it a request reaches every shard
   std::uint64_t next_ack_id_ = 0;  // one counter for every ack of the namespace, as Node's
+  Adapter* own_adapter_ = nullptr;    // adapter_, or what a ShardedServer's shard adapter wraps
+  bool is_parent_;
+  Namespace* parent_ = nullptr;       // the parent namespace whose matcher made this one
+  std::vector<Namespace*> children_;  // a parent's: the namespaces it made (io thread)
+  bool dynamic_ = false;              // made for a client (by a parent or "*"): may be cleaned up
+  std::size_t restoring_ = 0;         // clients waiting for their session: not cleaned up meanwhile
 };
 
 }  // namespace chat

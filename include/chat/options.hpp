@@ -344,6 +344,13 @@ class Options {
   Options& namespaces(std::vector<std::string> names) { namespaces_ = std::move(names); return *this; }
   const std::vector<std::string>& namespaces() const { return namespaces_; }
 
+  /// Removes a dynamic namespace (one made for a client by `of(pattern)`, a matcher, or "*")
+  /// once its last socket has left (Node's `cleanupEmptyChildNamespaces`). Default false: such
+  /// a namespace stays, with its hooks and adapter, until the server stops. With it, do not
+  /// keep references to such namespaces: the next client to name one gets a fresh namespace.
+  Options& cleanup_empty_child_namespaces(bool value) { cleanup_empty_child_namespaces_ = value; return *this; }
+  bool cleanup_empty_child_namespaces() const { return cleanup_empty_child_namespaces_; }
+
   /// The directory holding the Socket.IO browser bundle (socket.io-client's `dist/`), served at
   /// `<path>socket.io.js`, `.min.js` and their `.map` files. Default: not served.
   Options& client_bundle_dir(std::string dir) { client_bundle_dir_ = std::move(dir); return *this; }
@@ -386,6 +393,7 @@ class Options {
   std::optional<ConnectionStateRecovery> connection_state_recovery_;
   std::string path_ = "/socket.io/";
   std::vector<std::string> namespaces_;
+  bool cleanup_empty_child_namespaces_ = false;
   std::string client_bundle_dir_;
 };
 

@@ -6,6 +6,7 @@
 #include <cstdint>      // uint16_t
 #include <functional>   // function
 #include <memory>       // shared_ptr, unique_ptr
+#include <regex>        // regex, regex_match
 #include <string>       // string
 #include <string_view>  // string_view
 #include <utility>      // forward, move
@@ -59,8 +60,22 @@ class Server {
   Server& operator=(const Server&) = delete;
   ~Server();
 
-  /// The namespace with this name ("/chat"), created if needed.
+  /// The namespace with this name ("/chat"), created if needed: then with the hooks of the
+  /// first parent namespace that accepts the name (its matcher runs on the calling thread, with
+  /// a null auth), else of "*" if it has some.
   Namespace& of(std::string name);
+  /// A parent namespace for every namespace whose name matches `pattern` entirely (Node's
+  /// `io.of(/^\/room-\d+$/)`): see of(NamespaceMatcher).
+  Namespace& of(const std::regex& pattern) {
+    return of(NamespaceMatcher([pattern](const std::string& name, const json&) { return std::regex_match(name, pattern); }));
+  }
+  /// A parent namespace: a namespace a client names that does not exist yet is made for it
+  /// when `matcher(name, auth)` says so (parents are asked in the order added), with the
+  /// parent's hooks and middlewares as they are then (Node's `io.of(fn)`). The parent's
+  /// `emit`, `to(...)`, `sockets_join/leave`, `disconnect_sockets` and `fetch_sockets` act on
+  /// every child; a broadcast with acks to it throws std::logic_error. The matcher runs on the
+  /// io thread. See Options::cleanup_empty_child_namespaces.
+  Namespace& of(NamespaceMatcher matcher);
 
   /// Handles an event of the main namespace "/" (see Namespace::on).
   Server& on(std::string event, EventHandler handler) {

@@ -5,6 +5,7 @@
 
 #include <chrono>         // milliseconds
 #include <cstdint>        // uint64_t
+#include <future>         // future
 #include <memory>         // shared_ptr, unique_ptr, enable_shared_from_this
 #include <optional>       // optional
 #include <string>         // string
@@ -27,6 +28,7 @@ namespace chat {
 namespace detail {
 class Client;
 struct AckTimer;
+struct AnyListeners;
 struct PacketChain;
 CHAT_DECL void run_packet_chain(const std::shared_ptr<PacketChain>& chain);
 }  // namespace detail
@@ -146,6 +148,13 @@ class Socket : public std::enable_shared_from_this<Socket> {
   }
   /// Sends an event given as one JSON array: its name followed by its arguments.
   void emit_array(json event_and_args);
+  /// Sends an event only if the transport can take it at once, and drops it otherwise (Node's
+  /// `socket.volatile.emit`; see BroadcastOperator::volatile_).
+  template <class... Values>
+  void emit_volatile(std::string_view event, Values&&... values) {
+    write_packet(socketio::PacketType::event, std::nullopt,
+                 std::move(Args::of(std::string(event), std::forward<Values>(values)...)).array(), true);
+  }
 
   /// Sends an event and asks for an acknowledgement. `callback` runs on the io thread with the
   /// client's arguments, or with errc::ack_timeout once `timeout` has passed (zero: wait
@@ -154,6 +163,11 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// and `callback` runs at once with errc::too_many_pending_acks.
   void emit_with_ack(std::string_view event, Args args, AckCallback callback,
                      std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
+
+  /// The same, as a future: the client's arguments, or a std::system_error carrying the
+  /// errc above (Node's `socket.timeout(ms).emitWithAck`). Call it on the io thread and wait for
+  /// the future on another: the io thread delivers the answer.
+  std::future<Args> emit_with_ack(std::string_view event, Args args, std::chrono::milliseconds timeout);
 
   /// Acknowledges the client's event `ack_id` (see Event::ack_id).
   void send_ack(std::uint64_t ack_id, Args args);
@@ -169,6 +183,25 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// order added (Node's `socket.use`). One that calls `next.fail(...)` drops the event; the
   /// error goes to the server's error hook.
   Socket& use(PacketMiddleware middleware);
+
+  /// Adds a listener that sees every event the client sends, before the middlewares and the
+  /// handler, in the order added (Node's `socket.onAny`; unlike Namespace::on_any, which
+  /// handles only events without a handler of their own). It may acknowledge the event.
+  ListenerId on_any(EventHandler listener);
+  /// Adds a listener that runs before those already added (Node's `prependAny`).
+  ListenerId prepend_any(EventHandler listener);
+  /// Removes one listener added by on_any or prepend_any (Node's `offAny(listener)`).
+  void off_any(ListenerId id);
+  /// Removes every such listener (Node's `offAny()`).
+  void off_any();
+  /// Adds a listener that sees every event sent to this client, its own emits and broadcasts
+  /// alike, as it is written (Node's `socket.onAnyOutgoing`). Acknowledgements are not events.
+  ListenerId on_any_outgoing(OutgoingListener listener);
+  /// Adds an outgoing listener that runs before those already added.
+  ListenerId prepend_any_outgoing(OutgoingListener listener);
+  /// Removes one outgoing listener, or (without an id) every one.
+  void off_any_outgoing(ListenerId id);
+  void off_any_outgoing();
 
   /// Disconnects this socket from its namespace (the client sees "io server disconnect"); with
   /// `close`, closes the whole connection, every namespace of it.
@@ -198,7 +231,9 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// Writes a packet, or holds it until the connect hook accepts.
   void write(const std::shared_ptr<const OutgoingPacket>& packet);
   /// Encodes and writes a packet of this namespace.
-  void write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data);
+  void write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data, bool is_volatile = false);
+  /// Tells the outgoing listeners of an event packet on its way out.
+  void notify_outgoing(const socketio::Packet& packet);
   /// Registers an answer handler for `ack_id` (a broadcast with acks reached this socket),
   /// awaited for `timeout` (0: until the socket goes). False, registering nothing, when
   /// max_pending_acks answers are already awaited.
@@ -230,6 +265,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   bool recovered_ = false;
   std::vector<std::shared_ptr<const OutgoingPacket>> missed_;  // recovered: sent before CONNECT
   std::vector<PacketMiddleware> middlewares_;
+  std::unique_ptr<detail::AnyListeners> listeners_;  // made by the first on_any*: most sockets have none
 };
 
 }  // namespace chat

@@ -56,7 +56,7 @@ def emit(event: str, *args, **kwargs) -> None:
     recipient's acknowledgement. Outside a handler (inside a Flask app context) it needs ``to``
     or ``broadcast=True``."""
     _take(kwargs, "emit", ("namespace", "broadcast", "to", "room", "include_self", "skip_sid", "callback",
-                           "ignore_queue"))
+                           "ignore_queue", "volatile"))
     to = kwargs.get("to")
     if to is None:
         to = kwargs.get("room")
@@ -67,7 +67,8 @@ def emit(event: str, *args, **kwargs) -> None:
             raise RuntimeError("emit() outside a Socket.IO handler needs to= (or broadcast=True)")
         to = sid
     socketio.emit(event, *args, namespace=namespace, to=to, include_self=kwargs.get("include_self", True),
-                  skip_sid=kwargs.get("skip_sid"), callback=kwargs.get("callback"))
+                  skip_sid=kwargs.get("skip_sid"), callback=kwargs.get("callback"),
+                  ignore_queue=kwargs.get("ignore_queue", False), volatile=kwargs.get("volatile", False))
 
 
 def send(message: Any, **kwargs) -> None:

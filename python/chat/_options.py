@@ -28,6 +28,7 @@ SERVER_OPTIONS = frozenset({
     # Node's, under python names
     "upgrade_timeout", "per_message_deflate", "allow_request", "initial_packet", "initial_headers", "headers",
     "cors_methods", "cors_allowed_headers", "cors_exposed_headers", "cors_max_age",
+    "cleanup_empty_child_namespaces",
     # chat's own
     "workers", "client_bundle_dir", "connect_timeout", "handshake_timeout", "max_connections",
     "max_sessions_per_ip", "handshake_rate_per_ip", "trusted_proxies", "max_pending_acks",
@@ -318,6 +319,8 @@ def core_options(options: Dict[str, Any]):
             setattr(core, name, _seconds(options[name]))
     if "max_pending_acks" in options:
         core.max_pending_acks = int(options["max_pending_acks"] or 0)
+    if "cleanup_empty_child_namespaces" in options:
+        core.cleanup_empty_child_namespaces = bool(options["cleanup_empty_child_namespaces"])
     if "max_connections" in options:
         core.max_connections = int(options["max_connections"] or 0)
     if "max_sessions_per_ip" in options:

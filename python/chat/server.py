@@ -6,6 +6,7 @@ import json as json_module_std
 import itertools
 import logging
 import os
+import re
 import sys
 import threading
 import time
@@ -171,7 +172,11 @@ class SocketIO:
         self.async_mode = "threading"
         self.manage_session = True
         self.server_options: Dict[str, Any] = {}
-        self.handlers: Dict[str, Dict[str, Callable]] = {}
+        # Keyed by namespace: a name, or a compiled pattern (a parent namespace's).
+        self.handlers: Dict[Any, Dict[str, Callable]] = {}
+        # Node's any-listeners, by namespace: incoming and outgoing, each in calling order.
+        self._any_listeners: Dict[str, List[Callable]] = {}
+        self._outgoing_listeners: Dict[str, List[Callable]] = {}
         self.namespace_handlers: Dict[str, Any] = {}
         self.exception_handlers: Dict[str, Callable] = {}
         self.server_side_handlers: Dict[str, Callable] = {}
@@ -243,7 +248,20 @@ class SocketIO:
             core.client_bundle_dir = bundle
         # The namespaces whose hooks go to Python; "*" among them accepts any other.
         host["hook_namespaces"] = self._namespace_names()
+        host["hook_patterns"] = [pattern.pattern for pattern in self._namespace_patterns()]
         return core, host
+
+    def _namespace_patterns(self) -> list:
+        """The parent namespaces' patterns, in the order their first handler was registered
+        (the server asks them in that order, and so does _handler_for)."""
+        return [name for name in self.handlers if isinstance(name, re.Pattern)]
+
+    def _parent_of(self, namespace: str):
+        """The first pattern that matches a namespace's whole name, or None."""
+        for pattern in self._namespace_patterns():
+            if pattern.fullmatch(namespace):
+                return pattern
+        return None
 
     def _client_bundle_dir(self) -> Optional[str]:
         """Where socket.io-client's dist/ is, to serve /socket.io/socket.io.js: the
@@ -269,7 +287,8 @@ class SocketIO:
         return None
 
     def _namespace_names(self) -> List[str]:
-        names = set(self.handlers) | set(self.namespace_handlers) | set(self.server_side_handlers) | {"/"}
+        names = {name for name in self.handlers if isinstance(name, str)}
+        names |= set(self.namespace_handlers) | set(self.server_side_handlers) | {"/"}
         listed = self.server_options.get("namespaces")
         if listed == "*" or "*" in names:
             names.add("*")
@@ -287,6 +306,8 @@ class SocketIO:
                 for name, install in (("initial_headers", server.on_initial_headers), ("headers", server.on_headers)):
                     if self.server_options.get(name) is not None:
                         install(_options.headers_hook(self.server_options[name]))
+                if any(self._outgoing_listeners.values()):
+                    server.set_outgoing_listeners(True)
                 queue = self.server_options.get("message_queue")
                 if queue:
                     _ping(queue)
@@ -296,10 +317,18 @@ class SocketIO:
 
     # ---- registration ----
 
-    def on(self, message: str, namespace: Optional[str] = None):
+    def on(self, message: str, namespace=None):
         """Decorator registering a handler for an event (``'connect'``, ``'disconnect'``,
-        ``'message'``, ``'json'``, ``'*'`` for any event, or your own). Returns the function."""
+        ``'message'``, ``'json'``, ``'*'`` for any event, or your own). Returns the function.
+
+        ``namespace`` may be a compiled regular expression (``re.compile(r'^/room-\\d+$')``,
+        Node's ``io.of(regex)``): a client may then join any namespace whose whole name it
+        matches, and these handlers serve it (``request.namespace`` is the name joined). The
+        server reads the pattern with ECMAScript's syntax, which the common forms share with
+        Python's; one it cannot read is a ValueError when the server starts."""
         namespace = namespace or "/"
+        if not isinstance(namespace, (str, re.Pattern)):
+            raise TypeError("namespace: a name such as '/chat', or a compiled regular expression")
 
         def decorator(handler):
             if self.server is not None and namespace not in self._namespace_names():
@@ -365,6 +394,76 @@ class SocketIO:
 
         return decorator
 
+    # ---- Node's any-listeners (socket.onAny and kin, for every client of a namespace) ----
+
+    def on_any(self, listener: Optional[Callable] = None, namespace: Optional[str] = None):
+        """Node's ``socket.onAny`` for every client of a namespace: ``listener(event, *args)``
+        sees each event a client sends, before its handler and whether or not it has one, in the
+        handler's context (``request.sid``). Listeners run in the order added; one that raises
+        is logged and the others and the handler still run. Usable as a decorator."""
+        return self._add_listener(self._any_listeners, listener, namespace, first=False)
+
+    def prepend_any(self, listener: Optional[Callable] = None, namespace: Optional[str] = None):
+        """``on_any``, but the listener runs before those already added (Node's ``prependAny``)."""
+        return self._add_listener(self._any_listeners, listener, namespace, first=True)
+
+    def off_any(self, listener: Optional[Callable] = None, namespace: Optional[str] = None) -> None:
+        """Removes a listener added by ``on_any``/``prepend_any``; without one, every listener of
+        the namespace (Node's ``offAny``)."""
+        self._remove_listener(self._any_listeners, listener, namespace)
+
+    def on_any_outgoing(self, listener: Optional[Callable] = None, namespace: Optional[str] = None):
+        """Node's ``socket.onAnyOutgoing`` for every client of a namespace: ``listener(event,
+        *args)`` sees each event sent to a client (its own and broadcasts alike; not
+        acknowledgements) on a worker thread, in that client's context and order, after it left.
+        It applies to clients that connect once a first outgoing listener exists (Node adds it
+        to one socket at a time): add it before ``run()`` to see every client."""
+        added = self._add_listener(self._outgoing_listeners, listener, namespace, first=False)
+        self._outgoing_listeners_changed()
+        return added
+
+    def prepend_any_outgoing(self, listener: Optional[Callable] = None, namespace: Optional[str] = None):
+        """``on_any_outgoing``, but the listener runs before those already added."""
+        added = self._add_listener(self._outgoing_listeners, listener, namespace, first=True)
+        self._outgoing_listeners_changed()
+        return added
+
+    def off_any_outgoing(self, listener: Optional[Callable] = None, namespace: Optional[str] = None) -> None:
+        """Removes an outgoing listener; without one, every outgoing listener of the namespace."""
+        self._remove_listener(self._outgoing_listeners, listener, namespace)
+        self._outgoing_listeners_changed()
+
+    def _add_listener(self, table, listener, namespace, first):
+        namespace = namespace or "/"
+        if listener is None:  # used as a decorator: @socketio.on_any(namespace='/chat')
+            return lambda function: self._add_listener(table, function, namespace, first)
+        if not callable(listener):
+            raise TypeError("a listener is a function of (event, *args)")
+        with self._lock:
+            listeners = list(table.get(namespace, []))
+            listeners.insert(0, listener) if first else listeners.append(listener)
+            table[namespace] = listeners  # replaced, never changed: workers iterate a snapshot
+        return listener
+
+    def _remove_listener(self, table, listener, namespace):
+        namespace = namespace or "/"
+        with self._lock:
+            if listener is None:
+                table.pop(namespace, None)
+            else:
+                table[namespace] = [known for known in table.get(namespace, []) if known is not listener]
+
+    def _outgoing_listeners_changed(self):
+        if self.server is not None:
+            self.server.set_outgoing_listeners(any(self._outgoing_listeners.values()))
+
+    def _notify(self, listeners, namespace, sid, event, args):
+        for listener in listeners:
+            try:
+                self._run_handler(listener, namespace, sid, event, [event, *args])
+            except Exception:  # noqa: BLE001 - a listener's failure is logged, the rest go on
+                self.logger.exception("chat: any-listener of %s failed on %r", namespace, event)
+
     def on_namespace(self, namespace_handler):
         """Register a class-based namespace (a ``chat.Namespace`` instance)."""
         from .namespace import Namespace
@@ -386,8 +485,11 @@ class SocketIO:
         :param callback: called with each recipient's acknowledgement, once per recipient
             that answers (inside the handler's context when emitted from a handler).
         :param ignore_queue: ``True`` reaches this server's clients only, not the other servers of a
-            ``message_queue`` cluster."""
-        _take(kwargs, "emit", ("namespace", "to", "room", "include_self", "skip_sid", "callback", "ignore_queue"))
+            ``message_queue`` cluster.
+        :param volatile: ``True`` skips each client whose connection cannot take the event at
+            once (Node's ``volatile``): for data a backlog would make stale."""
+        _take(kwargs, "emit", ("namespace", "to", "room", "include_self", "skip_sid", "callback", "ignore_queue",
+                               "volatile"))
         namespace = kwargs.get("namespace") or "/"
         to = kwargs.get("to")
         if to is None:
@@ -400,16 +502,24 @@ class SocketIO:
         payload = self._outgoing(_payload(args))
         if self._log_events:
             self.logger.info('emitting event "%s" to %s [%s]', event, to or "all", namespace)
+        volatile = bool(kwargs.get("volatile"))
+        if volatile and callback is not None:
+            raise ValueError("volatile: an event that may be dropped cannot wait for acknowledgements; "
+                             "leave out volatile=True or callback=")
         if self.write_only:
             if callback is not None:
                 raise ValueError("callback: a write-only SocketIO(message_queue=...) hears no acknowledgements; "
                                  "emit with a callback from a server")
+            if volatile:
+                raise ValueError("volatile: a write-only SocketIO(message_queue=...) does not see the clients' "
+                                 "connections; emit volatile events from a server")
             self._writer().emit(namespace, event, payload, _as_list(to), skip)
             self._flush_emitter()
             return
         server = self._ensure_server()
         if callback is None:
-            server.emit(namespace, event, payload, _as_list(to), skip, local=bool(kwargs.get("ignore_queue")))
+            server.emit(namespace, event, payload, _as_list(to), skip, local=bool(kwargs.get("ignore_queue")),
+                        is_volatile=volatile)
             return
         callback_id = next(self._callback_ids)
         # From a handler the callback runs in that handler's context (Flask-SocketIO's rule);
@@ -705,6 +815,9 @@ class SocketIO:
 
     def _handler_for(self, namespace: str, event: str):
         """The handler of an event and how to call it: (handler, real-namespace-first?)."""
+        parent = self._parent_of(namespace) if namespace not in self.handlers else None
+        if parent is not None:
+            namespace = parent
         for ns in (namespace, "*"):
             handlers = self.handlers.get(ns, {})
             if event in handlers:
@@ -795,6 +908,9 @@ class SocketIO:
         if self._log_events:
             self.logger.info('received event "%s" from %s [%s]', name, sid, namespace)
         args = self._incoming(args)
+        listeners = self._any_listeners.get(namespace) or self._any_listeners.get(self._parent_of(namespace))
+        if listeners:
+            self._notify(listeners, namespace, sid, name, args)
         handler, catch_all_event = self._handler_for(namespace, name)
         if handler is None:
             if ack_id is not None:
@@ -849,6 +965,12 @@ class SocketIO:
             self.logger.exception("chat: disconnect handler of %s failed", namespace)
         finally:
             self._environs.pop((namespace, sid), None)
+
+    def _on_outgoing(self, namespace, sid, event, args):
+        """An event was sent to a client whose socket carries the outgoing listener."""
+        listeners = self._outgoing_listeners.get(namespace) or self._outgoing_listeners.get(self._parent_of(namespace))
+        if listeners and (namespace, sid) in self._environs:
+            self._notify(listeners, namespace, sid, event, self._incoming(args))
 
     def _on_ack(self, callback_id, args, finished):
         """A recipient's answer to emit(callback=...) (``args`` None: one that never answered);
@@ -921,3 +1043,4 @@ class _Dispatcher:
         self.on_http = socketio._on_http
         self.on_server_side_emit = socketio._on_server_side_emit
         self.on_replies = socketio._on_replies
+        self.on_outgoing = socketio._on_outgoing

@@ -13,6 +13,7 @@
 
 #include <pybind11/stl.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <stdexcept>
 #include <tuple>
 #include <string>
@@ -60,7 +62,8 @@ struct Dispatcher {
         on_ack(dispatcher.attr("on_ack")),
         on_http(dispatcher.attr("on_http")),
         on_server_side_emit(dispatcher.attr("on_server_side_emit")),
-        on_replies(dispatcher.attr("on_replies")) {}
+        on_replies(dispatcher.attr("on_replies")),
+        on_outgoing(dispatcher.attr("on_outgoing")) {}
 
   py::object on_connect;
   py::object on_event;
@@ -69,6 +72,7 @@ struct Dispatcher {
   py::object on_http;
   py::object on_server_side_emit;
   py::object on_replies;
+  py::object on_outgoing;
 };
 
 /// One in-process test connection, as seen from Python. Dropping it closes the connection, as
@@ -90,6 +94,9 @@ struct HostSettings {
   std::size_t workers = 16;
   bool http = false;                         ///< route other HTTP requests to the app (WSGI)
   std::vector<std::string> hook_namespaces;  ///< namespaces whose hooks go to Python ("*" too)
+  /// Parent namespaces whose hooks go to Python: regular expressions (ECMAScript's syntax) a
+  /// namespace's whole name must match.
+  std::vector<std::string> hook_patterns;
   bool ordered_events = true;                ///< one socket's events one at a time, in order
   /// Events of one socket waiting for a worker, past which that client is disconnected: it
   /// sends faster than its handlers run, and its backlog would grow without end.
@@ -104,6 +111,16 @@ class PyServer {
       : dispatcher_(dispatcher), settings_(std::move(settings)) {
     server_ = std::make_shared<HostServer>(options);
     for (const auto& name : settings_.hook_namespaces) install(server_->of(name));
+    for (const auto& pattern : settings_.hook_patterns) {
+      std::regex compiled;
+      try {
+        compiled = std::regex(pattern, std::regex::ECMAScript);
+      } catch (const std::regex_error& e) {
+        throw std::invalid_argument("namespace pattern " + pattern + ": not a regular expression C++'s ECMAScript syntax reads (" +
+                                    e.what() + ")");
+      }
+      install(server_->of(compiled));
+    }
     if (settings_.http) install_http();
     pool_ = std::make_unique<WorkerPool>(settings_.workers);
     // Hooks here only queue work; an error means a bug in the bindings, a refused origin check
@@ -210,13 +227,21 @@ class PyServer {
   // ---- from Python (any thread) ----
 
   /// `local`: this server's clients only, not the cluster's (Flask-SocketIO's ignore_queue).
+  /// `is_volatile`: dropped for a client whose transport cannot take it at once (Node's volatile).
   void emit(const std::string& nsp, const std::string& event, const py::handle& args, const std::vector<std::string>& to,
-            const std::vector<std::string>& skip, bool local) {
+            const std::vector<std::string>& skip, bool local, bool is_volatile) {
     json data = args_to_json(args);
     data.insert(data.begin(), event);
     auto selection = server_->of(nsp).all().to(to).except(skip);
-    (local ? selection.local() : selection).emit_array(std::move(data));
+    if (local) selection = selection.local();
+    if (is_volatile) selection = selection.volatile_();
+    selection.emit_array(std::move(data));
   }
+
+  /// Whether sockets that connect from now on tell Python of every event sent to them
+  /// (SocketIO.on_any_outgoing): off until a listener is added, so that other servers' sockets
+  /// carry no listener.
+  void set_outgoing_listeners(bool on) { outgoing_listeners_ = on; }
 
   /// Emits to every selected socket (`to` empty: the whole namespace), each with its own ack
   /// id, as python-socketio does. Each answer goes to the dispatcher's on_ack: (callback_id, its
@@ -608,6 +633,18 @@ class PyServer {
   /// Hooks of one namespace: each queues a job for the socket; the job calls the dispatcher.
   void install(chat::Namespace& nsp) {
     nsp.on_connect([this](chat::Socket& socket, const chat::json& auth) -> chat::ConnectResult {
+      if (outgoing_listeners_) {
+        // Queued as the socket's own work, so a listener sees its events in the order sent.
+        socket.on_any_outgoing([this](chat::Socket& self, const std::string& event, const chat::Args& args) {
+          pool_->submit(self.id(), [this, nsp = self.nsp().name(), sid = self.id(), event, args] {
+            try {
+              dispatcher_->on_outgoing(nsp, sid, event, from_json(args.array()));
+            } catch (const std::exception& e) {
+              report(e);
+            }
+          });
+        });
+      }
       pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), recovered = socket.recovered(),
                                   auth = socket.auth_sent() ? auth : chat::json(), handshake = socket.handshake()] {
         try {
@@ -730,6 +767,7 @@ class PyServer {
   std::shared_ptr<HostServer> server_;
   std::shared_ptr<chat::redis::Cluster> cluster_;
   std::unique_ptr<WorkerPool> pool_;
+  std::atomic<bool> outgoing_listeners_{false};
   std::mutex lifecycle_;             // guards the three flags and every Slot
   std::condition_variable changed_;  // a Slot filled, or the io thread ended
   bool running_ = false;
@@ -859,6 +897,8 @@ void bind_server(py::module_& module) {
                           chat::ConnectionStateRecovery{to_ms(std::get<0>(v)), std::get<1>(v), std::get<2>(v)});
                     },
                     "(max_disconnection_duration seconds, skip_middlewares, max_kept_bytes), or None: off.")
+      .def_property("cleanup_empty_child_namespaces", [](const Options& o) { return o.cleanup_empty_child_namespaces(); },
+                    [](Options& o, bool v) { o.cleanup_empty_child_namespaces(v); })
       .def_property("max_pending_acks", [](const Options& o) { return o.max_pending_acks(); },
                     [](Options& o, std::size_t v) { o.max_pending_acks(v); })
       .def_property("max_connections", [](const Options& o) { return o.max_connections(); },
@@ -935,13 +975,15 @@ void bind_server(py::module_& module) {
 
   py::class_<PyServer>(module, "Server")
       .def(py::init([](const Options& options, const py::object& dispatcher, std::size_t workers, bool http,
-                       std::vector<std::string> hook_namespaces, bool ordered_events, std::size_t max_queued_events) {
+                       std::vector<std::string> hook_namespaces, std::vector<std::string> hook_patterns,
+                       bool ordered_events, std::size_t max_queued_events) {
              return std::make_unique<PyServer>(options, dispatcher,
-                                               HostSettings{workers, http, std::move(hook_namespaces), ordered_events,
-                                                            max_queued_events});
+                                               HostSettings{workers, http, std::move(hook_namespaces),
+                                                            std::move(hook_patterns), ordered_events, max_queued_events});
            }),
            py::arg("options"), py::arg("dispatcher"), py::arg("workers") = 16, py::arg("http") = false,
-           py::arg("hook_namespaces") = std::vector<std::string>{"/"}, py::arg("ordered_events") = true,
+           py::arg("hook_namespaces") = std::vector<std::string>{"/"},
+           py::arg("hook_patterns") = std::vector<std::string>{}, py::arg("ordered_events") = true,
            py::arg("max_queued_events") = 1000)
       .def("listen", &PyServer::listen, py::arg("host"), py::arg("port"))
       .def("listen_tls", &PyServer::listen_tls, py::arg("host"), py::arg("port"), py::arg("certfile"), py::arg("keyfile"),
@@ -957,7 +999,8 @@ void bind_server(py::module_& module) {
       .def("stop", &PyServer::stop_and_join, py::call_guard<py::gil_scoped_release>())
       .def("request_stop", &PyServer::request_stop, py::call_guard<py::gil_scoped_release>())
       .def("emit", &PyServer::emit, py::arg("namespace"), py::arg("event"), py::arg("args"), py::arg("to"), py::arg("skip"),
-           py::arg("local") = false)
+           py::arg("local") = false, py::arg("is_volatile") = false)
+      .def("set_outgoing_listeners", &PyServer::set_outgoing_listeners, py::arg("on"))
       .def("emit_with_ack", &PyServer::emit_with_ack, py::arg("namespace"), py::arg("event"), py::arg("args"),
            py::arg("to"), py::arg("skip"), py::arg("callback_id"), py::arg("timeout"))
       .def("call", &PyServer::call_client, py::arg("namespace"), py::arg("sid"), py::arg("event"), py::arg("args"),

@@ -10,6 +10,8 @@
 #include <asio/signal_set.hpp>
 
 #include <csignal>
+#include <future>
+#include <regex>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
@@ -121,6 +123,7 @@ Settings parse(int argc, char** argv) {
       recovery.skip_middlewares = !(parts.size() > 1 && parts[1] == "noskip");
       settings.options.connection_state_recovery(recovery);
     }
+    else if (flag == "--cleanup-empty-child-namespaces") settings.options.cleanup_empty_child_namespaces(value == "1");
     else {
       std::cerr << "unknown flag " << flag << '\n';
       std::exit(2);
@@ -318,7 +321,99 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
       reply(chat::Args::of(bool(error), all));
     }, timeout);
   });
+  // Volatile packets: the first leaves while the transport is idle; the one after a plain
+  // packet finds that packet still being written, and is dropped.
+  nsp.on("volatile-burst", [](chat::Socket& socket, chat::Event& event) {
+    socket.emit_volatile("volatile", 1);
+    socket.emit("plain", 2);
+    socket.emit_volatile("volatile", 3);
+    event.ack();
+  });
+  nsp.on("volatile-broadcast-burst", [&nsp](chat::Socket&, chat::Event& event) {
+    nsp.all().volatile_().emit("volatile", 1);
+    nsp.all().emit("plain", 2);
+    nsp.all().volatile_().emit("volatile", 3);
+    event.ack();
+  });
+  // Any-listeners: each incoming event is echoed as "any-seen" [tag, name, args]; every event
+  // sent to the socket is kept in data()["outgoing"], read back by "outgoing-seen".
+  nsp.on("listen-any", [](chat::Socket& socket, chat::Event& event) {
+    const auto echo = [](std::string tag) {
+      return [tag](chat::Socket& self, chat::Event& seen) {
+        if (seen.name() != "off-any") self.emit("any-seen", tag, seen.name(), seen.args().array());
+      };
+    };
+    const chat::ListenerId second = socket.on_any(echo("second"));
+    socket.prepend_any(echo("first"));
+    socket.data()["second-listener"] = second;
+    socket.on_any_outgoing([](chat::Socket& self, const std::string& name, const chat::Args& args) {
+      if (name == "any-seen") return;
+      self.data()["outgoing"].push_back(chat::json::array({name, args.array()}));
+    });
+    event.ack();
+  });
+  nsp.on("off-any", [](chat::Socket& socket, chat::Event& event) {  // [true]: every listener; else the second
+    if (event.args().size() > 0 && event.args()[0] == true) socket.off_any();
+    else socket.off_any(socket.data()["second-listener"].get<chat::ListenerId>());
+    socket.off_any_outgoing();
+    event.ack();
+  });
+  nsp.on("outgoing-seen", [](chat::Socket& socket, chat::Event& event) {
+    event.ack(socket.data().value("outgoing", chat::json::array()));
+  });
+  // Futures: each answer is awaited on a thread of its own (never the io thread, which delivers
+  // it), and told to the asking socket as a "future-answer" event (broadcast operators work
+  // from any thread; a Socket does not).
+  nsp.on("ask-future", [&nsp](chat::Socket& socket, chat::Event& event) {  // [timeout ms, question...]
+    chat::Args args = event.args();
+    const auto timeout = std::chrono::milliseconds(args[0].get<long long>());
+    chat::Args question;
+    for (std::size_t i = 1; i < args.size(); ++i) question.append(args[i]);
+    auto answer = std::make_shared<std::future<chat::Args>>(socket.emit_with_ack("question", question, timeout));
+    std::thread([answer, asker = nsp.to(socket.id())] {
+      try {
+        asker.emit("future-answer", nullptr, answer->get().array());
+      } catch (const std::system_error& error) {
+        asker.emit("future-answer", error.code().message(), nullptr);
+      }
+    }).detach();
+    event.ack();
+  });
+  nsp.on("ask-all-future", [&nsp](chat::Socket& socket, chat::Event& event) {  // [timeout ms, question...]
+    chat::Args args = event.args();
+    const auto timeout = std::chrono::milliseconds(args[0].get<long long>());
+    chat::Args question;
+    for (std::size_t i = 1; i < args.size(); ++i) question.append(args[i]);
+    auto answers = std::make_shared<std::future<std::vector<chat::Args>>>(nsp.all().emit_with_ack("question", question, timeout));
+    std::thread([answers, asker = nsp.to(socket.id())] {
+      const auto as_json = [](const std::vector<chat::Args>& list) {
+        chat::json all = chat::json::array();
+        for (const auto& answer : list) all.push_back(answer.array());
+        return all;
+      };
+      try {
+        asker.emit("future-answer", nullptr, as_json(answers->get()));
+      } catch (const chat::AcksTimeoutError& error) {
+        asker.emit("future-answer", error.code().message(), as_json(error.responses()));
+      }
+    }).detach();
+    event.ack();
+  });
   nsp.on_any([](chat::Socket& socket, chat::Event& event) { socket.emit("catch-all", event.name(), event.args()); });
+}
+
+/// Parent namespaces: "/dyn-<digits>" by a regular expression, and "/guest-..." by a matcher
+/// that reads the CONNECT's auth ({"guest": true}). "parent-emit" [event, ...] broadcasts on
+/// the parent (every child); "children" answers the parent's children.
+void install_parents(chat::Namespace& dynamic, chat::Namespace& guests, Journal& journal, std::size_t shard) {
+  for (chat::Namespace* parent : {&dynamic, &guests}) {
+    install_handlers(*parent, journal, shard);
+    parent->on("parent-emit", [parent](chat::Socket&, chat::Event& event) {
+      parent->emit_array(event.args().array());
+      event.ack();
+    });
+    parent->on("children", [parent](chat::Socket&, chat::Event& event) { event.ack(parent->children()); });
+  }
 }
 
 /// The hooks, static files and HTTP routes of one server (a shard, or the TLS server).
@@ -328,6 +423,11 @@ void set_up(Server& shard, std::size_t index, const Settings& settings, Journal&
   install_handlers(shard.of("/"), journal, index);
   install_handlers(shard.of("/custom"), journal, index);
   install_handlers(shard.of("/private"), journal, index);
+  install_parents(shard.of(std::regex("^/dyn-\\d+$")),
+                  shard.of([](const std::string& name, const chat::json& auth) {
+                    return name.rfind("/guest-", 0) == 0 && auth.is_object() && auth.value("guest", false);
+                  }),
+                  journal, index);
   shard.of("/private").on_connect([](chat::Socket& socket, const chat::json& auth) -> chat::ConnectResult {
     if (auth.value("token", "") != "secret")
       return chat::ConnectResult::reject("Not authorized", {{"reason", "bad token"}});

@@ -173,6 +173,21 @@ TEST_CASE("engine.io session: a poll is held until something is written, then re
   CHECK(body_of(p.session.on_poll()) == "42[\"c\"]");
 }
 
+TEST_CASE("engine.io session: polling is writable only with a GET held and nothing queued before", "[engineio][session]") {
+  Polling p;
+  CHECK_FALSE(p.session.polling_writable());  // no GET yet: a volatile packet would wait
+  CHECK(p.session.on_poll().kind == HttpReply::Kind::hold);
+  CHECK(p.session.polling_writable());
+  p.session.send(text("2[\"a\"]"));
+  CHECK_FALSE(p.session.polling_writable());  // "a" goes first, in this GET's response
+  p.session.flush();
+  CHECK_FALSE(p.session.polling_writable());  // the GET is answered: none held
+  CHECK(p.session.on_poll().kind == HttpReply::Kind::hold);
+  CHECK(p.session.polling_writable());
+  p.session.close(false, p.start);
+  CHECK_FALSE(p.session.polling_writable());  // ended
+}
+
 TEST_CASE("engine.io session: at most 16 packets per poll, the rest with the next", "[engineio][session]") {
   Polling p;
   for (int i = 0; i < 20; ++i) p.session.send(text("2[" + std::to_string(i) + "]"));

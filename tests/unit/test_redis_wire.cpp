@@ -293,6 +293,12 @@ TEST_CASE("redis wire: flags both ways", "[redis][broadcast]") {
   CHECK(back.flags.others == json{{"broadcast", true}});
   CHECK(back.options().flags.timeout == std::chrono::milliseconds(2500));
   CHECK(back.options().flags.local);
+  CHECK_FALSE(back.options().flags.is_volatile);
+  // A volatile broadcast says so to the other servers, which deliver it as volatile.
+  options.flags.is_volatile = true;
+  const auto sent = wire::decode_broadcast(wire::encode_broadcast(wire::BroadcastMessage::from("u", event({"e"}, "/"), options)));
+  CHECK(sent.flags.is_volatile);
+  CHECK(sent.options().flags.is_volatile);
 }
 
 TEST_CASE("redis wire: broadcasts as the emitter and old peers write them", "[redis][broadcast]") {

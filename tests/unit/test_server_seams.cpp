@@ -12,6 +12,9 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <regex>
+#include <stdexcept>
+#include <system_error>
 #include <string>
 #include <thread>
 #include <vector>
@@ -642,6 +645,41 @@ TEST_CASE("recovery: max_kept_bytes bounds the kept events; a client whose event
   CHECK(reply[0].data["pid"] != pid);
 }
 
+TEST_CASE("recovery: volatile events carry no offset and are not kept for a returning client", "[seams][recovery]") {
+  chat::Server<> io(recovering(64u << 20));
+  io.of("/").on("say", [&io](chat::Socket&, chat::Event& event) {
+    io.of("/").all().volatile_().emit("whispered", event.args()[0]);
+    io.emit("said", event.args()[0]);
+  });
+  Running running(io);
+  auto joined = join(io, running);
+  auto a = joined.first;
+  const auto connected = joined.second;
+  auto b = join(io, running).first;
+  const std::string sid = sid_of(connected);
+  const std::string pid = connected[0].data["pid"].get<std::string>();
+  running.on([&] { a->send(packet(PacketType::event, {"say", 1})); return 0; });
+  auto first = receive(*a, 2);
+  REQUIRE(first.size() == 2);
+  CHECK(first[0].data == chat::json::array({"whispered", 1}));  // no offset
+  REQUIRE(first[1].data.size() == 3);
+  const std::string offset = first[1].data[2].get<std::string>();
+  receive(*b, 2);
+
+  running.on([&] { a->close_connection(); return 0; });
+  for (int n = 2; n <= 3; ++n) running.on([&] { b->send(packet(PacketType::event, {"say", n})); return 0; });
+  receive(*b, 4);
+  CHECK(running.on([&] { return dynamic_cast<chat::SessionAwareAdapter&>(io.of("/").adapter()).kept_packets(); }) == 3);
+  auto returned = join(io, running, {{"pid", pid}, {"offset", offset}});
+  auto reply = returned.second;
+  auto more = receive(*returned.first, 3 - std::min<std::size_t>(reply.size(), 3));
+  for (auto& p : more) reply.push_back(std::move(p));
+  REQUIRE(reply.size() == 3);
+  CHECK(events_of({reply.begin(), reply.begin() + 2}) == std::vector<chat::json>{{"said", 2}, {"said", 3}});
+  CHECK(reply[2].type == PacketType::connect);
+  CHECK(reply[2].data["sid"] == sid);
+}
+
 TEST_CASE("stop() disconnects in-process clients too, and releases them", "[server][local]") {
   std::weak_ptr<chat::LocalClient> kept;
   std::vector<std::string> reasons;
@@ -729,4 +767,109 @@ TEST_CASE("the answers a timed-out broadcast with acks awaited stop counting aga
     });
   }));
   CHECK(receive(*client, 1).size() == 1);
+}
+
+TEST_CASE("a parent namespace makes children with its hooks, reaches them all, and they go when empty", "[server][namespaces]") {
+  chat::Server<> io(chat::Options{}.cleanup_empty_child_namespaces(true));
+  chat::Namespace& rooms = io.of(std::regex("^/room-\\d+$"));
+  chat::Namespace& guests = io.of([](const std::string& name, const chat::json& auth) {
+    return name.rfind("/guest-", 0) == 0 && auth.is_object() && auth.value("ok", false);
+  });
+  rooms.on("hi", [](chat::Socket& socket, chat::Event&) { socket.emit("hello", socket.nsp().name()); });
+  Running running(io);
+  auto [one, first] = join(io, running, chat::json::object(), "/room-1");
+  auto [two, second] = join(io, running, chat::json::object(), "/room-2");
+  REQUIRE(first.at(0).type == PacketType::connect);
+  REQUIRE(second.at(0).type == PacketType::connect);
+  CHECK(running.on([&] { return rooms.children(); }) == std::vector<std::string>{"/room-1", "/room-2"});
+  CHECK(running.on([&] { return rooms.size(); }) == 2);
+  // The parent's hooks serve a child, named as joined.
+  running.on([&] { one->send(packet(PacketType::event, chat::json::array({"hi"}), std::nullopt, "/room-1")); });
+  auto hello = receive(*one, 1);
+  REQUIRE(hello.size() == 1);
+  CHECK(hello[0].nsp == "/room-1");
+  CHECK(hello[0].data == chat::json::array({"hello", "/room-1"}));
+  // The parent's emit reaches every child, each packet naming its own namespace.
+  rooms.emit("news", 1);
+  auto news_one = receive(*one, 1), news_two = receive(*two, 1);
+  REQUIRE(news_one.size() == 1);
+  REQUIRE(news_two.size() == 1);
+  CHECK(news_one[0].nsp == "/room-1");
+  CHECK(news_two[0].nsp == "/room-2");
+  // A broadcast with acks to a parent is refused where it is asked.
+  CHECK_THROWS_AS(rooms.all().emit_with_ack("q", chat::Args(), [](std::error_code, std::vector<chat::Args>) {}, 1s),
+                  std::logic_error);
+  // The matcher sees the auth; a name none accepts is refused.
+  auto [guest, admitted] = join(io, running, chat::json{{"ok", true}}, "/guest-ann");
+  CHECK(admitted.at(0).type == PacketType::connect);
+  auto [stranger, refused] = join(io, running, chat::json{{"ok", false}}, "/guest-bob");
+  CHECK(refused.at(0).type == PacketType::connect_error);
+  auto [lost, invalid] = join(io, running, chat::json::object(), "/room-x");
+  CHECK(invalid.at(0).type == PacketType::connect_error);
+  CHECK(running.on([&] { return guests.children(); }) == std::vector<std::string>{"/guest-ann"});
+  // cleanup_empty_child_namespaces: a child goes once its last socket has left.
+  running.on([&] { one->close_connection(); });
+  CHECK(eventually([&] { return running.on([&] { return rooms.children(); }) == std::vector<std::string>{"/room-2"}; }));
+}
+
+TEST_CASE("any-listeners see events in order, outgoing ones what is written, and volatile packets wait for no one", "[server][listeners]") {
+  chat::Server<> io;
+  std::vector<std::string> seen;
+  chat::ListenerId second = 0;
+  io.on_connect([&](chat::Socket& socket, const chat::json&) {
+    second = socket.on_any([&](chat::Socket&, chat::Event& event) { seen.push_back("second " + event.name()); });
+    socket.prepend_any([&](chat::Socket&, chat::Event& event) { seen.push_back("first " + event.name()); });
+    socket.on_any_outgoing([&](chat::Socket&, const std::string& event, const chat::Args& args) {
+      seen.push_back("out " + event + " " + args.array().dump());
+    });
+    return true;
+  });
+  io.on("ping", [&](chat::Socket& socket, chat::Event& event) {
+    seen.push_back("handler");
+    socket.emit("pong", 1);
+    event.ack("acks are not events");
+  });
+  io.on("quiet", [&](chat::Socket& socket, chat::Event&) { socket.off_any(second); });
+  Running running(io);
+  auto [client, connected] = join(io, running);
+  running.on([&] { client->send(packet(PacketType::event, chat::json::array({"ping"}), 7)); });
+  CHECK(receive(*client, 2).size() == 2);
+  running.on([&] { client->send(packet(PacketType::event, chat::json::array({"quiet"}))); });
+  running.on([&] { client->send(packet(PacketType::event, chat::json::array({"ping"}))); });
+  CHECK(receive(*client, 1).size() == 1);
+  CHECK(running.on([&] { return seen; }) ==
+        std::vector<std::string>{"first ping", "second ping", "handler", "out pong [1]", "first quiet", "second quiet",
+                                 "first ping", "handler", "out pong [1]"});
+}
+
+TEST_CASE("the future of an emit with an ack gives the answer, or the error", "[server][acks]") {
+  chat::Server<> io;
+  Running running(io);
+  auto [client, connected] = join(io, running);
+  const std::string sid = sid_of(connected);
+  auto answered = running.on([&] { return io.of("/").socket(sid)->emit_with_ack("q", chat::Args::of(1), 10s); });
+  auto question = receive(*client, 1);
+  REQUIRE(question.size() == 1);
+  REQUIRE(question[0].id);
+  running.on([&] { client->send(packet(PacketType::ack, chat::json::array({"yes"}), question[0].id)); });
+  REQUIRE(answered.wait_for(10s) == std::future_status::ready);
+  CHECK(answered.get().array() == chat::json::array({"yes"}));
+  auto unanswered = running.on([&] { return io.of("/").socket(sid)->emit_with_ack("q", chat::Args(), 10ms); });
+  REQUIRE(unanswered.wait_for(10s) == std::future_status::ready);
+  try {
+    unanswered.get();
+    FAIL("no error");
+  } catch (const std::system_error& error) {
+    CHECK(error.code() == chat::errc::ack_timeout);
+  }
+  // A broadcast's future: a timeout carries the answers that came (none here).
+  auto all = io.of("/").all().emit_with_ack("q", chat::Args(), 10ms);
+  REQUIRE(all.wait_for(10s) == std::future_status::ready);
+  try {
+    all.get();
+    FAIL("no error");
+  } catch (const chat::AcksTimeoutError& error) {
+    CHECK(error.code() == chat::errc::ack_timeout);
+    CHECK(error.responses().empty());
+  }
 }

@@ -53,6 +53,9 @@ class Client : public std::enable_shared_from_this<Client> {
 
   /// Sends a packet over the transport.
   virtual void write(const std::shared_ptr<const OutgoingPacket>& packet) = 0;
+  /// Whether a packet written now would leave at once rather than wait in a queue (Node's
+  /// `transport.writable`): volatile packets are written only then.
+  virtual bool writable() const = 0;
 
  protected:
   Client(Core& core, Handshake handshake);

@@ -11,6 +11,7 @@
 #include <thread>         // thread::id, this_thread
 #include <unordered_map>  // unordered_map
 #include <utility>        // forward, move
+#include <vector>         // vector
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
@@ -36,14 +37,23 @@ class Core {
   /// The parser every packet of this server goes through (Options::parser, or JSON).
   const Parser& parser() const { return *parser_; }
 
-  /// The namespace with this name, created if needed ("chat" means "/chat"). Thread-safe.
+  /// The namespace with this name, created if needed ("chat" means "/chat"), with the hooks of
+  /// a parent that accepts the name (its matcher then runs on the calling thread, with a null
+  /// auth) or of "*". Thread-safe.
   Namespace& of(std::string name);
   /// The namespace with this name, or nullptr when it does not exist (never creates one).
   /// Thread-safe.
   Namespace* find(std::string name);
-  /// The namespace a CONNECT names: registered, listed in the options, or dynamic through "*".
-  /// nullptr when none may be joined.
-  Namespace* find_for_connect(const std::string& name);
+  /// The namespace a CONNECT names: registered, listed in the options, a child of the first
+  /// parent namespace whose matcher accepts it, or dynamic through "*". nullptr when none may
+  /// be joined. Io thread.
+  Namespace* find_for_connect(const std::string& name, const json& auth);
+  /// A parent namespace: its hooks are given to every namespace `matcher` accepts, made when a
+  /// client first names it; its broadcasts reach them all (Node's ParentNamespace). Thread-safe.
+  Namespace& add_parent(NamespaceMatcher matcher);
+  /// A dynamic namespace lost its last socket: with Options::cleanup_empty_child_namespaces,
+  /// it goes (later, from a fresh stack, if still empty).
+  void child_emptied(const std::string& name);
   /// Calls `visit(Namespace&)` for each namespace.
   template <class Visit>
   void for_each_namespace(Visit&& visit) {
@@ -91,6 +101,10 @@ class Core {
   void close_adapters();
 
  private:
+  /// The first parent whose matcher accepts the name, or nullptr. Without the lock.
+  Namespace* matching_parent(const std::string& name, const json& auth);
+  /// Makes and registers a namespace; the lock is held.
+  Namespace* make_namespace(const std::string& name, Namespace* parent, bool dynamic);
   /// Gives every existing namespace a new adapter, from the factory and decorator now set.
   void rebuild_adapters();
 
@@ -106,6 +120,11 @@ class Core {
   std::atomic<std::thread::id> io_thread_{};
   std::mutex namespaces_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Namespace>> namespaces_;
+  struct Parent {
+    NamespaceMatcher matcher;
+    std::unique_ptr<Namespace> nsp;
+  };
+  std::vector<Parent> parents_;  // in the order added: the first that accepts a name has it
   ErrorHandler error_handler_;
   AdapterFactory adapter_factory_;
   AdapterDecorator adapter_decorator_;

@@ -130,6 +130,10 @@ class Session {
   bool ended() const { return ended_; }
   /// Whether it ended gracefully and waits for the GET that takes what is left.
   bool lingering() const { return lingering_; }
+  /// Over polling: whether a message sent now leaves at once, in the response to a GET that is
+  /// held and has nothing queued before it (Node's polling `writable`; a volatile packet is
+  /// dropped otherwise). Over WebSocket the transport's own send queue decides.
+  bool polling_writable() const { return !ended_ && poll_held_ && outbox_.empty(); }
 
   // ---- opening ----
 

@@ -144,8 +144,10 @@ CHAT_DECL SessionAwareAdapter::SessionAwareAdapter(LocalSockets& sockets, Connec
 
 CHAT_DECL bool SessionAwareAdapter::keeps(const OutgoingPacket& packet, const BroadcastOptions&) {
   const auto type = packet.packet().type;
+  // Not an ack's question (its answer could not be given twice) nor a volatile packet (its
+  // sender accepts that it is lost), as Node's SessionAwareAdapter.
   return (type == socketio::PacketType::event || type == socketio::PacketType::binary_event) && !packet.packet().id &&
-         packet.packet().data.is_array();
+         !packet.is_volatile() && packet.packet().data.is_array();
 }
 
 CHAT_DECL std::string SessionAwareAdapter::offset_of(std::uint64_t sequence) const {

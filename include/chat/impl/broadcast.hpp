@@ -2,8 +2,9 @@
 #ifndef CHAT_IMPL_BROADCAST_HPP
 #define CHAT_IMPL_BROADCAST_HPP
 
+#include <exception>  // make_exception_ptr
 #include <memory>     // make_shared
-#include <stdexcept>  // invalid_argument
+#include <stdexcept>  // invalid_argument, logic_error
 
 #include "../broadcast.hpp"
 #include "../detail/ack_gather.hpp"
@@ -16,7 +17,7 @@ CHAT_DECL void BroadcastOperator::emit_array(json event_and_args) const {
   Namespace* nsp = nsp_;
   auto packet = std::make_shared<const OutgoingPacket>(
       socketio::Packet{socketio::PacketType::event, nsp->name(), std::nullopt, std::move(event_and_args)},
-      nsp->core().parser());
+      nsp->core().parser(), options_.flags.is_volatile);
   nsp->core().dispatch([nsp, packet = std::move(packet), options = options_] { nsp->adapter().broadcast(packet, options); });
 }
 
@@ -24,6 +25,9 @@ CHAT_DECL void BroadcastOperator::emit_with_ack(std::string_view event, Args arg
                                              std::chrono::milliseconds timeout) const {
   if (timeout.count() <= 0)
     throw std::invalid_argument("chat: a broadcast with acks needs a timeout: a client may never answer");
+  if (nsp_->is_parent_)
+    throw std::logic_error("chat: a broadcast with acks to a parent namespace is not supported: "
+                           "emit it to each child namespace (parent.children())");
   json data = json::array();
   data.push_back(std::string(event));
   for (const auto& value : args) data.push_back(value);
@@ -43,6 +47,17 @@ CHAT_DECL void BroadcastOperator::emit_with_ack(std::string_view event, Args arg
     adapter.broadcast_with_ack(packet, options, [gather](std::size_t clients) { gather->report(clients); },
                                [gather](Args answer) { gather->answer(std::move(answer)); });
   });
+}
+
+CHAT_DECL std::future<std::vector<Args>> BroadcastOperator::emit_with_ack(std::string_view event, Args args,
+                                                                        std::chrono::milliseconds timeout) const {
+  auto promise = std::make_shared<std::promise<std::vector<Args>>>();
+  auto future = promise->get_future();
+  emit_with_ack(event, std::move(args), [promise](std::error_code error, std::vector<Args> answers) {
+    if (error) promise->set_exception(std::make_exception_ptr(AcksTimeoutError(std::move(answers))));
+    else promise->set_value(std::move(answers));
+  }, timeout);
+  return future;
 }
 
 CHAT_DECL std::vector<SocketId> BroadcastOperator::socket_ids() const { return nsp_->adapter().sockets(options_); }

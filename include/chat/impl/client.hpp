@@ -97,7 +97,8 @@ CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
     close(DisconnectReason::parse_error);  // a second CONNECT to a joined namespace
     return;
   }
-  Namespace* nsp = core_.find_for_connect(packet.nsp);
+  json auth = packet.has_data() ? std::move(packet.data) : json();
+  Namespace* nsp = core_.find_for_connect(packet.nsp, auth);
   if (!nsp) {
     write(std::make_shared<const OutgoingPacket>(
         socketio::Packet{socketio::PacketType::connect_error, packet.nsp, std::nullopt, json{{"message", "Invalid namespace"}}},
@@ -108,7 +109,6 @@ CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
     joined_any_ = true;
     connect_timer_->timer.cancel();
   }
-  json auth = packet.has_data() ? std::move(packet.data) : json();
   // A client that lost its connection shows its socket's private id and the offset of the last
   // event it got (socket.io-client 4.6+); the handshake keeps them in auth, as Node's does.
   const json* pid = auth.is_object() && auth.contains("pid") ? &auth["pid"] : nullptr;
@@ -120,14 +120,17 @@ CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
   const std::string private_id = pid->get<std::string>();
   const std::string last_offset = offset->get<std::string>();  // read before `auth` moves below
   recovering_.insert(packet.nsp);
+  ++nsp->restoring_;  // a dynamic namespace is not cleaned up under the adapter's answer
   nsp->release_session(private_id);
   nsp->adapter().restore_session(
       private_id, last_offset,
       [self = shared_from_this(), nsp, name = packet.nsp, auth = std::move(auth)](std::optional<PersistedSession> session) mutable {
         self->recovering_.erase(name);
+        --nsp->restoring_;
         if (self->closed_) {
           // Gone while the adapter answered: the session is kept again for a later attempt.
           if (session) nsp->adapter().persist_session(*session);
+          if (nsp->dynamic_ && nsp->size() == 0) self->core_.child_emptied(name);
           return;
         }
         self->join(*nsp, name, std::move(auth), std::move(session));

@@ -15,8 +15,10 @@
 
 namespace chat {
 
-CHAT_DECL Namespace::Namespace(detail::Core& core, std::string name)
-    : core_(core), name_(std::move(name)), adapter_(core.make_adapter(*this)) {}
+CHAT_DECL Namespace::Namespace(detail::Core& core, std::string name, bool is_parent)
+    : core_(core), name_(std::move(name)), is_parent_(is_parent) {
+  adapter_ = core.make_adapter(*this);
+}
 
 CHAT_DECL Namespace::~Namespace() = default;
 
@@ -107,6 +109,7 @@ CHAT_DECL void Namespace::remove(const Socket& socket) {
     if (found != by_pid_.end() && found->second == &socket) by_pid_.erase(found);
   }
   if (owns(socket)) sockets_.erase(socket.id());
+  if (dynamic_ && sockets_.empty()) core_.child_emptied(name_);
 }
 
 CHAT_DECL void Namespace::dispatch(Socket& socket, Event& event) {

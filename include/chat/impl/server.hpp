@@ -68,6 +68,11 @@ Namespace& Server<Config>::of(std::string name) {
 }
 
 template <class Config>
+Namespace& Server<Config>::of(NamespaceMatcher matcher) {
+  return state_->core.add_parent(std::move(matcher));
+}
+
+template <class Config>
 Server<Config>& Server<Config>::on_error(ErrorHandler handler) {
   state_->core.set_error_handler(std::move(handler));
   return *this;

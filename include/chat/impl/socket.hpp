@@ -2,7 +2,8 @@
 #ifndef CHAT_IMPL_SOCKET_HPP
 #define CHAT_IMPL_SOCKET_HPP
 
-#include <algorithm>  // sort
+#include <algorithm>  // remove_if, sort
+#include <future>     // promise
 #include <exception>  // exception
 #include <memory>     // make_shared, make_unique
 
@@ -22,6 +23,25 @@ namespace detail {
 struct AckTimer {
   AckTimer(asio::io_context& io, std::chrono::milliseconds timeout) : timer(io, timeout) {}
   asio::steady_timer timer;
+};
+
+/// A socket's any-listeners, incoming and outgoing, each list in calling order.
+struct AnyListeners {
+  std::vector<std::pair<ListenerId, EventHandler>> incoming;
+  std::vector<std::pair<ListenerId, OutgoingListener>> outgoing;
+  ListenerId next_id = 1;
+
+  template <class Listener>
+  ListenerId add(std::vector<std::pair<ListenerId, Listener>>& list, Listener listener, bool first) {
+    const ListenerId id = next_id++;
+    if (first) list.emplace(list.begin(), id, std::move(listener));
+    else list.emplace_back(id, std::move(listener));
+    return id;
+  }
+  template <class Listener>
+  static void remove(std::vector<std::pair<ListenerId, Listener>>& list, ListenerId id) {
+    list.erase(std::remove_if(list.begin(), list.end(), [id](const auto& entry) { return entry.first == id; }), list.end());
+  }
 };
 
 /// An event on its way through a socket's middlewares.
@@ -72,13 +92,14 @@ CHAT_DECL std::vector<Room> Socket::rooms() const {
   return rooms;
 }
 
-CHAT_DECL void Socket::write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data) {
+CHAT_DECL void Socket::write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data,
+                                  bool is_volatile) {
   socketio::Packet packet;
   packet.type = type;
   packet.nsp = nsp_.name();
   packet.id = id;
   packet.data = std::move(data);
-  write(std::make_shared<const OutgoingPacket>(std::move(packet), nsp_.core().parser()));
+  write(std::make_shared<const OutgoingPacket>(std::move(packet), nsp_.core().parser(), is_volatile));
 }
 
 CHAT_DECL void Socket::emit_array(json event_and_args) {
@@ -122,6 +143,16 @@ CHAT_DECL void Socket::emit_with_ack(std::string_view event, Args args, AckCallb
   data.push_back(std::string(event));
   for (const auto& value : args) data.push_back(value);
   write_packet(socketio::PacketType::event, ack_id, std::move(data));
+}
+
+CHAT_DECL std::future<Args> Socket::emit_with_ack(std::string_view event, Args args, std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<Args>>();
+  auto future = promise->get_future();
+  emit_with_ack(event, std::move(args), [promise](std::error_code error, Args answer) {
+    if (error) promise->set_exception(std::make_exception_ptr(std::system_error(error)));
+    else promise->set_value(std::move(answer));
+  }, timeout);
+  return future;
 }
 
 CHAT_DECL bool Socket::may_expect_ack() {
@@ -174,7 +205,74 @@ CHAT_DECL Socket& Socket::use(PacketMiddleware middleware) {
   return *this;
 }
 
+CHAT_DECL ListenerId Socket::on_any(EventHandler listener) {
+  if (!listeners_) listeners_ = std::make_unique<detail::AnyListeners>();
+  return listeners_->add(listeners_->incoming, std::move(listener), false);
+}
+
+CHAT_DECL ListenerId Socket::prepend_any(EventHandler listener) {
+  if (!listeners_) listeners_ = std::make_unique<detail::AnyListeners>();
+  return listeners_->add(listeners_->incoming, std::move(listener), true);
+}
+
+CHAT_DECL void Socket::off_any(ListenerId id) {
+  if (listeners_) detail::AnyListeners::remove(listeners_->incoming, id);
+}
+
+CHAT_DECL void Socket::off_any() {
+  if (listeners_) listeners_->incoming.clear();
+}
+
+CHAT_DECL ListenerId Socket::on_any_outgoing(OutgoingListener listener) {
+  if (!listeners_) listeners_ = std::make_unique<detail::AnyListeners>();
+  return listeners_->add(listeners_->outgoing, std::move(listener), false);
+}
+
+CHAT_DECL ListenerId Socket::prepend_any_outgoing(OutgoingListener listener) {
+  if (!listeners_) listeners_ = std::make_unique<detail::AnyListeners>();
+  return listeners_->add(listeners_->outgoing, std::move(listener), true);
+}
+
+CHAT_DECL void Socket::off_any_outgoing(ListenerId id) {
+  if (listeners_) detail::AnyListeners::remove(listeners_->outgoing, id);
+}
+
+CHAT_DECL void Socket::off_any_outgoing() {
+  if (listeners_) listeners_->outgoing.clear();
+}
+
+CHAT_DECL void Socket::notify_outgoing(const socketio::Packet& packet) {
+  if (packet.type != socketio::PacketType::event && packet.type != socketio::PacketType::binary_event) return;
+  if (!packet.data.is_array() || packet.data.empty() || !packet.data[0].is_string()) return;
+  const std::string& event = packet.data[0].get_ref<const std::string&>();
+  const Args args(json(packet.data.begin() + 1, packet.data.end()));
+  // A copy: a listener may add or remove listeners.
+  const auto listeners = listeners_->outgoing;
+  for (const auto& entry : listeners) {
+    try {
+      entry.second(*this, event, args);
+    } catch (const std::exception& e) {
+      nsp_.core().report_error(this, e.what());
+    } catch (...) {
+      nsp_.core().report_error(this, "unknown exception in an outgoing listener");
+    }
+  }
+}
+
 CHAT_DECL void Socket::on_event(Event event) {
+  if (listeners_ && !listeners_->incoming.empty()) {
+    const auto listeners = listeners_->incoming;  // a listener may add or remove listeners
+    for (const auto& entry : listeners) {
+      try {
+        entry.second(*this, event);
+      } catch (const std::exception& e) {
+        nsp_.core().report_error(this, e.what());
+      } catch (...) {
+        nsp_.core().report_error(this, "unknown exception in an any-listener");
+      }
+      if (state_ != State::connected) return;  // a listener disconnected it
+    }
+  }
   if (middlewares_.empty()) {
     nsp_.dispatch(*this, event);
     return;
@@ -213,8 +311,14 @@ CHAT_DECL void detail::run_packet_chain(const std::shared_ptr<PacketChain>& chai
 
 CHAT_DECL void Socket::write(const std::shared_ptr<const OutgoingPacket>& packet) {
   switch (state_) {
-    case State::connected: client_->write(packet); break;
-    case State::connecting: held_.push_back(packet); break;
+    case State::connected:
+      if (packet->is_volatile() && !client_->writable()) return;
+      if (listeners_ && !listeners_->outgoing.empty()) notify_outgoing(packet->packet());
+      client_->write(packet);
+      break;
+    case State::connecting:
+      if (!packet->is_volatile()) held_.push_back(packet);  // a volatile packet does not wait
+      break;
     case State::closed: break;
   }
 }

@@ -95,6 +95,14 @@ class EmitterOperator {
     return next;
   }
 
+  /// Each server skips the sockets whose transport cannot take the event at once (Node's
+  /// `emitter.volatile`; see chat::BroadcastOperator::volatile_).
+  EmitterOperator volatile_() const {
+    EmitterOperator next = *this;
+    next.is_volatile_ = true;
+    return next;
+  }
+
   /// Emits `event` with `values` (binary values included) to the selected sockets.
   /// @throws std::invalid_argument for a name Socket.IO reserves (connect, disconnect, ...).
   template <class... Values>
@@ -127,6 +135,7 @@ class EmitterOperator {
   Emitter* emitter_;
   std::string nsp_;
   std::unordered_set<Room> rooms_, except_;
+  bool is_volatile_ = false;
 };
 
 /// Publishes into a cluster from its own thread and Redis connection. Emits made before Redis

@@ -98,12 +98,14 @@ struct WireFlags {
   static WireFlags from(const BroadcastFlags& flags) {
     WireFlags out;
     out.local = flags.local;
+    out.is_volatile = flags.is_volatile;
     if (flags.timeout.count() > 0) out.timeout_ms = flags.timeout.count();
     return out;
   }
   BroadcastFlags broadcast_flags() const {
     BroadcastFlags out;
     out.local = local;
+    out.is_volatile = is_volatile;
     out.timeout = std::chrono::milliseconds(timeout_ms.value_or(0));
     return out;
   }

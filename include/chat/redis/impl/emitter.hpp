@@ -22,6 +22,7 @@ inline void EmitterOperator::emit_array(Args event_and_args) const {
   packet.nsp = nsp_;
   packet.data = std::move(event_and_args).array();
   detail::BroadcastMessage message{"emitter", std::move(packet), selection().rooms, selection().except, {}};
+  message.flags.is_volatile = is_volatile_;
   const detail::Channels channels(emitter_->options_.key(), nsp_);
   emitter_->publish(channels.for_rooms(message.rooms), detail::encode_broadcast(message));
 }

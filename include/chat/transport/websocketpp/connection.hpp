@@ -80,6 +80,14 @@ class Connection final : public detail::Client, private engineio::SessionIo {
     session_.send(OutgoingPacket::messages(packet));
   }
 
+  bool writable() const override {
+    if (session_.ended() || failing_) return false;
+    if (session_.transport() == engineio::Transport::polling) return session_.polling_writable();
+    // websocketpp counts a frame until its write completes, which runs on this thread: nothing
+    // counted means nothing is waiting, as Node's `ws` transport is writable between sends.
+    return ws_ && ws_->get_buffered_amount() == 0;
+  }
+
  protected:
   void close_transport() override { session_.close(closing_gracefully(), Clock::now()); }
 
