@@ -21,6 +21,7 @@
 #include <vector>         // vector
 
 #include "args.hpp"
+#include "broadcast_flags.hpp"
 #include "detail/config.hpp"
 #include "fwd.hpp"
 #include "handshake.hpp"
@@ -37,14 +38,18 @@ namespace chat {
 /// Immutable: one may be read by several threads (the shards of a ShardedServer) at once.
 class OutgoingPacket {
  public:
-  /// `is_volatile`: a socket whose transport is not writable at once skips it (Node's
-  /// `volatile` flag: for data that is stale by the time a backlog would deliver it).
-  OutgoingPacket(socketio::Packet packet, const Parser& parser, bool is_volatile = false)
-      : packet_(std::move(packet)), encoded_(parser.encode(packet_)), volatile_(is_volatile) {}
+  /// `flags`: how it travels to each socket; `is_volatile` and `compress` apply here (a socket
+  /// whose transport is not writable at once skips a volatile packet: data that is stale by
+  /// the time a backlog would deliver it).
+  OutgoingPacket(socketio::Packet packet, const Parser& parser, const BroadcastFlags& flags = {})
+      : packet_(std::move(packet)), encoded_(parser.encode(packet_)), flags_(flags) {
+    encoded_.compress = flags.compress;
+  }
 
   const socketio::Packet& packet() const { return packet_; }
   const socketio::Encoded& encoded() const { return encoded_; }
-  bool is_volatile() const { return volatile_; }
+  const BroadcastFlags& flags() const { return flags_; }
+  bool is_volatile() const { return flags_.is_volatile; }
 
   /// The encoding of `packet`, as an Engine.IO session queues it: it keeps the packet alive.
   static std::shared_ptr<const engineio::Messages> messages(const std::shared_ptr<const OutgoingPacket>& packet) {
@@ -54,19 +59,7 @@ class OutgoingPacket {
  private:
   socketio::Packet packet_;
   socketio::Encoded encoded_;
-  bool volatile_;
-};
-
-/// How a broadcast is to travel (Node's broadcast flags).
-struct BroadcastFlags {
-  /// This server only: a cluster adapter does not send it to the other servers (Node's `local`).
-  /// A ShardedServer is one server: its shards all deliver it.
-  bool local = false;
-  /// Sockets whose transport is not writable at once skip it (Node's `volatile`).
-  bool is_volatile = false;
-  /// A broadcast with acks: how long its answers are awaited (Node's `flags.timeout`). Each
-  /// socket it reaches stops counting the answer against max_pending_acks after that.
-  std::chrono::milliseconds timeout{0};
+  BroadcastFlags flags_;
 };
 
 /// Who a broadcast reaches: sockets in any of `rooms` (every socket of the namespace when

@@ -91,6 +91,14 @@ class BroadcastOperator {
     return next;
   }
 
+  /// With `false`, transports do not compress the packet (Node's `compress(false)`): no
+  /// permessage-deflate, and a polling response holding only such packets is not compressed.
+  BroadcastOperator compress(bool compress) const {
+    BroadcastOperator next = *this;
+    next.options_.flags.compress = compress;
+    return next;
+  }
+
   /// Emits an event to every selected socket. Arguments are anything convertible to JSON
   /// (binary values included); an `Args` is spread.
   template <class... Values>

@@ -15,6 +15,7 @@
 #include <vector>         // vector
 
 #include "args.hpp"
+#include "broadcast_flags.hpp"
 #include "detail/config.hpp"
 #include "errors.hpp"
 #include "fwd.hpp"
@@ -152,8 +153,20 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// `socket.volatile.emit`; see BroadcastOperator::volatile_).
   template <class... Values>
   void emit_volatile(std::string_view event, Values&&... values) {
+    BroadcastFlags flags;
+    flags.is_volatile = true;
     write_packet(socketio::PacketType::event, std::nullopt,
-                 std::move(Args::of(std::string(event), std::forward<Values>(values)...)).array(), true);
+                 std::move(Args::of(std::string(event), std::forward<Values>(values)...)).array(), flags);
+  }
+  /// Sends an event that the transport does not compress, whatever per_message_deflate and
+  /// http_compression say (Node's `socket.compress(false).emit`): for data that compresses
+  /// badly (already compressed media) or small and frequent.
+  template <class... Values>
+  void emit_uncompressed(std::string_view event, Values&&... values) {
+    BroadcastFlags flags;
+    flags.compress = false;
+    write_packet(socketio::PacketType::event, std::nullopt,
+                 std::move(Args::of(std::string(event), std::forward<Values>(values)...)).array(), flags);
   }
 
   /// Sends an event and asks for an acknowledgement. `callback` runs on the io thread with the
@@ -231,7 +244,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   /// Writes a packet, or holds it until the connect hook accepts.
   void write(const std::shared_ptr<const OutgoingPacket>& packet);
   /// Encodes and writes a packet of this namespace.
-  void write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data, bool is_volatile = false);
+  void write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data,
+                    const BroadcastFlags& flags = {});
   /// Tells the outgoing listeners of an event packet on its way out.
   void notify_outgoing(const socketio::Packet& packet);
   /// Registers an answer handler for `ack_id` (a broadcast with acks reached this socket),

@@ -56,7 +56,7 @@ def emit(event: str, *args, **kwargs) -> None:
     recipient's acknowledgement. Outside a handler (inside a Flask app context) it needs ``to``
     or ``broadcast=True``."""
     _take(kwargs, "emit", ("namespace", "broadcast", "to", "room", "include_self", "skip_sid", "callback",
-                           "ignore_queue", "volatile"))
+                           "ignore_queue", "volatile", "compress"))
     to = kwargs.get("to")
     if to is None:
         to = kwargs.get("room")
@@ -68,7 +68,8 @@ def emit(event: str, *args, **kwargs) -> None:
         to = sid
     socketio.emit(event, *args, namespace=namespace, to=to, include_self=kwargs.get("include_self", True),
                   skip_sid=kwargs.get("skip_sid"), callback=kwargs.get("callback"),
-                  ignore_queue=kwargs.get("ignore_queue", False), volatile=kwargs.get("volatile", False))
+                  ignore_queue=kwargs.get("ignore_queue", False), volatile=kwargs.get("volatile", False),
+                  compress=kwargs.get("compress", True))
 
 
 def send(message: Any, **kwargs) -> None:

@@ -176,6 +176,7 @@ class SocketIO:
         self.handlers: Dict[Any, Dict[str, Callable]] = {}
         # Node's any-listeners, by namespace: incoming and outgoing, each in calling order.
         self._any_listeners: Dict[str, List[Callable]] = {}
+        self._middlewares: Dict[str, List[Callable]] = {}
         self._outgoing_listeners: Dict[str, List[Callable]] = {}
         self.namespace_handlers: Dict[str, Any] = {}
         self.exception_handlers: Dict[str, Callable] = {}
@@ -433,6 +434,16 @@ class SocketIO:
         self._remove_listener(self._outgoing_listeners, listener, namespace)
         self._outgoing_listeners_changed()
 
+    def use(self, middleware: Optional[Callable] = None, namespace: Optional[str] = None):
+        """Node's ``socket.use`` for every client of a namespace: ``middleware(event, *args)``
+        runs before the event's handler (after the any-listeners), in the handler's context, in
+        the order added. Returning ``False`` drops the event: no handler runs and an
+        acknowledgement it asked for is not sent (the client's own timeout tells it, as in Node).
+        Raising drops it too, and hands the exception to the namespace's ``on_error`` handler (or
+        logs it), as Node's ``next(err)`` emits ``error`` on the socket. Anything else lets the
+        event through. Usable as a decorator."""
+        return self._add_listener(self._middlewares, middleware, namespace, first=False)
+
     def _add_listener(self, table, listener, namespace, first):
         namespace = namespace or "/"
         if listener is None:  # used as a decorator: @socketio.on_any(namespace='/chat')
@@ -487,9 +498,11 @@ class SocketIO:
         :param ignore_queue: ``True`` reaches this server's clients only, not the other servers of a
             ``message_queue`` cluster.
         :param volatile: ``True`` skips each client whose connection cannot take the event at
-            once (Node's ``volatile``): for data a backlog would make stale."""
+            once (Node's ``volatile``): for data a backlog would make stale.
+        :param compress: ``False`` sends the event without compression (Node's ``compress``;
+            per_message_deflate and http_compression), for data that compresses badly."""
         _take(kwargs, "emit", ("namespace", "to", "room", "include_self", "skip_sid", "callback", "ignore_queue",
-                               "volatile"))
+                               "volatile", "compress"))
         namespace = kwargs.get("namespace") or "/"
         to = kwargs.get("to")
         if to is None:
@@ -503,6 +516,10 @@ class SocketIO:
         if self._log_events:
             self.logger.info('emitting event "%s" to %s [%s]', event, to or "all", namespace)
         volatile = bool(kwargs.get("volatile"))
+        compress = bool(kwargs.get("compress", True))
+        if not compress and callback is not None:
+            raise ValueError("compress=False: an event with a callback goes to each client on its own and is "
+                             "sent as usual; leave out compress=False or callback=")
         if volatile and callback is not None:
             raise ValueError("volatile: an event that may be dropped cannot wait for acknowledgements; "
                              "leave out volatile=True or callback=")
@@ -513,13 +530,13 @@ class SocketIO:
             if volatile:
                 raise ValueError("volatile: a write-only SocketIO(message_queue=...) does not see the clients' "
                                  "connections; emit volatile events from a server")
-            self._writer().emit(namespace, event, payload, _as_list(to), skip)
+            self._writer().emit(namespace, event, payload, _as_list(to), skip, compress=compress)
             self._flush_emitter()
             return
         server = self._ensure_server()
         if callback is None:
             server.emit(namespace, event, payload, _as_list(to), skip, local=bool(kwargs.get("ignore_queue")),
-                        is_volatile=volatile)
+                        is_volatile=volatile, compress=compress)
             return
         callback_id = next(self._callback_ids)
         # From a handler the callback runs in that handler's context (Flask-SocketIO's rule);
@@ -911,6 +928,9 @@ class SocketIO:
         listeners = self._any_listeners.get(namespace) or self._any_listeners.get(self._parent_of(namespace))
         if listeners:
             self._notify(listeners, namespace, sid, name, args)
+        middlewares = self._middlewares.get(namespace) or self._middlewares.get(self._parent_of(namespace))
+        if middlewares and not self._pass_middlewares(middlewares, namespace, sid, name, args):
+            return
         handler, catch_all_event = self._handler_for(namespace, name)
         if handler is None:
             if ack_id is not None:
@@ -940,6 +960,24 @@ class SocketIO:
                 self.server.ack(namespace, sid, ack_id, self._outgoing(reply))
             except Exception as error:  # noqa: BLE001 - an unserialisable return value
                 self._handler_failed(sid, error, "acknowledgement of %r in %s failed" % (name, namespace))
+
+    def _pass_middlewares(self, middlewares, namespace, sid, name, args):
+        """Runs the packet middlewares in order: False when one drops the event."""
+        for middleware in middlewares:
+            try:
+                if self._run_handler(middleware, namespace, sid, name, [name, *args]) is False:
+                    return False
+            except Exception as error:  # noqa: BLE001 - handed to the error handlers, or logged
+                error_handler = self.exception_handlers.get(namespace, self.default_exception_handler)
+                if error_handler is None:
+                    self._handler_failed(sid, error, "middleware of %s failed on %r" % (namespace, name))
+                    return False
+                try:
+                    self._run_handler(lambda *_, caught=error: error_handler(caught), namespace, sid, name, [name, *args])
+                except Exception as second:  # noqa: BLE001 - the error handler re-raised
+                    self._handler_failed(sid, second, "error handler of %s failed" % namespace)
+                return False
+        return True
 
     def _handler_failed(self, sid, error, what):
         """Logs a handler's exception; a test client's own handlers hand it back to the test,

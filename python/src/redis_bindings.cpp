@@ -53,12 +53,13 @@ void bind_redis(py::module_& module) {
       .def(
           "emit",
           [](chat::redis::Emitter& emitter, const std::string& nsp, const std::string& event, const py::handle& args,
-             const std::vector<std::string>& to, const std::vector<std::string>& skip) {
+             const std::vector<std::string>& to, const std::vector<std::string>& skip, bool compress) {
             chat::json data = chat::python::args_to_json(args);
             data.insert(data.begin(), event);
-            select(emitter, nsp, to, skip).emit_array(chat::Args(std::move(data)));
+            select(emitter, nsp, to, skip).compress(compress).emit_array(chat::Args(std::move(data)));
           },
-          py::arg("namespace"), py::arg("event"), py::arg("args"), py::arg("to"), py::arg("skip"))
+          py::arg("namespace"), py::arg("event"), py::arg("args"), py::arg("to"), py::arg("skip"),
+          py::arg("compress") = true)
       .def(
           "sockets_join",
           [](chat::redis::Emitter& emitter, const std::string& nsp, const std::vector<std::string>& to,

@@ -228,13 +228,15 @@ class PyServer {
 
   /// `local`: this server's clients only, not the cluster's (Flask-SocketIO's ignore_queue).
   /// `is_volatile`: dropped for a client whose transport cannot take it at once (Node's volatile).
+  /// `compress` false: sent without compression (Node's compress flag).
   void emit(const std::string& nsp, const std::string& event, const py::handle& args, const std::vector<std::string>& to,
-            const std::vector<std::string>& skip, bool local, bool is_volatile) {
+            const std::vector<std::string>& skip, bool local, bool is_volatile, bool compress) {
     json data = args_to_json(args);
     data.insert(data.begin(), event);
     auto selection = server_->of(nsp).all().to(to).except(skip);
     if (local) selection = selection.local();
     if (is_volatile) selection = selection.volatile_();
+    if (!compress) selection = selection.compress(false);
     selection.emit_array(std::move(data));
   }
 
@@ -999,7 +1001,7 @@ void bind_server(py::module_& module) {
       .def("stop", &PyServer::stop_and_join, py::call_guard<py::gil_scoped_release>())
       .def("request_stop", &PyServer::request_stop, py::call_guard<py::gil_scoped_release>())
       .def("emit", &PyServer::emit, py::arg("namespace"), py::arg("event"), py::arg("args"), py::arg("to"), py::arg("skip"),
-           py::arg("local") = false, py::arg("is_volatile") = false)
+           py::arg("local") = false, py::arg("is_volatile") = false, py::arg("compress") = true)
       .def("set_outgoing_listeners", &PyServer::set_outgoing_listeners, py::arg("on"))
       .def("emit_with_ack", &PyServer::emit_with_ack, py::arg("namespace"), py::arg("event"), py::arg("args"),
            py::arg("to"), py::arg("skip"), py::arg("callback_id"), py::arg("timeout"))

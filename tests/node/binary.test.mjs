@@ -2,7 +2,7 @@
 // buffer, binary in client acks (BINARY_ACK from the server) and in server-to-client acks.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { MODES, startServer, connected, tracker } from "./support.mjs";
+import { MODES, startServer, connected, tracker, pattern } from "./support.mjs";
 
 let server;
 before(async () => {
@@ -11,16 +11,6 @@ before(async () => {
 after(async () => {
   await server?.stop();
 });
-
-function pattern(n, seed) {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
-}
 
 /** Asserts `actual` equals `expected` and every Buffer in `expected` came back as a Buffer. */
 function assertSameWithBuffers(actual, expected, where = "$") {

@@ -5,7 +5,7 @@
 // binary, below and above the compression threshold (1024 bytes), one to one and broadcast.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, connected, tracker, WebSocket, withTimeout, WAIT_MS } from "./support.mjs";
+import { startServer, connected, tracker, pattern, WebSocket, withTimeout, WAIT_MS } from "./support.mjs";
 
 const WEBSOCKET = { name: "websocket", opts: { transports: ["websocket"] }, upgrade: false, initial: "websocket" };
 const UPGRADE = { name: "polling+upgrade", opts: {}, upgrade: true, initial: "polling" };
@@ -18,16 +18,6 @@ function extensionsOf(client) {
 /** Bytes the client's TCP socket has read so far. */
 function bytesRead(client) {
   return client.socket.io.engine.transport.ws._socket.bytesRead;
-}
-
-function pattern(n, seed) {
-  const b = Buffer.alloc(n);
-  let x = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    b[i] = x >>> 24;
-  }
-  return b;
 }
 
 // Compressible text (a repeated sentence) and incompressible bytes, each above the threshold,
@@ -90,6 +80,27 @@ describe("per_message_deflate on", () => {
     const read = [bytesRead(deflating) - before[0], bytesRead(plain) - before[1]];
     assert.ok(read[1] >= LONG_TEXT.length, `uncompressed: ${read[1]} bytes read`);
     assert.ok(read[0] < LONG_TEXT.length / 10, `compressed: ${read[0]} bytes read for ${LONG_TEXT.length}`);
+  });
+
+  it("a message sent with compress(false) reaches a client with the extension uncompressed", async (t) => {
+    const track = tracker(t);
+    const deflating = track.add(await connected(server.url, WEBSOCKET));
+    const sender = track.add(await connected(server.url, WEBSOCKET, { perMessageDeflate: false }));
+    assert.match(extensionsOf(deflating), /^permessage-deflate/);
+    // To one socket (Socket::emit_uncompressed), then broadcast (compress(false)).
+    let before = bytesRead(deflating);
+    deflating.emit("message-uncompressed", LONG_TEXT);
+    assert.equal((await deflating.next("message-back"))[0], LONG_TEXT);
+    assert.ok(bytesRead(deflating) - before >= LONG_TEXT.length, `${bytesRead(deflating) - before} bytes read`);
+    before = bytesRead(deflating);
+    await sender.ack("broadcast-uncompressed", LONG_TEXT);
+    assert.equal((await deflating.next("broadcast"))[0], LONG_TEXT);
+    assert.ok(bytesRead(deflating) - before >= LONG_TEXT.length, `${bytesRead(deflating) - before} bytes read`);
+    // And the same broadcast without the flag is compressed, on the same connection.
+    before = bytesRead(deflating);
+    await sender.ack("broadcast", LONG_TEXT);
+    assert.equal((await deflating.next("broadcast"))[0], LONG_TEXT);
+    assert.ok(bytesRead(deflating) - before < LONG_TEXT.length / 10, `${bytesRead(deflating) - before} bytes read`);
   });
 });
 

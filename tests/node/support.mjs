@@ -343,6 +343,17 @@ export function tracker(t) {
   };
 }
 
+/** `n` bytes of a fixed pseudo-random sequence from `seed`: binary that does not compress. */
+export function pattern(n, seed) {
+  const b = Buffer.alloc(n);
+  let x = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
 let seq = 0;
 /** A room name unique within this process. */
 export function uniqueName(prefix = "room") {

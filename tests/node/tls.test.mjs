@@ -204,3 +204,34 @@ test("TLS: one server on a TLS and a plain port: broadcasts and rooms reach the 
     await both.stop();
   }
 });
+
+test("TLS: the headers hooks and static settings reach the plain port of a TLS server too", async () => {
+  const both = await startServer([...tlsArgs({ cert: path.join(dir, "server.pem"), key: path.join(dir, "server.key") }),
+                                  "--plain-port", "0", "--header", "X-Every=1", "--initial-header", "X-First=2"]);
+  const headersOf = (module, url, options = {}) =>
+    withTimeout(
+      new Promise((resolve, reject) => {
+        module
+          .get(url, options, (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.headers));
+          })
+          .on("error", reject);
+      }),
+      WAIT_MS,
+      `GET ${url}`,
+    );
+  try {
+    const handshake = "/socket.io/?EIO=4&transport=polling";
+    for (const [module, url, options] of [
+      [https, `https://127.0.0.1:${both.port}${handshake}`, { ca }],
+      [http, `http://127.0.0.1:${both.plainPort}${handshake}`, {}],
+    ]) {
+      const headers = await headersOf(module, url, options);
+      assert.equal(headers["x-every"], "1", url);
+      assert.equal(headers["x-first"], "2", url);
+    }
+  } finally {
+    await both.stop();
+  }
+});

@@ -58,6 +58,24 @@ def test_polling_payload_is_compressed_as_accept_encoding_asks(start_server, acc
     _assert_echo(_decode(r))
 
 
+def test_polling_payload_sent_without_compression_is_not_compressed(start_server):
+    """Node's compress(false): a polling response holding only such packets goes plain."""
+    port = start_server().port
+    sid, _, _ = wire.polling_handshake(port)
+    wire.post_ok(port, sid, "40")
+    assert wire.get(port, sid).text.startswith("40")
+    wire.post_ok(port, sid, '42["message-uncompressed","%s"]' % LONG)
+    r = wire.get(port, sid, headers={"Accept-Encoding": "gzip"})
+    assert r.status == 200, r
+    assert r.header("content-encoding") is None, r
+    _assert_echo(r.body)
+    # The same message sent normally is compressed on the same session.
+    wire.post_ok(port, sid, '42["message","%s"]' % LONG)
+    r = wire.get(port, sid, headers={"Accept-Encoding": "gzip"})
+    assert r.header("content-encoding") == "gzip", r
+    _assert_echo(_decode(r))
+
+
 def test_polling_payload_below_the_threshold_is_not_compressed(start_server):
     port = start_server().port
     r = wire.http_request(port, "GET", wire.eio_path(), headers={"Accept-Encoding": "gzip"})

@@ -9,6 +9,8 @@
   At teardown every server still running gets SIGINT and must exit 0 within SHUTDOWN_TIMEOUT;
   one that does not is killed and the teardown fails.
 - `chat_server`: one realtime_app.py server shared by a test module.
+- `serve`: serve(socketio, app=None, **run_kwargs) runs a SocketIO on a thread of this process
+  (app_servers.Running), stopped at teardown.
 - `clients`: a factory of python-socketio clients (clients.Client), disconnected at teardown;
   `transport` and `node_transport`: the transports the tests run over (parameters).
 """
@@ -17,7 +19,7 @@ import sys
 import pytest
 
 import servers  # tests/support/servers.py, on sys.path through tests/conftest.py
-from app_servers import AppProcess, module_server
+from app_servers import AppProcess, Running, module_server
 
 
 @pytest.fixture
@@ -40,6 +42,23 @@ def start_app(tmp_path_factory, request):
 
     yield start
     servers.stop_and_check(started)
+
+
+@pytest.fixture
+def serve():
+    """serve(socketio, app=None, **run_kwargs) -> Running; stopped at teardown."""
+    from flask import Flask
+
+    running = []
+
+    def start(socketio, app=None, **run_kwargs):
+        server = Running(socketio, app or Flask(__name__), **run_kwargs)
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

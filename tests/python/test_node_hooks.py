@@ -1,5 +1,5 @@
 """Node's server hooks on SocketIO, in snake_case: volatile emits, any-listeners (on_any,
-prepend_any, off_any, on_any_outgoing), namespaces by pattern (Node's io.of(regex)) and
+prepend_any, off_any, on_any_outgoing), packet middlewares (use), namespaces by pattern (Node's io.of(regex)) and
 cleanup_empty_child_namespaces; served on a thread of this process and driven by
 python-socketio's client over real sockets."""
 import re
@@ -176,3 +176,58 @@ def test_a_pattern_python_and_ecmascript_read_differently_is_refused_at_start():
 def test_cleanup_option_is_checked():
     with pytest.raises(TypeError, match="unknown option"):
         SocketIO(Flask(__name__), cleanup_empty_children=True)
+
+
+def test_packet_middlewares_run_in_order_and_may_drop_an_event(transport, clients, serve):
+    # Node's socket.use, for every client of the namespace: after the any-listeners, before the
+    # handler; False drops the event (its ack is not sent); an exception drops it and goes to
+    # the namespace's error handler.
+    app = Flask(__name__)
+    socketio = SocketIO(app)
+    seen = []
+    errors = []
+
+    @socketio.on_any()
+    def listener(event, *args):
+        seen.append(("any", event))
+
+    @socketio.use()
+    def first(event, *args):
+        seen.append(("first", event))
+        if event == "explode":
+            raise RuntimeError("refused by the middleware")
+        return False if event == "forbidden" else None
+
+    @socketio.use()
+    def second(event, *args):
+        seen.append(("second", event))
+
+    @socketio.on("forbidden")
+    def forbidden():
+        seen.append(("handler", "forbidden"))
+        return "should not come"
+
+    @socketio.on("explode")
+    def explode():
+        seen.append(("handler", "explode"))
+
+    @socketio.on("allowed")
+    def allowed(value):
+        seen.append(("handler", "allowed"))
+        return value
+
+    @socketio.on_error_default
+    def on_error(error):
+        errors.append(str(error))
+
+    client = clients().connect(serve(socketio, app), transport=transport)
+    client.emit("forbidden")
+    client.emit("explode")
+    assert client.call("allowed", 7) == 7
+    assert seen == [("any", "forbidden"), ("first", "forbidden"),
+                    ("any", "explode"), ("first", "explode"),
+                    ("any", "allowed"), ("first", "allowed"), ("second", "allowed"), ("handler", "allowed")]
+    assert errors == ["refused by the middleware"]
+    import socketio as python_socketio
+    with pytest.raises(python_socketio.exceptions.TimeoutError):  # the dropped event's ack never comes
+        client.call("forbidden", timeout=0.5)

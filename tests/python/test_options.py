@@ -16,23 +16,7 @@ import websocket
 from flask import Flask
 
 from chat import SocketIO, emit
-from app_servers import IO_TIMEOUT, Running
-
-
-@pytest.fixture
-def serve():
-    """serve(socketio, app=None) -> Running; stopped at teardown."""
-    running = []
-
-    def start(socketio, app=None):
-        app = app or Flask(__name__)
-        server = Running(socketio, app)
-        running.append(server)
-        return server
-
-    yield start
-    for server in running:
-        server.stop()
+from app_servers import IO_TIMEOUT
 
 
 def refused_status(server, origin):
@@ -554,3 +538,31 @@ def test_per_message_deflate(serve, options, negotiated):
         assert ws.getheaders().get("sec-websocket-extensions", "").startswith("permessage-deflate") == negotiated
     finally:
         ws.close()
+
+
+def test_emit_with_compress_false_leaves_a_polling_response_plain(serve):
+    # Node's compress flag: http_compression (on by default) skips a response holding only
+    # events sent with compress=False; the same event sent normally is compressed.
+    socketio = SocketIO()
+    big = "x" * 4000
+
+    @socketio.on("ask")
+    def ask(compress):
+        emit("big", big, compress=compress)
+
+    server = serve(socketio)
+    r = server.handshake()
+    sid = json.loads(r.text[1:])["sid"]
+    url = server.url + "/socket.io/?EIO=4&transport=polling&sid=" + sid
+    assert requests.post(url, data="40", timeout=IO_TIMEOUT).text == "ok"
+    assert requests.get(url, timeout=IO_TIMEOUT).text.startswith("40")
+    for compress, coding in ((False, None), (True, "gzip")):
+        assert requests.post(url, data='42["ask",%s]' % json.dumps(compress), timeout=IO_TIMEOUT).text == "ok"
+        poll = requests.get(url, headers={"Accept-Encoding": "gzip"}, timeout=IO_TIMEOUT)
+        assert poll.headers.get("Content-Encoding") == coding
+        assert poll.text == '42["big","%s"]' % big
+
+
+def test_compress_false_with_a_callback_is_refused():
+    with pytest.raises(ValueError, match="compress=False"):
+        SocketIO().emit("x", compress=False, callback=lambda *a: None)

@@ -9,7 +9,6 @@ from flask import Flask, request
 
 from chat import SocketIO, emit, join_room
 from chat._options import core_options
-from app_servers import Running
 from clients import Client, run_node
 
 WINDOW = 60  # seconds: longer than any test
@@ -51,18 +50,14 @@ def recovery_app(**options):
 
 
 @pytest.fixture
-def serve():
-    running = []
+def serve_recovery(serve):
+    """serve_recovery(**options) -> Running: recovery_app with these SocketIO options."""
 
     def start(**options):
         app, socketio = recovery_app(**options)
-        server = Running(socketio, app)
-        running.append(server)
-        return server
+        return serve(socketio, app)
 
-    yield start
-    for server in running:
-        server.stop()
+    return start
 
 
 # ---------------------------------------------------------------- the option
@@ -93,8 +88,8 @@ def test_seconds_and_defaults_reach_the_server():
 # ---------------------------------------------------------------- over real sockets
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
-def test_socketio_client_recovers_with_sid_rooms_and_missed_events(serve, transport):
-    server = serve(connection_state_recovery={"max_disconnection_duration": WINDOW, "skip_middlewares": True})
+def test_socketio_client_recovers_with_sid_rooms_and_missed_events(serve_recovery, transport):
+    server = serve_recovery(connection_state_recovery={"max_disconnection_duration": WINDOW, "skip_middlewares": True})
     out = run_node("recover", server, transport, script="recovery_client.mjs")
     first_welcome, first_offset = out["first_welcome"]
     assert first_welcome == {"sid": out["sid"], "recovered": False}
@@ -107,16 +102,16 @@ def test_socketio_client_recovers_with_sid_rooms_and_missed_events(serve, transp
     assert all(len(args) == 2 and isinstance(args[1], str) for args in out["rooms"])
 
 
-def test_without_the_option_a_reconnecting_client_gets_a_fresh_session(serve):
-    out = run_node("recover", serve(), "websocket", script="recovery_client.mjs")
+def test_without_the_option_a_reconnecting_client_gets_a_fresh_session(serve_recovery):
+    out = run_node("recover", serve_recovery(), "websocket", script="recovery_client.mjs")
     assert out["first_welcome"] == [{"sid": out["sid"], "recovered": False}]  # no offset
     assert out["second_welcome"][0]["recovered"] is False
     assert not out.get("recovered") and out["same_sid"] is False
     assert out["rooms"] == []  # neither what it missed nor, having a fresh socket, the room
 
 
-def test_python_socketio_client_gets_the_offset_as_one_more_argument(serve):
-    server = serve(connection_state_recovery={"max_disconnection_duration": WINDOW})
+def test_python_socketio_client_gets_the_offset_as_one_more_argument(serve_recovery):
+    server = serve_recovery(connection_state_recovery={"max_disconnection_duration": WINDOW})
     c = Client()
     try:
         c.connect(server, "websocket")

@@ -15,7 +15,7 @@ from flask import Flask
 import chat
 from chat import SocketIO, emit
 from chat._options import UnsupportedOption
-from app_servers import IO_TIMEOUT, Running
+from app_servers import IO_TIMEOUT
 from clients import TRANSPORTS
 
 pytestmark = [
@@ -51,9 +51,8 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture
-def serve():
-    """serve(**run_kwargs) -> Running: an echo app (emits `echo` back with the args of `echo`)."""
-    running = []
+def serve_echo(serve):
+    """serve_echo(**run_kwargs) -> Running: an echo app (emits `echo` back with the args of `echo`)."""
 
     def start(**run_kwargs):
         app = Flask(__name__)
@@ -66,13 +65,9 @@ def serve():
         def echo(*args):
             emit("echo", list(args))
 
-        server = Running(socketio, app, **run_kwargs)
-        running.append(server)
-        return server
+        return serve(socketio, app, **run_kwargs)
 
-    yield start
-    for server in running:
-        server.stop()
+    return start
 
 
 def session(verify=True, cert=None):
@@ -113,27 +108,27 @@ def refused(url, transport, http):
 
 
 @pytest.mark.parametrize("transport", sorted(TRANSPORTS))
-def test_certfile_and_keyfile(serve, pki, transport):
-    server = serve(certfile=pki["server"][0], keyfile=pki["server"][1])
+def test_certfile_and_keyfile(serve_echo, pki, transport):
+    server = serve_echo(certfile=pki["server"][0], keyfile=pki["server"][1])
     assert server.url.startswith("https://")
     echoes(server.url, transport, session(verify=pki["ca"]))
 
 
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
-def test_ssl_context_as_a_pair_of_files(serve, pki, transport):
-    server = serve(ssl_context=pki["server"])
+def test_ssl_context_as_a_pair_of_files(serve_echo, pki, transport):
+    server = serve_echo(ssl_context=pki["server"])
     echoes(server.url, transport, session(verify=pki["ca"]))
 
 
-def test_certfile_holding_the_key_too(serve, pki, tmp_path):
+def test_certfile_holding_the_key_too(serve_echo, pki, tmp_path):
     both = tmp_path / "both.pem"
     both.write_bytes(open(pki["server"][0], "rb").read() + open(pki["server"][1], "rb").read())
-    server = serve(certfile=str(both))
+    server = serve_echo(certfile=str(both))
     echoes(server.url, "websocket", session(verify=pki["ca"]))
 
 
-def test_adhoc_serves_a_self_signed_certificate(serve):
-    server = serve(ssl_context="adhoc")
+def test_adhoc_serves_a_self_signed_certificate(serve_echo):
+    server = serve_echo(ssl_context="adhoc")
     # Made at start and signed by no one: a verifying client refuses it, one that does not check connects.
     assert refused(server.url, "polling", session())
     echoes(server.url, "polling", session(verify=False))
@@ -170,15 +165,15 @@ def test_an_unreadable_certificate_is_said(pki, tmp_path):
 
 
 @pytest.mark.parametrize("transport", sorted(TRANSPORTS))
-def test_client_certificates_required(serve, pki, transport):
-    server = serve(certfile=pki["server"][0], keyfile=pki["server"][1], ca_certs=pki["ca"],
+def test_client_certificates_required(serve_echo, pki, transport):
+    server = serve_echo(certfile=pki["server"][0], keyfile=pki["server"][1], ca_certs=pki["ca"],
                    cert_reqs=ssl.CERT_REQUIRED)
     assert refused(server.url, transport, session(verify=pki["ca"]))
     echoes(server.url, transport, session(verify=pki["ca"], cert=pki["client"]))
 
 
-def test_plaintext_to_the_tls_port_opens_no_session(serve, pki):
-    server = serve(certfile=pki["server"][0], keyfile=pki["server"][1])
+def test_plaintext_to_the_tls_port_opens_no_session(serve_echo, pki):
+    server = serve_echo(certfile=pki["server"][0], keyfile=pki["server"][1])
     plain = server.url.replace("https://", "http://") + "/socket.io/?EIO=4&transport=polling"
     try:
         answer = requests.get(plain, timeout=IO_TIMEOUT)
@@ -190,8 +185,8 @@ def test_plaintext_to_the_tls_port_opens_no_session(serve, pki):
 
 @pytest.mark.parametrize("certificate", ["expired", "wrong-host"])
 @pytest.mark.parametrize("transport", ["polling", "websocket"])
-def test_the_client_refuses_a_bad_certificate_and_the_server_goes_on(serve, pki, certificate, transport):
-    server = serve(certfile=pki[certificate][0], keyfile=pki[certificate][1])
+def test_the_client_refuses_a_bad_certificate_and_the_server_goes_on(serve_echo, pki, certificate, transport):
+    server = serve_echo(certfile=pki[certificate][0], keyfile=pki[certificate][1])
     assert refused(server.url, transport, session(verify=pki["ca"]))
     # The server is not at fault: a client that does not check (only to show it still serves).
     echoes(server.url, transport, session(verify=False))

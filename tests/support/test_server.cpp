@@ -199,6 +199,9 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
     journal.disconnected(nsp.name() + " " + std::string(chat::to_string(reason)));
   });
   nsp.on("message", [](chat::Socket& socket, chat::Event& event) { socket.emit("message-back", event.args()); });
+  nsp.on("message-uncompressed", [](chat::Socket& socket, chat::Event& event) {
+    socket.emit_uncompressed("message-back", event.args());
+  });
   nsp.on("message-with-ack", [](chat::Socket&, chat::Event& event) { event.ack(event.args()); });
   nsp.on("join", [](chat::Socket& socket, chat::Event& event) {
     socket.join(event.args()[0].get<std::string>());
@@ -222,6 +225,10 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
   });
   nsp.on("broadcast", [](chat::Socket& socket, chat::Event& event) {
     socket.broadcast().emit("broadcast", event.args()[0]);
+    event.ack();
+  });
+  nsp.on("broadcast-uncompressed", [](chat::Socket& socket, chat::Event& event) {
+    socket.broadcast().compress(false).emit("broadcast", event.args()[0]);
     event.ack();
   });
   nsp.on("broadcast-all", [&nsp](chat::Socket&, chat::Event& event) {

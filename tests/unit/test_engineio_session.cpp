@@ -40,7 +40,9 @@ class Recorder final : public chat::engineio::SessionIo {
   /// The actions since the last call.
   std::vector<std::string> take() { return std::exchange(actions, {}); }
 
-  void release_poll(std::string body) override { actions.push_back("release " + unit::printable(body)); }
+  void release_poll(std::string body, bool compress) override {
+    actions.push_back(std::string(compress ? "release " : "release uncompressed ") + unit::printable(body));
+  }
   void send_messages(const std::shared_ptr<const Messages>& messages) override {
     actions.push_back("send " + unit::printable(messages->data) + " +" + std::to_string(messages->attachments.size()));
   }
@@ -186,6 +188,29 @@ TEST_CASE("engine.io session: polling is writable only with a GET held and nothi
   CHECK(p.session.polling_writable());
   p.session.close(false, p.start);
   CHECK_FALSE(p.session.polling_writable());  // ended
+}
+
+TEST_CASE("engine.io session: a payload of messages sent without compression is not compressed", "[engineio][session]") {
+  Polling p;
+  auto uncompressed = [](std::string data) {
+    auto messages = std::make_shared<Messages>();
+    messages->data = std::move(data);
+    messages->compress = false;
+    return std::shared_ptr<const Messages>(messages);
+  };
+  CHECK(p.session.on_poll().kind == HttpReply::Kind::hold);
+  p.session.send(uncompressed("2[\"a\"]"));
+  p.io.take();
+  p.session.flush();
+  CHECK(p.io.take() == std::vector<std::string>{"release uncompressed " + unit::printable("42[\"a\"]")});
+  // One message that may be compressed makes the whole payload compressible (Node's rule).
+  p.session.send(uncompressed("2[\"b\"]"));
+  p.session.send(text("2[\"c\"]"));
+  CHECK(p.session.on_poll().compress);
+  p.session.send(uncompressed("2[\"d\"]"));
+  const auto reply = p.session.on_poll();
+  CHECK(body_of(reply) == "42[\"d\"]");
+  CHECK_FALSE(reply.compress);
 }
 
 TEST_CASE("engine.io session: at most 16 packets per poll, the rest with the next", "[engineio][session]") {

@@ -299,6 +299,15 @@ TEST_CASE("redis wire: flags both ways", "[redis][broadcast]") {
   const auto sent = wire::decode_broadcast(wire::encode_broadcast(wire::BroadcastMessage::from("u", event({"e"}, "/"), options)));
   CHECK(sent.flags.is_volatile);
   CHECK(sent.options().flags.is_volatile);
+  // Compression: absent means true (Node's engine.io default); compress(false) crosses as false.
+  CHECK_FALSE(sent.flags.compress.has_value());
+  CHECK(sent.options().flags.compress);
+  CHECK_FALSE(back.options().flags.compress);
+  options.flags.compress = false;
+  const auto uncompressed =
+      wire::decode_broadcast(wire::encode_broadcast(wire::BroadcastMessage::from("u", event({"e"}, "/"), options)));
+  CHECK(uncompressed.flags.compress == std::optional<bool>(false));
+  CHECK_FALSE(uncompressed.options().flags.compress);
 }
 
 TEST_CASE("redis wire: broadcasts as the emitter and old peers write them", "[redis][broadcast]") {

@@ -64,7 +64,7 @@ class ParentAdapter final : public InMemoryAdapter {
   static std::shared_ptr<const OutgoingPacket> for_child(Namespace& child, const OutgoingPacket& packet) {
     socketio::Packet copy = packet.packet();
     copy.nsp = child.name();
-    return std::make_shared<const OutgoingPacket>(std::move(copy), child.core().parser(), packet.is_volatile());
+    return std::make_shared<const OutgoingPacket>(std::move(copy), child.core().parser(), packet.flags());
   }
 
   Namespace& parent_;

@@ -53,6 +53,7 @@ struct Messages {
   std::string data;                      ///< the first message, without Engine.IO's `4`
   bool binary = false;                   ///< whether the first message is binary
   std::vector<std::string> attachments;  ///< binary messages after it
+  bool compress = true;                  ///< whether the transport may compress it (Node's `compress`)
 
   /// How many Engine.IO packets the group is.
   std::size_t count() const { return 1 + attachments.size(); }

@@ -47,8 +47,13 @@ struct HttpReply {
   int status = 200;
   std::string body;
   std::string_view type = content_type::payload;
+  /// Whether the transport may compress the body (HTTP compression): false for a payload
+  /// holding only messages sent without compression (Node's `compress` flag).
+  bool compress = true;
 
-  static HttpReply payload(std::string body) { return {Kind::respond, 200, std::move(body), content_type::payload}; }
+  static HttpReply payload(std::string body, bool compress = true) {
+    return {Kind::respond, 200, std::move(body), content_type::payload, compress};
+  }
   static HttpReply error(Error error) {
     return {Kind::respond, error_status(error), error_body(error), content_type::error};
   }
@@ -67,8 +72,9 @@ class SessionIo {
  public:
   using Clock = std::chrono::steady_clock;
 
-  /// Answers the held poll with a payload (its content type is content_type::payload).
-  virtual void release_poll(std::string body) = 0;
+  /// Answers the held poll with a payload (its content type is content_type::payload), which
+  /// the transport may compress when `compress`.
+  virtual void release_poll(std::string body, bool compress) = 0;
   /// Sends a group of messages on the main WebSocket.
   virtual void send_messages(const std::shared_ptr<const Messages>& messages) = 0;
   /// Sends one text frame ("2", "3probe", ...) on a WebSocket.
@@ -167,7 +173,7 @@ class Session {
       return HttpReply::error(Error::bad_request);
     }
     if (probe_ && upgrading_) return HttpReply::payload(control_frame(PacketType::noop));
-    if (!outbox_.empty()) return HttpReply::payload(take_payload());
+    if (!outbox_.empty()) return take_payload();
     poll_held_ = true;
     return HttpReply::held();
   }
@@ -234,7 +240,7 @@ class Session {
       io_.send_text(Socket::probe, "3probe");
       upgrading_ = true;
       // Release the pending GET so the client can pause polling and finish the upgrade.
-      if (poll_held_) release(control_frame(PacketType::noop));
+      if (poll_held_) release(HttpReply::payload(control_frame(PacketType::noop)));
     } else if (text == "5" && upgrading_) {
       complete_upgrade();
     } else {
@@ -338,7 +344,7 @@ class Session {
         }
         break;
       case PacketType::close:
-        if (poll_held_) release(control_frame(PacketType::noop));
+        if (poll_held_) release(HttpReply::payload(control_frame(PacketType::noop)));
         fail(DisconnectReason::transport_close);
         break;
       case PacketType::ping:
@@ -368,15 +374,17 @@ class Session {
     io_.schedule_flush();
   }
 
-  void release(std::string body) {
+  void release(HttpReply payload) {
     poll_held_ = false;
-    io_.release_poll(std::move(body));
+    io_.release_poll(std::move(payload.body), payload.compress);
   }
 
   /// The payload of the next response: at most max_packets_per_poll packets of the outbox
-  /// (always at least one group, however large).
-  std::string take_payload() {
+  /// (always at least one group, however large); compressible unless every group in it was
+  /// sent without compression (control packets are a byte: they do not count).
+  HttpReply take_payload() {
     std::string payload;
+    bool compress = false;
     std::size_t packets = 0;
     std::size_t taken = 0;
     for (; taken < outbox_.size(); ++taken) {
@@ -389,11 +397,12 @@ class Session {
         continue;
       }
       append_messages(payload, *entry.messages);
+      compress = compress || entry.messages->compress;
       outbox_bytes_ -= std::min(outbox_bytes_, entry.messages->polling_bytes());
     }
     outbox_.erase(outbox_.begin(), outbox_.begin() + std::ptrdiff_t(taken));  // polling backlogs are short
     if (outbox_.empty()) outbox_bytes_ = 0;
-    return payload;
+    return HttpReply::payload(std::move(payload), compress);
   }
 
   void complete_upgrade() {
@@ -402,7 +411,7 @@ class Session {
     probe_ = false;
     upgrading_ = false;
     io_.promote_probe();
-    if (poll_held_) release(control_frame(PacketType::noop));
+    if (poll_held_) release(HttpReply::payload(control_frame(PacketType::noop)));
     auto pending = std::move(outbox_);
     outbox_.clear();
     outbox_bytes_ = 0;
@@ -442,7 +451,7 @@ class Session {
       io_.arm_timer(linger_deadline_);
       return;
     }
-    if (poll_held_) release(control_frame(PacketType::close));
+    if (poll_held_) release(HttpReply::payload(control_frame(PacketType::close)));
     outbox_.clear();
     outbox_bytes_ = 0;
     finish();
@@ -450,7 +459,7 @@ class Session {
 
   /// A GET on a lingering session: what was still queued, then the close packet.
   HttpReply last_poll() {
-    if (!outbox_.empty()) return HttpReply::payload(take_payload());
+    if (!outbox_.empty()) return take_payload();
     finish();
     return HttpReply::payload(control_frame(PacketType::close));
   }

@@ -199,7 +199,7 @@ CHAT_DECL void SessionAwareAdapter::broadcast(const std::shared_ptr<const Outgoi
   const std::uint64_t sequence = next_sequence_++;
   socketio::Packet tagged = packet->packet();
   tagged.data.push_back(offset_of(sequence));
-  auto kept = std::make_shared<const OutgoingPacket>(std::move(tagged), local().parser());
+  auto kept = std::make_shared<const OutgoingPacket>(std::move(tagged), local().parser(), packet->flags());
   std::size_t bytes = kept->encoded().data.size();
   for (const auto& attachment : kept->encoded().attachments) bytes += attachment.size();
   packets_.push_back(Kept{sequence, options, kept, now, bytes});

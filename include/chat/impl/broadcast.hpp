@@ -17,7 +17,7 @@ CHAT_DECL void BroadcastOperator::emit_array(json event_and_args) const {
   Namespace* nsp = nsp_;
   auto packet = std::make_shared<const OutgoingPacket>(
       socketio::Packet{socketio::PacketType::event, nsp->name(), std::nullopt, std::move(event_and_args)},
-      nsp->core().parser(), options_.flags.is_volatile);
+      nsp->core().parser(), options_.flags);
   nsp->core().dispatch([nsp, packet = std::move(packet), options = options_] { nsp->adapter().broadcast(packet, options); });
 }
 

@@ -86,13 +86,13 @@ Server<Config>& Server<Config>::on_http(HttpHandler handler) {
 
 template <class Config>
 Server<Config>& Server<Config>::on_headers(HeadersHook hook) {
-  state_->transport.set_headers_hook(std::move(hook));
+  state_->each_transport([&](auto& transport) { transport.set_headers_hook(hook); });
   return *this;
 }
 
 template <class Config>
 Server<Config>& Server<Config>::on_initial_headers(HeadersHook hook) {
-  state_->transport.set_initial_headers_hook(std::move(hook));
+  state_->each_transport([&](auto& transport) { transport.set_initial_headers_hook(hook); });
   return *this;
 }
 

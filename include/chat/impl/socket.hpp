@@ -93,13 +93,13 @@ CHAT_DECL std::vector<Room> Socket::rooms() const {
 }
 
 CHAT_DECL void Socket::write_packet(socketio::PacketType type, std::optional<std::uint64_t> id, json data,
-                                  bool is_volatile) {
+                                  const BroadcastFlags& flags) {
   socketio::Packet packet;
   packet.type = type;
   packet.nsp = nsp_.name();
   packet.id = id;
   packet.data = std::move(data);
-  write(std::make_shared<const OutgoingPacket>(std::move(packet), nsp_.core().parser(), is_volatile));
+  write(std::make_shared<const OutgoingPacket>(std::move(packet), nsp_.core().parser(), flags));
 }
 
 CHAT_DECL void Socket::emit_array(json event_and_args) {

@@ -103,6 +103,14 @@ class EmitterOperator {
     return next;
   }
 
+  /// With `false`, each server sends the event without compression (Node's emitter
+  /// `compress(false)`; see chat::BroadcastOperator::compress).
+  EmitterOperator compress(bool compress) const {
+    EmitterOperator next = *this;
+    next.compress_ = compress;
+    return next;
+  }
+
   /// Emits `event` with `values` (binary values included) to the selected sockets.
   /// @throws std::invalid_argument for a name Socket.IO reserves (connect, disconnect, ...).
   template <class... Values>
@@ -136,6 +144,7 @@ class EmitterOperator {
   std::string nsp_;
   std::unordered_set<Room> rooms_, except_;
   bool is_volatile_ = false;
+  bool compress_ = true;
 };
 
 /// Publishes into a cluster from its own thread and Redis connection. Emits made before Redis

@@ -90,7 +90,7 @@ class Channels {
 /// The flags a broadcast carries (Node's `opts.flags`).
 struct WireFlags {
   bool is_volatile = false;                    ///< "volatile": may be dropped
-  std::optional<bool> compress;                ///< "compress", when set
+  std::optional<bool> compress;                ///< "compress", when set (absent: true, as Node)
   bool local = false;                          ///< "local": never published by Node (kept if sent)
   std::optional<std::int64_t> timeout_ms;      ///< "timeout": a broadcast with acks
   json others = json::object();                ///< any other flag ("broadcast", ...), as sent
@@ -99,6 +99,7 @@ struct WireFlags {
     WireFlags out;
     out.local = flags.local;
     out.is_volatile = flags.is_volatile;
+    if (!flags.compress) out.compress = false;
     if (flags.timeout.count() > 0) out.timeout_ms = flags.timeout.count();
     return out;
   }
@@ -106,6 +107,7 @@ struct WireFlags {
     BroadcastFlags out;
     out.local = local;
     out.is_volatile = is_volatile;
+    out.compress = compress.value_or(true);
     out.timeout = std::chrono::milliseconds(timeout_ms.value_or(0));
     return out;
   }

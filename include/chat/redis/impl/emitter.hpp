@@ -23,6 +23,7 @@ inline void EmitterOperator::emit_array(Args event_and_args) const {
   packet.data = std::move(event_and_args).array();
   detail::BroadcastMessage message{"emitter", std::move(packet), selection().rooms, selection().except, {}};
   message.flags.is_volatile = is_volatile_;
+  if (!compress_) message.flags.compress = false;
   const detail::Channels channels(emitter_->options_.key(), nsp_);
   emitter_->publish(channels.for_rooms(message.rooms), detail::encode_broadcast(message));
 }

@@ -36,7 +36,7 @@ inline void Cluster::receive_broadcast(const std::string& nsp, const std::string
   options.flags.local = true;
   message.packet.id.reset();
   on_entry(nsp, [packet = std::move(message.packet), options](detail::RedisAdapter& adapter) {
-    auto outgoing = std::make_shared<const OutgoingPacket>(packet, adapter.sockets().parser(), options.flags.is_volatile);
+    auto outgoing = std::make_shared<const OutgoingPacket>(packet, adapter.sockets().parser(), options.flags);
     adapter.sockets().adapter().broadcast(outgoing, options);
   });
 }

@@ -97,8 +97,8 @@ class Connection final : public detail::Client, private engineio::SessionIo {
 
   // ---- the session's actions ----
 
-  void release_poll(std::string body) override {
-    if (poll_) transport_.release_poll(std::exchange(poll_, nullptr), std::move(body));
+  void release_poll(std::string body, bool compress) override {
+    if (poll_) transport_.release_poll(std::exchange(poll_, nullptr), std::move(body), compress);
   }
 
   void send_messages(const std::shared_ptr<const engineio::Messages>& messages) override {
@@ -106,8 +106,10 @@ class Connection final : public detail::Client, private engineio::SessionIo {
     const std::size_t deflate_from = core().options().per_message_deflate_threshold();
     for (const auto& frame : transport_.frame_cache_.frames(messages)) {
       // A client with permessage-deflate gets a large message compressed for it alone (its
-      // compressor's state is its own); the shared frame goes out as it is.
-      if (ws_->deflate && frame->get_payload().size() >= deflate_from) ws_->send(frame->get_payload(), frame->get_opcode());
+      // compressor's state is its own), unless it was sent without compression; the shared
+      // frame goes out as it is.
+      if (ws_->deflate && messages->compress && frame->get_payload().size() >= deflate_from)
+        ws_->send(frame->get_payload(), frame->get_opcode());
       else ws_->send(frame);
     }
     if (ws_->get_buffered_amount() > core().options().max_buffered_bytes()) fail_soon(DisconnectReason::transport_error);

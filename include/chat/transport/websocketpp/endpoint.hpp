@@ -256,7 +256,8 @@ class Transport {
   /// `handshake`: on_initial_headers first).
   void respond(const ConnectionPtr& con, const engineio::HttpReply& reply, bool handshake = false) {
     std::string body = reply.body;
-    if (reply.status == 200 && reply.type == engineio::content_type::payload) body = encode_body(core_, con, std::move(body));
+    if (reply.status == 200 && reply.type == engineio::content_type::payload && reply.compress)
+      body = encode_body(core_, con, std::move(body));
     respond(con, reply.status, std::move(body), reply.type);
     if (reply.status == 200) add_host_headers(core_, headers_hooks_, con, handshake);
   }
@@ -268,9 +269,10 @@ class Transport {
     con->send_http_response(ec);
   }
 
-  /// Releases a held poll with `body` (a polling payload).
-  void release_poll(const ConnectionPtr& con, std::string body) {
-    respond(con, engineio::HttpReply::payload(std::move(body)));
+  /// Releases a held poll with `body` (a polling payload), compressed if `compress` and the
+  /// request accepts it.
+  void release_poll(const ConnectionPtr& con, std::string body, bool compress) {
+    respond(con, engineio::HttpReply::payload(std::move(body), compress));
     std::error_code ec;
     con->send_http_response(ec);
   }
