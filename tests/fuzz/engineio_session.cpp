@@ -378,11 +378,23 @@ class Harness final : public chat::engineio::SessionIo {
     }
   }
 
+  static bool only_control_packets(std::string_view body) {
+    for (std::size_t start = 0; start <= body.size();) {
+      const std::size_t end = std::min(body.find('\x1e', start), body.size());
+      if (end - start != 1) return false;
+      start = end + 1;
+    }
+    return true;
+  }
+
   // ---- the session's actions ----
 
-  void release_poll(std::string body) override {
+  void release_poll(std::string body, bool compress) override {
     FUZZ_CHECK(!finished_, "released a poll after finished");
     FUZZ_CHECK(poll_held_, "released a poll nobody holds: " + fuzz::printable(body));
+    // Every message this harness writes may be compressed: only a payload of control packets
+    // (one character each) may come marked otherwise.
+    FUZZ_CHECK(compress || only_control_packets(body), "a payload with messages marked uncompressed: " + fuzz::printable(body));
     poll_held_ = false;
     payload(body);
   }

@@ -83,7 +83,9 @@ def session(verify=True, cert=None):
 
 def echoes(url, transport, http):
     """Connects with python-socketio's client, has a message echoed, disconnects."""
-    client = socketio_client.Client(reconnection=False, http_session=http, ssl_verify=http.verify is not False)
+    # request_timeout: python-engineio's 5 s default is short for a handshake on a loaded machine.
+    client = socketio_client.Client(reconnection=False, http_session=http, ssl_verify=http.verify is not False,
+                                    request_timeout=IO_TIMEOUT)
     answers = queue.Queue()
     client.on("echo", lambda args: answers.put(args))
     client.connect(url, transports=TRANSPORTS[transport], wait_timeout=IO_TIMEOUT)
@@ -98,7 +100,7 @@ def echoes(url, transport, http):
 
 def refused(url, transport, http):
     """True when python-socketio's client cannot connect."""
-    client = socketio_client.Client(reconnection=False, http_session=http)
+    client = socketio_client.Client(reconnection=False, http_session=http, request_timeout=IO_TIMEOUT)
     try:
         client.connect(url, transports=TRANSPORTS[transport], wait_timeout=IO_TIMEOUT)
     except socketio_client.exceptions.ConnectionError:

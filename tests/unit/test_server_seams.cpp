@@ -568,6 +568,22 @@ std::vector<chat::json> events_of(const std::vector<Packet>& packets) {
   return events;
 }
 
+/// Two clients of a recovering server: `a`, which will lose its connection (with the packets
+/// its CONNECT brought, its sid and its pid), and `b`, which stays.
+struct TwoClients {
+  std::shared_ptr<chat::LocalClient> a, b;
+  std::vector<Packet> connected;
+  std::string sid, pid;
+};
+
+TwoClients two_clients(chat::Server<>& io, Running& running) {
+  auto joined = join(io, running);
+  auto b = join(io, running).first;
+  const std::string sid = sid_of(joined.second);
+  const std::string pid = joined.second[0].data["pid"].get<std::string>();
+  return {joined.first, b, joined.second, sid, pid};
+}
+
 TEST_CASE("recovery: the default adapter keeps sessions only with the option, and a recovered client gets what it missed",
           "[seams][recovery]") {
   chat::Server<> plain;
@@ -579,12 +595,10 @@ TEST_CASE("recovery: the default adapter keeps sessions only with the option, an
   io.of("/").on("ask", [](chat::Socket&, chat::Event& event) { event.ack("answer"); });
   Running running(io);
   REQUIRE(running.on([&] { return dynamic_cast<chat::SessionAwareAdapter*>(&io.of("/").adapter()) != nullptr; }));
-  auto joined = join(io, running);
-  auto a = joined.first;
-  const auto connected = joined.second;
-  auto b = join(io, running).first;
-  const std::string sid = sid_of(connected);
-  const std::string pid = connected[0].data["pid"].get<std::string>();
+  const TwoClients two = two_clients(io, running);
+  const auto &a = two.a, &b = two.b;
+  const auto& connected = two.connected;
+  const std::string &sid = two.sid, &pid = two.pid;
   REQUIRE(connected[0].data.size() == 2);
   running.on([&] { a->send(packet(PacketType::event, {"say", 1})); return 0; });
   auto first = receive(*a, 1);
@@ -619,12 +633,9 @@ TEST_CASE("recovery: max_kept_bytes bounds the kept events; a client whose event
   chat::Server<> io(recovering(bound));
   io.of("/").on("say", [&io](chat::Socket&, chat::Event& event) { io.emit("said", event.args()[0]); });
   Running running(io);
-  auto joined = join(io, running);
-  auto a = joined.first;
-  const auto connected = joined.second;
-  auto b = join(io, running).first;
-  const std::string sid = sid_of(connected);
-  const std::string pid = connected[0].data["pid"].get<std::string>();
+  const TwoClients two = two_clients(io, running);
+  const auto &a = two.a, &b = two.b;
+  const std::string &sid = two.sid, &pid = two.pid;
   running.on([&] { a->send(packet(PacketType::event, {"say", "first"})); return 0; });
   const std::string offset = receive(*a, 1).at(0).data[2].get<std::string>();
   running.on([&] { a->close_connection(); return 0; });
@@ -652,12 +663,9 @@ TEST_CASE("recovery: volatile events carry no offset and are not kept for a retu
     io.emit("said", event.args()[0]);
   });
   Running running(io);
-  auto joined = join(io, running);
-  auto a = joined.first;
-  const auto connected = joined.second;
-  auto b = join(io, running).first;
-  const std::string sid = sid_of(connected);
-  const std::string pid = connected[0].data["pid"].get<std::string>();
+  const TwoClients two = two_clients(io, running);
+  const auto &a = two.a, &b = two.b;
+  const std::string &sid = two.sid, &pid = two.pid;
   running.on([&] { a->send(packet(PacketType::event, {"say", 1})); return 0; });
   auto first = receive(*a, 2);
   REQUIRE(first.size() == 2);
