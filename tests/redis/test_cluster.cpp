@@ -346,9 +346,14 @@ TEST_CASE("cluster: messages that are not Node's format are dropped and reported
   a.io().emit("still here");
   CHECK(events(a0, 1) == std::vector<chat::json>{{"still here"}});
   CHECK(events(a1, 1) == std::vector<chat::json>{{"still here"}});
-  const auto errors = a.errors();
-  CHECK(std::count_if(errors.begin(), errors.end(), [](const std::string& e) {
-    return e.find("not Node's format") != std::string::npos;
-  }) == 1);  // the first, then one in a thousand
+  // The emit reached a's own sockets without Redis: the junk is reported once a's subscriber
+  // has read it, maybe later.
+  const auto reported = [&] {
+    const auto errors = a.errors();
+    return std::count_if(errors.begin(), errors.end(),
+                         [](const std::string& e) { return e.find("not Node's format") != std::string::npos; });
+  };
+  REQUIRE(eventually([&] { return reported() > 0; }));
+  CHECK(reported() == 1);  // the first, then one in a thousand
   publisher->close();
 }
