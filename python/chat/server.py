@@ -152,7 +152,7 @@ class SocketIO:
         (``write_only``): it emits into the cluster from a worker. A queue that does not answer
         is a ``ConnectionError`` when the server starts (or the first write-only emit). An option
         chat cannot honour (a ``kafka://`` queue, ``async_mode='eventlet'``,
-        ``serializer='msgpack'``, ...) raises ``ValueError`` naming it; an unknown name raises
+        ``serializer='cbor'``, ...) raises ``ValueError`` naming it; an unknown name raises
         ``TypeError``. Node's Engine.IO options python-engineio lacks come under snake_case
         names: ``per_message_deflate``, ``allow_request`` (a function of the handshake's environ:
         ``True``, ``False`` or a refusal message), ``initial_packet``, ``initial_headers`` and
