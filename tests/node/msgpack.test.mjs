@@ -148,3 +148,12 @@ describe("msgpack parser: the browser bundle", () => {
     });
   }
 });
+
+describe("msgpack parser: options it cannot honour", () => {
+  it("an initial packet (socket.io-parser text) is refused when the server starts", async () => {
+    await assert.rejects(
+      startServer(["--parser", "msgpack", "--initial-packet", '2["welcome"]']),
+      /initial_packet: only the JSON parser's clients can read it/,
+    );
+  });
+});
