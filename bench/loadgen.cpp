@@ -5,7 +5,7 @@
 //   chat_loadgen --port P[,P2...] [--host 127.0.0.1] [--mode fanout|echo|rate|idle] [--clients C]
 //                [--payload BYTES] [--inflight K] [--rate DELIVERIES_PER_S] [--warmup S]
 //                [--duration S] [--drain S] [--server-pid PID[,PID2...]] [--source-addrs A,B,..|auto]
-//                [--connect-concurrency N] [--read-buffer BYTES] [--tls] [--verbose]
+//                [--connect-concurrency N] [--read-buffer BYTES] [--tls] [--msgpack] [--verbose]
 //
 // Modes (every client connects first: HTTP upgrade, `0{..}`, `40`, `40{"sid":..}`; every `2` is
 // answered with `3` throughout):
@@ -25,6 +25,11 @@
 // and the server's VmRSS. Prints one JSON line on stdout. A cluster: several ports (the servers
 // of one cluster; clients dealt over them in turn, the sender on the first) and several pids
 // (its servers and its Redis), whose CPU and memory are summed.
+//
+// --msgpack: socket.io-msgpack-parser's format instead of JSON text: every Socket.IO packet a
+// binary message holding a MessagePack map {type, data, nsp, id}, written by hand as the text ones
+// are; a received packet's type is the value after its "type" key, its timestamp the first run of
+// 16 digits (the payload's), as in the JSON case.
 //
 // --tls: wss:// (OpenSSL; built where CMake finds it). Each client's TLS handshake is done
 // blocking as it connects (before the load starts); the server's certificate is not verified
@@ -70,6 +75,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -223,6 +229,7 @@ struct Options {
   std::vector<std::string> source_addrs;
   bool auto_source = false;
   bool tls = false;
+  bool msgpack = false;
   bool verbose = false;
 };
 
@@ -232,7 +239,7 @@ struct Options {
                "       [--payload BYTES] [--inflight K] [--rate DELIVERIES_PER_S] [--warmup S]\n"
                "       [--duration S] [--drain S] [--server-pid PID] [--source-addrs A,B,..|auto]\n"
                "       [--connect-concurrency N] [--connect-timeout S] [--read-buffer BYTES] [--path P]\n"
-               "       [--tls] [--verbose]\n";
+               "       [--tls] [--msgpack] [--verbose]\n";
   std::exit(2);
 }
 
@@ -249,6 +256,10 @@ Options parse(int argc, char** argv) {
       usage("--tls: built without OpenSSL");
 #endif
       o.tls = true;
+      continue;
+    }
+    if (flag == "--msgpack") {
+      o.msgpack = true;
       continue;
     }
     if (flag == "--help" || flag == "-h") usage("help");
@@ -628,18 +639,63 @@ class Generator {
     return std::string(digits, 16) + filler_;
   }
 
+  // ---- socket.io-msgpack-parser's packets, by hand ----
+
+  static void msgpack_str(std::string& out, std::string_view text) {
+    const std::size_t n = text.size();
+    if (n < 32) out += static_cast<char>(0xa0 | n);
+    else if (n < 256) out += {'\xd9', static_cast<char>(n)};
+    else out += {'\xda', static_cast<char>(n >> 8), static_cast<char>(n)};
+    out.append(text);
+  }
+
+  static void msgpack_uint(std::string& out, std::uint64_t v) {
+    if (v < 0x80) {
+      out += static_cast<char>(v);
+      return;
+    }
+    out += '\xcf';
+    for (int i = 7; i >= 0; --i) out += static_cast<char>(v >> (8 * i));
+  }
+
+  /// {type: 2, data: [event, payload], nsp: "/"} (and id when given).
+  static std::string msgpack_event(std::string_view event, std::string_view payload, const std::uint64_t* id) {
+    std::string out;
+    out += static_cast<char>(0x80 | (id ? 4 : 3));
+    out += "\xa4type\x02\xa4" "data\x92";
+    msgpack_str(out, event);
+    msgpack_str(out, payload);
+    if (id) {
+      out += "\xa2id";
+      msgpack_uint(out, *id);
+    }
+    out += "\xa3nsp\xa1/";
+    return out;
+  }
+
+  void send_binary(Client& c, const std::string& bytes) { send_frame(c, 0x2, bytes.data(), bytes.size()); }
+
   void send_broadcast(std::uint64_t ts) {
     if (!sender_) return;
-    const std::string text = "42[\"message\",\"" + stamped_payload(ts) + "\"]";
-    send_text(*sender_, text.data(), text.size());
+    if (o_.msgpack) {
+      send_binary(*sender_, msgpack_event("message", stamped_payload(ts), nullptr));
+    } else {
+      const std::string text = "42[\"message\",\"" + stamped_payload(ts) + "\"]";
+      send_text(*sender_, text.data(), text.size());
+    }
     ++broadcasts_sent_;
     if (measuring_) ++window_sent_;
   }
 
   void send_echo(Client& c) {
-    const std::string text =
-        "42" + std::to_string(c.next_id++) + "[\"echo\",\"" + stamped_payload(now_ns() - epoch_) + "\"]";
-    send_text(c, text.data(), text.size());
+    if (o_.msgpack) {
+      const std::uint64_t id = c.next_id++;
+      send_binary(c, msgpack_event("echo", stamped_payload(now_ns() - epoch_), &id));
+    } else {
+      const std::string text =
+          "42" + std::to_string(c.next_id++) + "[\"echo\",\"" + stamped_payload(now_ns() - epoch_) + "\"]";
+      send_text(c, text.data(), text.size());
+    }
     ++echo_sent_;
     if (measuring_) ++window_sent_;
   }
@@ -806,9 +862,10 @@ class Generator {
       case 0x0:  // continuation
         c.fragment.append(p, n);
         if (!fin) return true;
-        if (c.fragment_op == 0x1) {
+        if (c.fragment_op == 0x1 || c.fragment_op == 0x2) {
           const std::string whole = std::move(c.fragment);
           c.fragment.clear();
+          if (c.fragment_op == 0x2) return on_binary(c, whole.data(), whole.size(), now);
           return on_text(c, whole.data(), whole.size(), now);
         }
         c.fragment.clear();
@@ -824,13 +881,63 @@ class Generator {
         if (!fin) {
           c.fragment_op = op;
           c.fragment.assign(p, n);
+          return true;
         }
-        return true;
+        return on_binary(c, p, n, now);
       case 0x8:
         lost(c, "close frame");
         return false;
       case 0x9:
         send_frame(c, 0xA, p, n);
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  /// The timestamp of a msgpack packet: its first run of 16 digits (the payload's start).
+  static std::uint64_t msgpack_timestamp_in(const char* p, std::size_t n) {
+    std::size_t run = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (p[i] < '0' || p[i] > '9') {
+        run = 0;
+        continue;
+      }
+      if (++run == 16) {
+        std::uint64_t v = 0;
+        for (std::size_t j = i + 1 - 16; j <= i; ++j) v = v * 10 + static_cast<std::uint64_t>(p[j] - '0');
+        return v;
+      }
+    }
+    return 0;
+  }
+
+  /// A socket.io-msgpack-parser packet (--msgpack): its type is the fixint after the "type" key
+  /// (servers order the keys differently: Node writes an ack's id first).
+  bool on_binary(Client& c, const char* p, std::size_t n, std::uint64_t now) {
+    if (!o_.msgpack) return true;
+    static constexpr std::string_view key = "\xa4type";
+    const std::string_view bytes(p, n);
+    const std::size_t at = bytes.find(key);
+    if (at == std::string_view::npos || at + key.size() >= n) return true;
+    switch (p[at + key.size()]) {
+      case 0:
+        if (c.state == State::wait_connect) on_ready(c);
+        return true;
+      case 1:
+        lost(c, "socket.io disconnect");
+        return false;
+      case 2:
+        on_event(c, p, n, now);
+        return true;
+      case 3:
+        on_ack(c, p, n, now);
+        return true;
+      case 4:
+        if (c.state == State::wait_connect) {
+          connect_failed(c, "connect error (msgpack)");
+          return false;
+        }
         return true;
       default:
         return true;
@@ -854,7 +961,8 @@ class Generator {
     switch (p[0]) {
       case '0':
         if (c.state == State::wait_open) {
-          send_text(c, "40", 2);
+          if (o_.msgpack) send_binary(c, std::string("\x82\xa4type\x00\xa3nsp\xa1/", 13));
+          else send_text(c, "40", 2);
           c.state = State::wait_connect;
         }
         return true;
@@ -899,7 +1007,7 @@ class Generator {
     ++received_total_;
     if (measuring_) {
       ++window_ops_;
-      const std::uint64_t ts = timestamp_in(p, n);
+      const std::uint64_t ts = o_.msgpack ? msgpack_timestamp_in(p, n) : timestamp_in(p, n);
       const std::uint64_t t = now - epoch_;
       latency_.record(t > ts ? t - ts : 0);
     }
@@ -911,7 +1019,7 @@ class Generator {
     ++acks_total_;
     if (measuring_) {
       ++window_ops_;
-      const std::uint64_t ts = timestamp_in(p, n);
+      const std::uint64_t ts = o_.msgpack ? msgpack_timestamp_in(p, n) : timestamp_in(p, n);
       const std::uint64_t t = now - epoch_;
       latency_.record(t > ts ? t - ts : 0);
     }

@@ -966,6 +966,88 @@ def tls_comparison(cfg, loadgen):
     print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
 
 
+# ---- msgpack: socket.io-msgpack-parser against JSON -----------------------------------------------
+
+
+def msgpack_comparison(cfg, loadgen):
+    """Fan-out and echo in socket.io-msgpack-parser's format: chat (C++, chat::MsgpackParser)
+    against Node socket.io with socket.io-msgpack-parser as its parser, and both with the default
+    JSON parser in the same run (what the format costs or saves each), interleaved. Writes
+    <bin-dir>/../msgpack.md and msgpack.jsonl; docs/benchmarks.md's "msgpack" section is written by
+    hand from them."""
+    chat_bin = os.path.join(cfg.bin_dir, "chat_bench_server")
+    node = shutil.which("node")
+    peers = [("chat", "chat (C++)", [chat_bin]),
+             ("node", "Node socket.io 4.8", [node or "node", os.path.join(BENCH, "servers", "node_server.mjs")])]
+    if not os.path.isdir(os.path.join(BENCH, "node_modules", "socket.io-msgpack-parser")):
+        sys.exit("bench/run: bench/node_modules/socket.io-msgpack-parser is missing (bench/run installs it)")
+    out_dir = os.path.dirname(cfg.bin_dir)
+    raw_path = os.path.join(out_dir, "msgpack.jsonl")
+    formats = ("msgpack", "json")
+    results = {}  # (case, key, format) -> [result]
+    with open(raw_path, "w") as raw:
+        for rep in range(cfg.repeats):
+            for case in ("fanout", "echo"):
+                for key, label, command in peers:
+                    for fmt in formats:
+                        spec = ServerSpec(key, label, command + ["--parser", fmt], True)
+                        busy0, children0, wall0 = busy_cpu_s(), children_cpu_s(), time.time()
+                        try:
+                            server = RunningServer(spec, cfg.server_core)
+                        except RuntimeError as e:
+                            r = {"error": str(e)}
+                        else:
+                            time.sleep(0.3)
+                            r = run_loadgen(loadgen, cfg.gen_core, server.port, server.pid,
+                                            case_args(case, cfg) + (["--msgpack"] if fmt == "msgpack" else []),
+                                            60 + cfg.warmup + cfg.duration + 30)
+                            code, crashed = server.stop()
+                            if crashed:
+                                r["server_crashed"] = "exit code %s: %s" % (code, server.stderr_tail()[-500:])
+                        other = (busy_cpu_s() - busy0) - (children_cpu_s() - children0)
+                        r.update({"server": key, "case": case, "format": fmt, "repeat": rep,
+                                  "other_cpu_pct": max(0.0, 100.0 * other / max(1e-9, time.time() - wall0))})
+                        raw.write(json.dumps(r) + "\n")
+                        raw.flush()
+                        results.setdefault((case, key, fmt), []).append(r)
+                        lat = r.get("latency_us", {})
+                        print("  %-5s %-6s %-7s #%d  %s/s  cpu %s µs/op  p50 %s  p99 %s  server %s%%  gen %s%%  lost %s%s" % (
+                            key, case, fmt, rep + 1, fmt_int(r.get("ops_per_s")),
+                            fmt_f(r.get("server_cpu_us_per_op"), 2), fmt_us(lat.get("p50")), fmt_us(lat.get("p99")),
+                            fmt_f(r.get("server_cpu_pct"), 0), fmt_f(r.get("gen_cpu_pct"), 0), r.get("lost", "–"),
+                            ("  ERROR: " + str(r.get("error") or r.get("server_crashed")))
+                            if r.get("error") or r.get("server_crashed") else ""), flush=True)
+    summaries = {k: summarize(rs) for k, rs in results.items()}
+    lines = ["| case | server | parser | ops/s | vs Node (same parser) | msgpack vs JSON | CPU µs/op "
+             "| CPU (% of one core) | p50 | p99 | lost |",
+             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for case, unit in (("fanout", "deliveries"), ("echo", "acks")):
+        for key, label, _ in peers:
+            for fmt in formats:
+                s = summaries.get((case, key, fmt), {})
+                title = "%s (%s/s)" % (case, unit)
+                if not s.get("ok_runs"):
+                    lines.append("| %s | %s | %s | failed: %s |||||||" % (title, label, fmt, "; ".join(s.get("errors", []))))
+                    continue
+                node_ops = summaries.get((case, "node", fmt), {}).get("ops_per_s")
+                json_ops = summaries.get((case, key, "json"), {}).get("ops_per_s")
+                lines.append("| %s | %s | %s | %s | %s | %s | %s | %s%% | %s | %s | %s |" % (
+                    title, label, fmt, fmt_int(s["ops_per_s"]), fmt_ratio(s["ops_per_s"], node_ops),
+                    fmt_ratio(s["ops_per_s"], json_ops) if fmt == "msgpack" else "", fmt_f(s["cpu_us"], 2),
+                    fmt_f(s["server_cpu_pct"], 0), fmt_us(s["p50_us"]), fmt_us(s["p99_us"]), fmt_int(s["lost"])))
+    table = "\n".join(lines)
+    md_path = os.path.join(out_dir, "msgpack.md")
+    with open(md_path, "w") as f:
+        f.write("Medians of %d repeats; fan-out to %s clients (%d broadcasts in flight, one sender), echo from %s "
+                "clients (one in flight each), %s-byte payloads, warm-up %s s, window %s s; WebSocket; the server on "
+                "core %d, the generator on core %d; Node %s with socket.io-msgpack-parser 3.0.2.\n\n%s\n" % (
+                    cfg.repeats, fmt_int(cfg.fanout_clients), cfg.inflight, fmt_int(cfg.echo_clients), cfg.payload,
+                    fmt_f(cfg.warmup, 0), fmt_f(cfg.duration, 0), cfg.server_core, cfg.gen_core,
+                    subprocess.run([node or "node", "--version"], capture_output=True, text=True).stdout.strip(), table))
+    print(table)
+    print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
+
+
 # ---- main -------------------------------------------------------------------------------------
 
 
@@ -1009,6 +1091,11 @@ def parse_args(argv):
                    help="instead of the peer comparison: fan-out and echo over wss, chat against Node's https server, "
                         "and both over ws in the same run (by default 2 repeats, warm-up 2 s, window 5 s: about three "
                         "minutes); writes <bin-dir>/../tls.md and tls.jsonl")
+    p.add_argument("--msgpack", action="store_true",
+                   help="instead of the peer comparison: fan-out and echo with socket.io-msgpack-parser's format, "
+                        "chat against Node socket.io with that parser, and both with JSON in the same run (by default "
+                        "2 repeats, warm-up 2 s, window 5 s: about three minutes); writes <bin-dir>/../msgpack.md and "
+                        "msgpack.jsonl")
     p.add_argument("--handler-cpu-us", type=int, default=50,
                    help="with --shards: also run the echo with each handler spending this many µs of CPU (an "
                         "application's own work; default 50; 0: off)")
@@ -1020,7 +1107,7 @@ def parse_args(argv):
                         "(give the same size options as that run)")
     cfg = p.parse_args(argv)
     q = cfg.quick
-    if cfg.tls and not q:  # bounded: a few minutes in all
+    if (cfg.tls or cfg.msgpack) and not q:  # bounded: a few minutes in all
         for name, value in (("repeats", 2), ("warmup", 2), ("duration", 5)):
             if getattr(cfg, name) is None:
                 setattr(cfg, name, value)
@@ -1053,6 +1140,9 @@ def main(argv):
         return
     if cfg.tls:
         tls_comparison(cfg, loadgen)
+        return
+    if cfg.msgpack:
+        msgpack_comparison(cfg, loadgen)
         return
 
     notes = []

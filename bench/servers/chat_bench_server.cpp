@@ -3,13 +3,14 @@
 // WebSocket clients, no compression (chat has none), ping 25 s / 20 s, no logging.
 //
 //   chat_bench_server [--host 127.0.0.1] [--port 0] [--shards N] [--handler-cpu-us U] [--redis URL]
-//                     [--tls-cert FILE --tls-key FILE]
+//                     [--tls-cert FILE --tls-key FILE] [--parser json|msgpack]
 // Prints "READY <port>" once listening; SIGINT/SIGTERM stop it. --shards N runs a
 // chat::ShardedServer of N io threads (default 1: a plain chat::Server; 0: one per core).
 // --handler-cpu-us U makes each 'echo' handler spend U µs of its thread's CPU first, standing
 // in for an application's own work per event (default 0). --redis URL joins the Redis cluster
 // there (chat::redis::attach): the cluster case runs two of them. --tls-cert and --tls-key serve
 // wss instead (a chat::Server<chat::transport::TlsConfig>, one io thread): the TLS case.
+// --parser msgpack speaks socket.io-msgpack-parser's format (chat::MsgpackParser): the msgpack case.
 #include <chat/chat.hpp>
 #ifdef CHAT_BENCH_TLS
 #include <chat/transport/websocketpp/tls.hpp>
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
   std::string redis;
   std::string tls_cert;
   std::string tls_key;
+  std::string parser = "json";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--host") host = argv[i + 1];
@@ -86,15 +88,18 @@ int main(int argc, char** argv) {
     else if (flag == "--redis") redis = argv[i + 1];
     else if (flag == "--tls-cert") tls_cert = argv[i + 1];
     else if (flag == "--tls-key") tls_key = argv[i + 1];
+    else if (flag == "--parser" && (argv[i + 1] == std::string("json") || argv[i + 1] == std::string("msgpack")))
+      parser = argv[i + 1];
     else {
       std::cerr << "usage: chat_bench_server [--host H] [--port P] [--shards N] [--handler-cpu-us U] [--redis URL]"
-                   " [--tls-cert FILE --tls-key FILE]\n";
+                   " [--tls-cert FILE --tls-key FILE] [--parser json|msgpack]\n";
       return 2;
     }
   }
 
   using namespace std::chrono_literals;
-  const auto options = chat::Options{}.ping_interval(25s).ping_timeout(20s);
+  auto options = chat::Options{}.ping_interval(25s).ping_timeout(20s);
+  if (parser == "msgpack") options.parser(chat::MsgpackParser::shared());
   if (!tls_cert.empty()) {
 #ifdef CHAT_BENCH_TLS
     chat::Server<chat::transport::TlsConfig> io(options);

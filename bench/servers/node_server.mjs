@@ -4,9 +4,11 @@
 // 20 s, no logging.
 //
 //   node node_server.mjs [--host 127.0.0.1] [--port 0] [--redis URL] [--tls-cert FILE --tls-key FILE]
+//                        [--parser json|msgpack]
 // Prints "READY <port>" once listening; SIGINT/SIGTERM stop it. --redis URL: the cluster case,
 // on @socket.io/redis-adapter (createAdapter, node-redis clients) as its README sets it up.
 // --tls-cert and --tls-key: the TLS case, on Node's https server (TLS 1.2 or later).
+// --parser msgpack: the msgpack case, with socket.io-msgpack-parser as the server's parser.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createSecureServer } from "node:https";
@@ -17,14 +19,18 @@ let port = 0;
 let redis = null;
 let tlsCert = null;
 let tlsKey = null;
+let parserName = "json";
 for (let i = 2; i + 1 < process.argv.length; i += 2) {
   if (process.argv[i] === "--host") host = process.argv[i + 1];
   else if (process.argv[i] === "--port") port = Number(process.argv[i + 1]);
   else if (process.argv[i] === "--redis") redis = process.argv[i + 1];
   else if (process.argv[i] === "--tls-cert") tlsCert = process.argv[i + 1];
   else if (process.argv[i] === "--tls-key") tlsKey = process.argv[i + 1];
+  else if (process.argv[i] === "--parser" && ["json", "msgpack"].includes(process.argv[i + 1])) parserName = process.argv[i + 1];
   else {
-    console.error("usage: node node_server.mjs [--host H] [--port P] [--redis URL] [--tls-cert FILE --tls-key FILE]");
+    console.error(
+      "usage: node node_server.mjs [--host H] [--port P] [--redis URL] [--tls-cert FILE --tls-key FILE] [--parser json|msgpack]",
+    );
     process.exit(2);
   }
 }
@@ -39,6 +45,7 @@ const io = new Server(httpServer, {
   pingInterval: 25000,
   pingTimeout: 20000,
   serveClient: false,
+  ...(parserName === "msgpack" ? { parser: (await import("socket.io-msgpack-parser")).default } : {}),
 });
 
 if (redis) {

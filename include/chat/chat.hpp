@@ -14,6 +14,7 @@
 #include "middleware.hpp"      // IWYU pragma: export
 #include "namespace.hpp"       // IWYU pragma: export
 #include "options.hpp"         // IWYU pragma: export
+#include "msgpack_parser.hpp"  // IWYU pragma: export
 #include "parser.hpp"          // IWYU pragma: export
 #include "reason.hpp"          // IWYU pragma: export
 #include "server.hpp"          // IWYU pragma: export

@@ -186,7 +186,7 @@ class Namespace : private LocalSockets {
   std::unordered_map<SocketId, std::shared_ptr<Socket>> sockets_;
   std::unordered_map<std::string, Socket*> by_pid_;  // connection state recovery only
   std::unique_ptr<Adapter> adapter_;  // the server's: through it a request reaches every shard
-  std::uint64_t next_ack_id_ = 0;  // one counter for every ack of the namespace, as Node's
+  std::uint64_t next_ack_id_ = 0;  // one counter for every ack of the namespace, as Node's (from first_ack_id)
   Adapter* own_adapter_ = nullptr;    // adapter_, or what a ShardedServer's shard adapter wraps
   bool is_parent_;
   Namespace* parent_ = nullptr;       // the parent namespace whose matcher made this one

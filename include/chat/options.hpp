@@ -248,6 +248,7 @@ class Options {
   /// An Engine.IO message sent to every new session right after its open packet (Node's
   /// `initialPacket`): its text, which a Socket.IO client decodes as a Socket.IO packet (e.g.
   /// `2["welcome"]`, an event the client's "/" socket receives once connected). Default: none.
+  /// Only with the JSON parser: a server with another `parser` throws std::invalid_argument.
   Options& initial_packet(std::string text) { initial_packet_ = std::move(text); return *this; }
   const std::optional<std::string>& initial_packet() const { return initial_packet_; }
 
@@ -352,7 +353,9 @@ class Options {
   bool cleanup_empty_child_namespaces() const { return cleanup_empty_child_namespaces_; }
 
   /// The directory holding the Socket.IO browser bundle (socket.io-client's `dist/`), served at
-  /// `<path>socket.io.js`, `.min.js` and their `.map` files. Default: not served.
+  /// `<path>socket.io.js`, `.min.js`, `.esm.min.js`, `.msgpack.min.js` (the bundle with
+  /// socket.io-msgpack-parser, for a server with MsgpackParser) and their `.map` files, as Node
+  /// does. Default: not served.
   Options& client_bundle_dir(std::string dir) { client_bundle_dir_ = std::move(dir); return *this; }
   const std::string& client_bundle_dir() const { return client_bundle_dir_; }
 

@@ -5,6 +5,7 @@
 #ifndef CHAT_PARSER_HPP
 #define CHAT_PARSER_HPP
 
+#include <cstdint>      // uint64_t
 #include <memory>       // shared_ptr, unique_ptr
 #include <string_view>  // string_view
 
@@ -41,6 +42,9 @@ class Parser {
   virtual socketio::Encoded encode(const socketio::Packet& packet) const = 0;
   /// A decoder for one new connection.
   virtual std::unique_ptr<PacketDecoder> decoder() const = 0;
+  /// The id of the first packet each namespace sends asking for an acknowledgement (the next
+  /// ones count up from it). 0, as in Node, unless a format's clients cannot carry id 0.
+  virtual std::uint64_t first_ack_id() const { return 0; }
 };
 
 /// socket.io-parser's format, the default: a packet as JSON text, binary values as attachments

@@ -21,6 +21,7 @@
 #include "impl/core.hpp"
 #include "impl/local_client.hpp"
 #include "impl/namespace.hpp"
+#include "impl/msgpack_parser.hpp"
 #include "impl/parser.hpp"
 #include "impl/server.hpp"
 #include "impl/sharded_server.hpp"

@@ -63,6 +63,7 @@ class Options:
     cors_max_age: Optional[int]  # whole seconds
     allow_request: Any  # set: Callable[[dict], Union[bool, str]]; get: bool
     initial_packet: Optional[str]
+    parser: str  # 'json' (the default) or 'msgpack'
     def __init__(self) -> None: ...
 
 class Dispatcher(Protocol):

@@ -117,9 +117,21 @@ def check(options: Dict[str, Any]) -> None:
                                 "chat's Engine.IO layer is C++ and does not log packets; leave it out "
                                 "(logger=True logs every Socket.IO event received and emitted)")
     serializer = options.get("serializer", "default")
-    if serializer != "default":
+    if not isinstance(serializer, str) or serializer not in ("default", "msgpack"):
         raise UnsupportedOption("serializer", serializer,
-                                "chat speaks the default JSON parser only (no msgpack yet); leave it out")
+                                "chat speaks 'default' (JSON, socket.io-parser) and 'msgpack' "
+                                "(socket.io-msgpack-parser); a Packet subclass or 'cbor' cannot run in the C++ server")
+    if serializer == "msgpack":
+        if options.get("initial_packet") is not None:
+            raise UnsupportedOption("initial_packet", options["initial_packet"],
+                                    "it is socket.io-parser text, which serializer='msgpack' clients cannot read; "
+                                    "leave it out")
+        # json= shapes JSON text, which msgpack packets do not go through: python-socketio
+        # ignores it there; here it is refused rather than silently ignored.
+        if options.get("json") not in (None, std_json):
+            raise UnsupportedOption("json", options["json"],
+                                    "serializer='msgpack' sends no JSON text, so a json module has nothing to do; "
+                                    "leave it out")
     logger = options.get("logger", False)
     if not isinstance(logger, bool) and not all(hasattr(logger, m) for m in ("info", "error", "exception")):
         raise UnsupportedOption("logger", logger, "pass True, False or a logging.Logger")
@@ -356,6 +368,8 @@ def core_options(options: Dict[str, Any]):
         core.allow_request = request_check(options["allow_request"])
     if options.get("initial_packet") is not None:
         core.initial_packet = options["initial_packet"]
+    if options.get("serializer") == "msgpack":
+        core.parser = "msgpack"
     origins = options.get("cors_allowed_origins")
     if origins is None:
         core.cors_allow_same_origin = True  # Flask-SocketIO's default: the page's own site only

@@ -131,7 +131,9 @@ class SocketIO:
         ``max_http_buffer_size``, ``allow_upgrades``, ``transports``, ``cookie``,
         ``http_compression`` (default ``True``), ``compression_threshold`` (1024), ``path``,
         ``namespaces`` (a list or ``'*'``), ``always_connect``, ``manage_session``,
-        ``async_handlers``, ``logger``, ``json``; Node's ``upgrade_timeout`` and
+        ``async_handlers``, ``logger``, ``json``, ``serializer`` (``'default'``: JSON;
+        ``'msgpack'``: socket.io-msgpack-parser's format, for clients with that parser or
+        python-socketio's ``Client(serializer='msgpack')``); Node's ``upgrade_timeout`` and
         ``connect_timeout`` (seconds); and chat's own ``workers`` (handler threads, default 16),
         ``client_bundle_dir``, ``handshake_timeout`` (seconds a new connection may take to
         send its request, default 5), ``max_connections`` (sessions at once, default 100,000;
@@ -152,8 +154,8 @@ class SocketIO:
         (``write_only``): it emits into the cluster from a worker. A queue that does not answer
         is a ``ConnectionError`` when the server starts (or the first write-only emit). An option
         chat cannot honour (a ``kafka://`` queue, ``async_mode='eventlet'``,
-        ``serializer='msgpack'``, ...) raises ``ValueError`` naming it; an unknown name raises
-        ``TypeError``. Node's Engine.IO options python-engineio lacks come under snake_case
+        ``serializer='cbor'``, ``initial_packet`` with ``serializer='msgpack'``, ...) raises
+        ``ValueError`` naming it; an unknown name raises ``TypeError``. Node's Engine.IO options python-engineio lacks come under snake_case
         names: ``per_message_deflate``, ``allow_request`` (a function of the handshake's environ:
         ``True``, ``False`` or a refusal message), ``initial_packet``, ``initial_headers`` and
         ``headers`` (a dict, or a function of the environ returning one), ``cors_methods``,

@@ -971,7 +971,16 @@ void bind_server(py::module_& module) {
                     "Set: a function of (request dict) -> True, False or a refusal message, run on the io "
                     "thread. Get: whether one is set.")
       .def_property("initial_packet", [](const Options& o) { return o.initial_packet(); },
-                    [](Options& o, std::string v) { o.initial_packet(std::move(v)); });
+                    [](Options& o, std::string v) { o.initial_packet(std::move(v)); })
+      .def_property(
+          "parser",
+          [](const Options& o) { return o.parser() == chat::MsgpackParser::shared() ? "msgpack" : "json"; },
+          [](Options& o, const std::string& name) {
+            if (name == "msgpack") o.parser(chat::MsgpackParser::shared());
+            else if (name == "json") o.parser(chat::JsonParser::shared());
+            else throw py::value_error("parser: 'json' or 'msgpack', not '" + name + "'");
+          },
+          "The wire format: 'json' (socket.io-parser, the default) or 'msgpack' (socket.io-msgpack-parser).");
 
   py::class_<LocalConnection>(module, "LocalConnection");
 

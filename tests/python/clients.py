@@ -24,8 +24,8 @@ TRANSPORTS = {
 class Client:
     """A python-socketio Client recording every event it receives (tests/support/received.py)."""
 
-    def __init__(self, namespaces=("/",), handlers=None):
-        self.sio = socketio.Client(reconnection=False)
+    def __init__(self, namespaces=("/",), handlers=None, serializer="default"):
+        self.sio = socketio.Client(reconnection=False, serializer=serializer)
         self.namespaces = list(namespaces)
         self.received = Received()
         self.connect_errors = queue.Queue()

@@ -123,6 +123,13 @@ Settings parse(int argc, char** argv) {
       recovery.skip_middlewares = !(parts.size() > 1 && parts[1] == "noskip");
       settings.options.connection_state_recovery(recovery);
     }
+    else if (flag == "--parser") {  // json (the default) or msgpack
+      if (value == "msgpack") settings.options.parser(chat::MsgpackParser::shared());
+      else if (value != "json") {
+        std::cerr << "unknown parser " << value << '\n';
+        std::exit(2);
+      }
+    }
     else if (flag == "--cleanup-empty-child-namespaces") settings.options.cleanup_empty_child_namespaces(value == "1");
     else {
       std::cerr << "unknown flag " << flag << '\n';

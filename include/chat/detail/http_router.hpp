@@ -27,8 +27,9 @@ struct HttpPlan {
 
 /// The client bundle's files, served under the Socket.IO path (Node's serveClient).
 inline bool is_client_bundle_file(std::string_view name) {
-  static constexpr std::string_view files[] = {"socket.io.js",         "socket.io.min.js",     "socket.io.js.map",
-                                               "socket.io.min.js.map", "socket.io.esm.min.js", "socket.io.esm.min.js.map"};
+  static constexpr std::string_view files[] = {
+      "socket.io.js",         "socket.io.js.map",         "socket.io.min.js",         "socket.io.min.js.map",
+      "socket.io.esm.min.js", "socket.io.esm.min.js.map", "socket.io.msgpack.min.js", "socket.io.msgpack.min.js.map"};
   return std::find(std::begin(files), std::end(files), name) != std::end(files);
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>  // find, remove
 #include <exception>  // exception
+#include <stdexcept>  // invalid_argument
 #include <cstdio>     // fprintf, stderr
 
 #include <asio/post.hpp>
@@ -22,6 +23,11 @@ CHAT_DECL Core::Core(Options options)
       parser_(options_.parser() ? options_.parser() : JsonParser::shared()),
       trusted_proxies_(options_.trusted_proxies()),
       admission_(std::make_shared<Admission>(options_)) {
+  // The initial packet is text in socket.io-parser's format; a client with another parser (a
+  // msgpack client reads binary messages only) would fail on it and close its connection.
+  if (options_.initial_packet() && !dynamic_cast<const JsonParser*>(parser_.get()))
+    throw std::invalid_argument("chat::Options::initial_packet: only the JSON parser's clients can read it (the "
+                                "initial packet is socket.io-parser text); leave it out with another parser");
   of("/");
 }
 

@@ -17,6 +17,7 @@ namespace chat {
 
 CHAT_DECL Namespace::Namespace(detail::Core& core, std::string name, bool is_parent)
     : core_(core), name_(std::move(name)), is_parent_(is_parent) {
+  next_ack_id_ = core.parser().first_ack_id();
   adapter_ = core.make_adapter(*this);
 }
 

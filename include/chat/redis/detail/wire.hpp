@@ -23,7 +23,7 @@
 #include "../../adapter.hpp"
 #include "../../detail/random_id.hpp"
 #include "../../socketio/types.hpp"
-#include "notepack.hpp"
+#include "../../detail/notepack.hpp"
 #include "wire_values.hpp"
 
 namespace chat::redis::detail {

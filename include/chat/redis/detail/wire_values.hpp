@@ -21,9 +21,33 @@
 #include "../../adapter.hpp"
 #include "../../handshake.hpp"
 #include "../../socketio/packet.hpp"
-#include "notepack.hpp"
+#include "../../detail/notepack.hpp"
 
 namespace chat::redis::detail {
+
+using json = nlohmann::json;
+
+// ---- notepack, as the cluster's messages use it (chat/detail/notepack.hpp) ----
+
+/// A message from another server that cannot be read: malformed, truncated, nested too deeply,
+/// or not the shape its type requires. The adapter drops such a message (Node ignores a request
+/// it cannot parse; a broadcast it cannot decode throws inside its listener). The notepack
+/// codec's own error, so one catch covers what the codec and the message readers refuse.
+using WireError = ::chat::detail::NotepackError;
+
+/// How deeply a message may nest. The socket.io parser's bound on a payload, plus the envelope a
+/// cluster message wraps around it (a fetch response: object > sockets > socket > data).
+inline constexpr int max_wire_nesting = socketio::detail::max_nesting + 4;
+
+using ::chat::detail::civil_from_days;
+using ::chat::detail::CivilDate;
+using ::chat::detail::date_to_json;
+using ::chat::detail::NotepackWriter;
+using ::chat::detail::to_notepack;
+using ::chat::detail::valid_utf8;
+
+/// One notepack value from a cluster message (nesting max_wire_nesting levels at most).
+inline json from_notepack(std::string_view bytes) { return ::chat::detail::from_notepack(bytes, max_wire_nesting); }
 
 // ---- JSON text ----
 

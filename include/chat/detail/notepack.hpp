@@ -1,17 +1,20 @@
-// MessagePack in the dialect of notepack.io 3.0.1, the codec of Node's @socket.io/redis-adapter
-// and @socket.io/redis-emitter, over nlohmann::json. Sans-I/O.
+// MessagePack in the dialect of notepack.io (3.0.1, the codec of Node's @socket.io/redis-adapter
+// and @socket.io/redis-emitter; 2.2, the codec of socket.io-msgpack-parser), over nlohmann::json.
+// Sans-I/O. Used by the Redis adapter's wire (chat/redis/detail/wire.hpp) and by the msgpack
+// parser (chat/socketio/msgpack.hpp).
 //
 // Not nlohmann's to_msgpack/from_msgpack: nlohmann writes a binary value that has a subtype as an
 // ext (Node would then see [type, Buffer] instead of a Buffer), reads every ext as binary so a
 // Date or the legacy undefined (d4 00 00) arrives as bytes, has no nesting bound, and keeps
-// invalid UTF-8 that a later dump() throws on. This codec writes and reads what notepack does:
+// invalid UTF-8 that a later dump() throws on; its reader recurses without bound, so hostile
+// input nested deeply enough overflows the stack. This codec writes and reads what notepack does:
 //   json binary        <-> bin 8/16/32 (Node Buffer)
 //   Timestamp ext (-1)  -> the string Node's Date.toJSON gives ("2000-06-13T00:00:00.000Z"; null
 //                          for a date outside JavaScript's range, as toJSON says)
 //   legacy d7 00 (Date in ms) -> the same string; legacy d4 00 00 (undefined) -> null
 //   ext 8/16/32 type 0  -> binary (notepack's ArrayBuffer); any other ext -> [type, binary]
-#ifndef CHAT_REDIS_DETAIL_NOTEPACK_HPP
-#define CHAT_REDIS_DETAIL_NOTEPACK_HPP
+#ifndef CHAT_DETAIL_NOTEPACK_HPP
+#define CHAT_DETAIL_NOTEPACK_HPP
 
 #include <cmath>        // floor, isfinite, trunc
 #include <cstdint>      // int64_t, uint8_t, uint64_t
@@ -27,23 +30,16 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../../socketio/packet.hpp"
-
-namespace chat::redis::detail {
+namespace chat::detail {
 
 using json = nlohmann::json;
 
-/// A message from another server that cannot be read: malformed, truncated, nested too deeply,
-/// or not the shape its type requires. The adapter drops such a message (Node ignores a request
-/// it cannot parse; a broadcast it cannot decode throws inside its listener).
-class WireError : public std::runtime_error {
+/// Bytes that are not one notepack value: malformed, truncated, nested too deeply, or (for the
+/// users of this codec) not the shape a message must have.
+class NotepackError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
-
-/// How deeply a message may nest. The socket.io parser's bound on a payload, plus the envelope a
-/// cluster message wraps around it (a fetch response: object > sockets > socket > data).
-inline constexpr int max_wire_nesting = socketio::detail::max_nesting + 4;
 
 // ---- UTF-8 ----
 
@@ -233,7 +229,7 @@ class NotepackWriter {
   }
 
   static std::uint64_t checked_32(std::size_t size) {
-    if (static_cast<std::uint64_t>(size) > 0xffffffffULL) throw WireError("notepack: value too large for MessagePack");
+    if (static_cast<std::uint64_t>(size) > 0xffffffffULL) throw NotepackError("notepack: value too large for MessagePack");
     return size;
   }
 
@@ -259,13 +255,15 @@ inline std::string to_notepack(const json& value) {
 
 // ---- decoding ----
 
-/// Reads one notepack value; throws WireError on anything notepack would not produce.
+/// Reads one notepack value; throws NotepackError on anything notepack would not produce. Arrays
+/// and maps may nest `max_depth` levels at most: the reader recurses once per level, and input
+/// comes from peers that may be hostile.
 class NotepackReader {
  public:
-  explicit NotepackReader(std::string_view bytes) : bytes_(bytes) {}
+  NotepackReader(std::string_view bytes, int max_depth) : bytes_(bytes), max_depth_(max_depth) {}
 
   json value(int depth = 0) {
-    if (depth >= max_wire_nesting) throw WireError("notepack: nested too deeply");
+    if (depth >= max_depth_) throw NotepackError("notepack: nested too deeply");
     const std::uint8_t prefix = byte();
     if (prefix < 0x80) return prefix;
     if (prefix < 0x90) return map(prefix & 0x0f, depth);
@@ -314,7 +312,7 @@ class NotepackReader {
       case 0xdd: return array(number(4), depth);
       case 0xde: return map(number(2), depth);
       case 0xdf: return map(number(4), depth);
-      default: throw WireError("notepack: unknown type byte");  // 0xc1: never used
+      default: throw NotepackError("notepack: unknown type byte");  // 0xc1: never used
     }
   }
 
@@ -327,7 +325,7 @@ class NotepackReader {
   }
 
   void need(std::uint64_t count) const {
-    if (count > bytes_.size() - offset_) throw WireError("notepack: truncated");
+    if (count > bytes_.size() - offset_) throw NotepackError("notepack: truncated");
   }
 
   /// `width` big-endian bytes as an unsigned number.
@@ -366,7 +364,7 @@ class NotepackReader {
     json out = json::object();
     for (std::uint64_t i = 0; i < size; ++i) {
       json key = value(depth + 1);
-      if (!key.is_string()) throw WireError("notepack: a map key is not a string");
+      if (!key.is_string()) throw NotepackError("notepack: a map key is not a string");
       out[key.get_ref<const std::string&>()] = value(depth + 1);
     }
     return out;
@@ -377,7 +375,7 @@ class NotepackReader {
     const auto type = static_cast<std::int8_t>(byte());
     if (type == 0) return binary(size);  // notepack 2's ArrayBuffer
     if (type == -1 && may_be_timestamp) {
-      if (size != 12) throw WireError("notepack: a timestamp ext that is not 96-bit");
+      if (size != 12) throw NotepackError("notepack: a timestamp ext that is not 96-bit");
       const std::uint64_t nanoseconds = number(4);
       const auto seconds = static_cast<std::int64_t>(number(8));
       // notepack: new Date(seconds * 1e3 + ns / 1e6), in doubles, as JavaScript rounds it.
@@ -406,18 +404,20 @@ class NotepackReader {
   }
 
   std::string_view bytes_;
+  int max_depth_;
   std::size_t offset_ = 0;
 };
 
-/// One notepack value from `bytes`, which it must fill exactly. Strings with invalid UTF-8 are
-/// repaired as Node repairs them (valid_utf8), never refused. Throws WireError.
-inline json from_notepack(std::string_view bytes) {
-  NotepackReader reader(bytes);
+/// One notepack value from `bytes`, which it must fill exactly, nesting `max_depth` levels at most.
+/// Strings with invalid UTF-8 are repaired as Node repairs them (valid_utf8), never refused.
+/// Throws NotepackError.
+inline json from_notepack(std::string_view bytes, int max_depth) {
+  NotepackReader reader(bytes, max_depth);
   json value = reader.value();
-  if (!reader.at_end()) throw WireError("notepack: trailing bytes");
+  if (!reader.at_end()) throw NotepackError("notepack: trailing bytes");
   return value;
 }
 
-}  // namespace chat::redis::detail
+}  // namespace chat::detail
 
-#endif  // CHAT_REDIS_DETAIL_NOTEPACK_HPP
+#endif  // CHAT_DETAIL_NOTEPACK_HPP
