@@ -148,7 +148,7 @@ int serve(chat::Server<Config>& io, const Settings& settings) {
 int main(int argc, char** argv) {
   Settings settings;
   std::string static_dir = CHAT_EXAMPLE_STATIC_DIR;
-  std::string client_dir = CHAT_EXAMPLE_CLIENT_DIR;
+  std::string client_dir = chat::Options{}.client_bundle_dir();  // CMake's CHAT_CLIENT_BUNDLE_DIR
   bool no_limits = false;
   const auto flags = limit_flags();
   std::vector<std::pair<chat_app::Limit chat_app::Limits::*, chat_app::Limit>> limits_set;

@@ -46,9 +46,13 @@ class OutgoingPacket {
     encoded_.compress = flags.compress;
   }
 
+  /// The packet, as given.
   const socketio::Packet& packet() const { return packet_; }
+  /// The packet encoded once by the namespace's parser: what every recipient is written.
   const socketio::Encoded& encoded() const { return encoded_; }
+  /// How it travels (volatile, compressed, local, timeout).
   const BroadcastFlags& flags() const { return flags_; }
+  /// Whether a socket whose transport is not writable at once skips it.
   bool is_volatile() const { return flags_.is_volatile; }
 
   /// The encoding of `packet`, as an Engine.IO session queues it: it keeps the packet alive.
@@ -65,15 +69,15 @@ class OutgoingPacket {
 /// Who a broadcast reaches: sockets in any of `rooms` (every socket of the namespace when
 /// empty), minus sockets in any of `except`.
 struct BroadcastOptions {
-  std::unordered_set<Room> rooms;
-  std::unordered_set<Room> except;
-  BroadcastFlags flags;
+  std::unordered_set<Room> rooms;   ///< rooms (or socket ids) selected; empty: the whole namespace
+  std::unordered_set<Room> except;  ///< rooms (or socket ids) left out, whatever `rooms` says
+  BroadcastFlags flags;             ///< how the packets travel
 };
 
 /// A socket as fetch_sockets reports it, wherever it is (Node's RemoteSocket's data).
 struct SocketInfo {
-  SocketId id;
-  Handshake handshake;
+  SocketId id;               ///< the socket's id (Socket::id)
+  Handshake handshake;       ///< the request that opened its connection
   json auth;                 ///< the CONNECT packet's auth object ({} when none)
   std::vector<Room> rooms;   ///< its own id included
   json data;                 ///< Socket::data()
@@ -82,10 +86,10 @@ struct SocketInfo {
 /// What connection state recovery keeps of a socket that lost its connection (Node's
 /// persisted session).
 struct PersistedSession {
-  SocketId sid;
+  SocketId sid;               ///< the socket id it had, and gets back
   std::string pid;            ///< the private id the client shows to recover it
   std::vector<Room> rooms;    ///< its own id included
-  json data;
+  json data;                  ///< its Socket::data()
   /// Restored only: the packets sent to it since the offset the client showed, in the order
   /// they were sent, each with its offset as the last element of its data.
   std::vector<std::shared_ptr<const OutgoingPacket>> missed;
@@ -221,6 +225,7 @@ class Adapter {
 /// kept: Node's base adapter).
 class InMemoryAdapter : public Adapter {
  public:
+  /// An adapter for the namespace whose sockets `sockets` gives (it outlives the adapter).
   explicit InMemoryAdapter(LocalSockets& sockets) : sockets_(sockets) {}
 
   void add_all(const SocketId& id, const std::vector<Room>& rooms) override;
@@ -232,6 +237,7 @@ class InMemoryAdapter : public Adapter {
   void broadcast(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options) override;
   void broadcast_with_ack(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options,
                           ClientCount on_client_count, std::function<void(Args)> on_ack) override;
+  /// One server: this one.
   void server_count(std::function<void(std::size_t)> done) override { done(1); }
   void add_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override;
   void del_sockets(const BroadcastOptions& options, const std::vector<Room>& rooms) override;
@@ -248,6 +254,7 @@ class InMemoryAdapter : public Adapter {
   }
 
  protected:
+  /// The namespace's sockets on this server, for adapters built on this one.
   LocalSockets& local() const { return sockets_; }
 
  private:
@@ -272,6 +279,7 @@ class InMemoryAdapter : public Adapter {
 /// in Node. Sessions live on the server (shard) where their socket was.
 class SessionAwareAdapter : public InMemoryAdapter {
  public:
+  /// An adapter for the namespace whose sockets `sockets` gives, keeping what `options` says.
   SessionAwareAdapter(LocalSockets& sockets, ConnectionStateRecovery options);
 
   void broadcast(const std::shared_ptr<const OutgoingPacket>& packet, const BroadcastOptions& options) override;
@@ -285,9 +293,11 @@ class SessionAwareAdapter : public InMemoryAdapter {
   static bool keeps(const OutgoingPacket& packet, const BroadcastOptions& options);
 
   /// What is kept now: packets, their encoded bytes, sessions.
+  ///@{
   std::size_t kept_packets() const { return packets_.size(); }
   std::size_t kept_bytes() const { return bytes_; }
   std::size_t kept_sessions() const { return sessions_.size(); }
+  ///@}
 
  private:
   using Clock = std::chrono::steady_clock;

@@ -64,15 +64,22 @@ class Args {
     return args;
   }
 
+  /// How many arguments there are.
   std::size_t size() const { return values_.size(); }
+  /// Whether there are no arguments.
   bool empty() const { return values_.empty(); }
+  /// The argument at `i`. @throws nlohmann::json::out_of_range when `i >= size()`.
   const json& operator[](std::size_t i) const { return values_.at(i); }
+  /// The argument at `i`, to change. @throws nlohmann::json::out_of_range when `i >= size()`.
   json& operator[](std::size_t i) { return values_.at(i); }
+  /// Iterates over the arguments in order (each a `json`).
   auto begin() const { return values_.begin(); }
+  /// The end of the iteration begun by `begin()`.
   auto end() const { return values_.end(); }
 
   /// The arguments as one JSON array.
   const json& array() const& { return values_; }
+  /// The arguments as one JSON array, moved out of a temporary.
   json array() && { return std::move(values_); }
 
   /// Appends one value; an Args is spread.
@@ -85,6 +92,7 @@ class Args {
     }
   }
 
+  /// Whether both hold equal arguments in the same order.
   friend bool operator==(const Args& a, const Args& b) { return a.values_ == b.values_; }
 
  private:

@@ -25,8 +25,10 @@ namespace chat {
 /// the error).
 class AcksTimeoutError : public std::system_error {
  public:
+  /// The error, with the answers that came in time.
   explicit AcksTimeoutError(std::vector<Args> responses)
       : std::system_error(make_error_code(errc::ack_timeout)), responses_(std::move(responses)) {}
+  /// The answers that came within the timeout, in the order they came.
   const std::vector<Args>& responses() const { return responses_; }
 
  private:
@@ -46,6 +48,8 @@ class AcksTimeoutError : public std::system_error {
 /// `socket_ids`, which must run on the io thread. Callbacks run on the io thread.
 class BroadcastOperator {
  public:
+  /// Selects the sockets of `nsp` that `options` names; `Namespace::to`, `except` and `all` are
+  /// the usual ways to get one.
   BroadcastOperator(Namespace& nsp, BroadcastOptions options) : nsp_(&nsp), options_(std::move(options)) {}
 
   /// Adds a room (or a socket id: each socket is in the room named by its id) to the targets.
@@ -134,6 +138,7 @@ class BroadcastOperator {
   /// namespace's own shard only). Io thread only.
   std::vector<SocketId> socket_ids() const;
 
+  /// The selection and flags so far.
   const BroadcastOptions& options() const { return options_; }
 
  private:

@@ -35,7 +35,11 @@ inline std::error_code make_error_code(errc e) { return {int(e), error_category(
 
 }  // namespace chat
 
+/// @cond
+// Lets a chat::errc compare with and convert to a std::error_code (not in the reference:
+// Doxygen cannot place a specialization of a std template).
 template <>
 struct std::is_error_code_enum<chat::errc> : std::true_type {};
+/// @endcond
 
 #endif  // CHAT_ERRORS_HPP

@@ -34,9 +34,9 @@ struct HttpRequest {
 /// An HTTP response. `Connection: close` is always added: the server closes plain HTTP
 /// connections after one response.
 struct HttpResponse {
-  int status = 200;
+  int status = 200;                                          ///< the status code
   std::vector<std::pair<std::string, std::string>> headers;  ///< Content-Length is computed
-  std::string body;
+  std::string body;                                          ///< the body, sent as it is
 };
 
 /// Sends the response to one HTTP request, once, from any thread. Copies share one request:
@@ -46,8 +46,10 @@ struct HttpResponse {
 /// `send` may be called from any thread.
 class HttpResponder {
  public:
+  /// What sends the response for real (the transport's, posted to the io thread).
   using SendFunction = std::function<void(HttpResponse)>;
 
+  /// A responder that hands the first response to `send` (the server makes these).
   explicit HttpResponder(SendFunction send) : state_(std::make_shared<State>(std::move(send))) {}
 
   /// Sends the response; returns false if one was already sent.

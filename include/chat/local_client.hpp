@@ -27,6 +27,8 @@ namespace chat {
 /// `take_received` and `closed_by_server` may be called from any thread.
 class LocalClient final : public detail::Client {
  public:
+  /// A client of the server whose core is `core`, with `handshake` as its request
+  /// (Server::connect_local makes these).
   LocalClient(detail::Core& core, Handshake handshake);
 
   /// Feeds one packet as if the client had sent it.
@@ -41,11 +43,13 @@ class LocalClient final : public detail::Client {
   /// Drops the connection as a client going away would ("transport close").
   void close_connection();
 
+  /// Decodes what the server writes and keeps it for `take_received`.
   void write(const std::shared_ptr<const OutgoingPacket>& packet) override;
   /// Always: nothing queues between the server and an in-process client.
   bool writable() const override { return !closed_by_server(); }
 
  protected:
+  /// The server closes the connection: `closed_by_server()` becomes true.
   void close_transport() override;
 
  private:

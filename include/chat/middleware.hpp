@@ -18,8 +18,8 @@ namespace chat {
 /// CONNECT_ERROR the client gets ({"message", "data"}, Node's `err.message` and `err.data`);
 /// for a packet middleware (Socket::use), what the server's error hook gets.
 struct MiddlewareError {
-  std::string message;
-  json data;
+  std::string message;  ///< the error's message
+  json data;            ///< details for the client (null: none)
 };
 
 /// Handed to each middleware: call it once to go on to the next middleware (then the hook), or
@@ -28,8 +28,10 @@ struct MiddlewareError {
 /// first, and calls once the socket is gone, do nothing.
 class Next {
  public:
+  /// What goes on with the chain: nullopt to go on, an error to stop it.
   using Continuation = std::function<void(std::optional<MiddlewareError>)>;
 
+  /// A handle that calls `continuation` once (the server makes these).
   explicit Next(Continuation continuation) : state_(std::make_shared<State>(std::move(continuation))) {}
 
   /// Goes on.

@@ -90,9 +90,11 @@ class Namespace : private LocalSockets {
   }
   /// Emits an event given as one JSON array: the event name followed by its arguments.
   void emit_array(json event_and_args);
-  /// Selects the sockets in a room (or the socket with that id).
+  ///@{
+  /// Selects the sockets in a room (or the socket with that id); `in` is another name for it.
   BroadcastOperator to(Room room);
   BroadcastOperator in(Room room);
+  ///@}
   /// Selects every socket except those in a room (or the socket with that id).
   BroadcastOperator except(Room room);
   /// Selects every socket of the namespace.
@@ -105,6 +107,7 @@ class Namespace : private LocalSockets {
   void server_side_emit(std::string_view event, Values&&... values) {
     server_side_emit_array(std::move(Args::of(std::string(event), std::forward<Values>(values)...)));
   }
+  /// `server_side_emit` with the event name and its arguments in one Args.
   void server_side_emit_array(Args event_and_args);
   /// Sends an event to the other servers and gathers their answers: `callback` gets one per
   /// server, or errc::ack_timeout with those that came within `timeout` (Node's

@@ -26,6 +26,7 @@ using OriginCheck = std::function<bool(std::string_view origin, const HttpReques
 /// What an `Options::allow_request` hook says of a handshake: allowed, or refused with a message.
 /// A hook may return a bool (true: allowed; false: refused with "Forbidden").
 struct RequestVerdict {
+  /// `true` allows; `false` refuses with "Forbidden".
   RequestVerdict(bool allowed = true) : allowed(allowed) {}  // NOLINT(google-explicit-constructor): a hook returns a bool
   /// A refusal whose error JSON says `message` (Node's allowRequest callback error).
   static RequestVerdict refuse(std::string message) {
@@ -33,7 +34,7 @@ struct RequestVerdict {
     verdict.message = std::move(message);
     return verdict;
   }
-  bool allowed;
+  bool allowed;         ///< whether the handshake goes on
   std::string message;  ///< a refusal's message; "" says "Forbidden"
 };
 
@@ -45,15 +46,15 @@ using RequestCheck = std::function<RequestVerdict(const HttpRequest& request)>;
 /// `Set-Cookie: <name>=<sid>; <attributes>`. Load balancers use it to keep a client's requests
 /// on one server.
 struct SessionCookie {
-  std::string name = "io";
+  std::string name = "io";  ///< the cookie's name (Node's default "io")
   std::string attributes = "Path=/; HttpOnly; SameSite=Lax";  ///< as they go after the value
 };
 
 /// How many handshakes one client address may make (Options::handshake_rate_per_ip): `burst`
 /// at once, then `per_second` on average (a token bucket). `per_second` 0: no limit.
 struct HandshakeRate {
-  double per_second = 0;
-  std::size_t burst = 0;
+  double per_second = 0;  ///< handshakes a second, on average; 0: no limit
+  std::size_t burst = 0;  ///< handshakes at once (the bucket's size)
 };
 
 /// Connection state recovery (Node's `connectionStateRecovery`, socket.io 4.6+): a client that
@@ -80,49 +81,66 @@ struct ConnectionStateRecovery {
 /// A plain value; the server copies it when constructed.
 class Options {
  public:
+  ///@{
   /// How often the server pings each client (Engine.IO pingInterval). Default 25 s.
   Options& ping_interval(std::chrono::milliseconds value) { ping_interval_ = value; return *this; }
   std::chrono::milliseconds ping_interval() const { return ping_interval_; }
+  ///@}
 
+  ///@{
   /// How long a ping may go unanswered before the client is dropped with "ping timeout".
   /// Default 20 s.
   Options& ping_timeout(std::chrono::milliseconds value) { ping_timeout_ = value; return *this; }
   std::chrono::milliseconds ping_timeout() const { return ping_timeout_; }
+  ///@}
 
+  ///@{
   /// How long a new connection may go without joining a namespace before it is closed.
   /// Default 45 s.
   Options& connect_timeout(std::chrono::milliseconds value) { connect_timeout_ = value; return *this; }
   std::chrono::milliseconds connect_timeout() const { return connect_timeout_; }
+  ///@}
 
+  ///@{
   /// Added to the ping interval the server tells clients (not to the one it pings at), so a
   /// client waits that much longer for a ping before it gives up on the server
   /// (python-engineio's `ping_interval=(interval, grace)`). Default 0.
   Options& ping_interval_grace(std::chrono::milliseconds value) { ping_interval_grace_ = value; return *this; }
   std::chrono::milliseconds ping_interval_grace() const { return ping_interval_grace_; }
+  ///@}
 
+  ///@{
   /// How long an upgrade probe may wait for the client's `5` before it is dropped and polling
   /// goes on. Default 10 s.
   Options& upgrade_timeout(std::chrono::milliseconds value) { upgrade_timeout_ = value; return *this; }
   std::chrono::milliseconds upgrade_timeout() const { return upgrade_timeout_; }
+  ///@}
 
+  ///@{
   /// How long a new TCP connection may take to send its whole HTTP request (a WebSocket: to
   /// complete its opening handshake) before it is closed, so that slow or silent connections
   /// (slowloris) do not hold descriptors. Default 5 s (websocketpp's).
   Options& handshake_timeout(std::chrono::milliseconds value) { handshake_timeout_ = value; return *this; }
   std::chrono::milliseconds handshake_timeout() const { return handshake_timeout_; }
+  ///@}
 
+  ///@{
   /// The largest message a client may send, in bytes: a WebSocket message, or a polling POST
   /// body (413 beyond it). Advertised as maxPayload. Default 1,000,000 (Node's
   /// maxHttpBufferSize).
   Options& max_payload(std::size_t bytes) { max_payload_ = bytes; return *this; }
   std::size_t max_payload() const { return max_payload_; }
+  ///@}
 
+  ///@{
   /// How many bytes may wait to be sent to one client before it is dropped as too slow
   /// (reason "transport error"). Default 16 MiB: bounded, so one stuck client cannot make the
   /// server grow without limit.
   Options& max_buffered_bytes(std::size_t bytes) { max_buffered_bytes_ = bytes; return *this; }
   std::size_t max_buffered_bytes() const { return max_buffered_bytes_; }
+  ///@}
 
+  ///@{
   /// A ShardedServer: the bytes of broadcasts one shard may have waiting for it to deliver
   /// (the others hand it their broadcasts). Past it, broadcasts to that shard are dropped, and
   /// its clients miss them, until it is half way back; the first drop of each episode goes to
@@ -132,7 +150,9 @@ class Options {
   /// (docs/benchmarks.md), so only a shard stalled for longer drops anything.
   Options& max_shard_queue_bytes(std::size_t bytes) { max_shard_queue_bytes_ = bytes; return *this; }
   std::size_t max_shard_queue_bytes() const { return max_shard_queue_bytes_; }
+  ///@}
 
+  ///@{
   /// The most acknowledgements the server awaits from one socket at once (emits with an ack
   /// callback the client has not answered). Past it an emit with an ack sends nothing and its
   /// callback gets errc::too_many_pending_acks at once; a broadcast with acks leaves that
@@ -141,7 +161,9 @@ class Options {
   /// broken or hostile, and each costs a callback and its captures (a few hundred bytes).
   Options& max_pending_acks(std::size_t acks) { max_pending_acks_ = acks; return *this; }
   std::size_t max_pending_acks() const { return max_pending_acks_; }
+  ///@}
 
+  ///@{
   /// The most Engine.IO sessions the server holds at once (a ShardedServer: across its
   /// shards). A handshake past it is refused, polling and WebSocket alike, with 503 and the
   /// Engine.IO error JSON `{"code":4,"message":"Server is at its connection limit"}`; clients
@@ -149,14 +171,18 @@ class Options {
   /// sessions; see the README's table of limits).
   Options& max_connections(std::size_t sessions) { max_connections_ = sessions; return *this; }
   std::size_t max_connections() const { return max_connections_; }
+  ///@}
 
+  ///@{
   /// The most sessions one client address may hold at once; a handshake past it gets 429 and
   /// `{"code":4,"message":"Too many sessions from this address"}`. 0 (the default): no limit.
   /// For a server that clients reach directly: behind a proxy every client has the proxy's
   /// address, unless `trusted_proxies` names it.
   Options& max_sessions_per_ip(std::size_t sessions) { max_sessions_per_ip_ = sessions; return *this; }
   std::size_t max_sessions_per_ip() const { return max_sessions_per_ip_; }
+  ///@}
 
+  ///@{
   /// How many handshakes one client address may make: `burst` at once, then `per_second`.
   /// Each handshake attempted spends one, admitted or not; past it the handshake gets 429,
   /// a `Retry-After` header and `{"code":4,"message":"Too many handshakes from this address"}`.
@@ -168,7 +194,9 @@ class Options {
     return *this;
   }
   const HandshakeRate& handshake_rate_per_ip() const { return handshake_rate_per_ip_; }
+  ///@}
 
+  ///@{
   /// The proxies whose X-Forwarded-For header tells a client's address for the per-address
   /// limits above: addresses ("10.0.0.1", "::1") or networks ("10.0.0.0/8"). A request from one
   /// of them counts against the first address in X-Forwarded-For, read from the right, that is
@@ -177,7 +205,9 @@ class Options {
   /// neither an address nor a network.
   Options& trusted_proxies(std::vector<std::string> proxies) { trusted_proxies_ = std::move(proxies); return *this; }
   const std::vector<std::string>& trusted_proxies() const { return trusted_proxies_; }
+  ///@}
 
+  ///@{
   /// Which web pages may connect (an Engine.IO request from a browser carries its page's
   /// Origin). A request whose Origin the policy refuses gets 403 and the Engine.IO error JSON,
   /// over polling and WebSocket alike; an Engine.IO response to an allowed Origin carries the
@@ -191,52 +221,68 @@ class Options {
   /// Origins are compared as the browser sends them: `scheme://host[:port]`.
   Options& cors_allowed_origins(std::vector<std::string> origins) { cors_allowed_origins_ = std::move(origins); return *this; }
   const std::vector<std::string>& cors_allowed_origins() const { return cors_allowed_origins_; }
+  ///@}
 
+  ///@{
   /// Allows the server's own origin: `http://` followed by the request's Host header (or the
   /// scheme and host a proxy names in X-Forwarded-Proto and X-Forwarded-Host). Alone, it makes
   /// the same-origin policy that keeps a page of another site from connecting with the
   /// browser's cookies (Flask-SocketIO's default). Default false.
   Options& cors_allow_same_origin(bool value) { cors_allow_same_origin_ = value; return *this; }
   bool cors_allow_same_origin() const { return cors_allow_same_origin_; }
+  ///@}
 
+  ///@{
   /// A function that decides, for each Engine.IO request with an Origin header, whether it may
   /// connect (replacing the list and the same-origin rule). It runs on the io thread, once per
   /// request, and must not block; an exception it throws refuses the request and goes to
   /// `on_error`. Default: none.
   Options& cors_origin_check(OriginCheck check) { cors_origin_check_ = std::move(check); return *this; }
   const OriginCheck& cors_origin_check() const { return cors_origin_check_; }
+  ///@}
 
+  ///@{
   /// Whether CORS responses say `Access-Control-Allow-Credentials: true`, letting pages of
   /// allowed origins send cookies. Default true (as python-engineio; Node's default is false).
   Options& cors_credentials(bool value) { cors_credentials_ = value; return *this; }
   bool cors_credentials() const { return cors_credentials_; }
+  ///@}
 
+  ///@{
   /// The methods a CORS preflight allows (npm cors' `methods`, Access-Control-Allow-Methods).
   /// Default GET, POST, OPTIONS: what Engine.IO uses (npm cors' default lists more).
   Options& cors_methods(std::vector<std::string> methods) { cors_methods_ = std::move(methods); return *this; }
   const std::vector<std::string>& cors_methods() const { return cors_methods_; }
+  ///@}
 
+  ///@{
   /// The request headers a CORS preflight allows (npm cors' `allowedHeaders`,
   /// Access-Control-Allow-Headers). Default: none listed, so the headers the preflight asks for
   /// (Access-Control-Request-Headers) are allowed, echoed, as npm cors does.
   Options& cors_allowed_headers(std::vector<std::string> headers) { cors_allowed_headers_ = std::move(headers); return *this; }
   const std::vector<std::string>& cors_allowed_headers() const { return cors_allowed_headers_; }
+  ///@}
 
+  ///@{
   /// The response headers pages of allowed origins may read (npm cors' `exposedHeaders`,
   /// Access-Control-Expose-Headers on every CORS response). Default: none.
   Options& cors_exposed_headers(std::vector<std::string> headers) { cors_exposed_headers_ = std::move(headers); return *this; }
   const std::vector<std::string>& cors_exposed_headers() const { return cors_exposed_headers_; }
+  ///@}
 
+  ///@{
   /// How long a browser may cache a preflight's answer (npm cors' `maxAge`,
   /// Access-Control-Max-Age, in whole seconds). Default: not sent (the browser's own default).
   Options& cors_max_age(std::chrono::seconds value) { cors_max_age_ = value; return *this; }
   const std::optional<std::chrono::seconds>& cors_max_age() const { return cors_max_age_; }
+  ///@}
 
   /// Whether any Origin policy is set (see `cors_allowed_origins`).
   bool checks_origin() const {
     return !cors_allowed_origins_.empty() || cors_allow_same_origin_ || static_cast<bool>(cors_origin_check_);
   }
 
+  ///@{
   /// Decides on every handshake request (polling and WebSocket; Node's `allowRequest`) before a
   /// session exists, after the Origin policy and the admission limits: a refusal answers 403
   /// with `{"code":4,"message":"Forbidden"}` (or the verdict's message). Requests of an
@@ -244,25 +290,33 @@ class Options {
   /// exception it throws refuses the request and goes to `on_error`. Default: none.
   Options& allow_request(RequestCheck check) { allow_request_ = std::move(check); return *this; }
   const RequestCheck& allow_request() const { return allow_request_; }
+  ///@}
 
+  ///@{
   /// An Engine.IO message sent to every new session right after its open packet (Node's
   /// `initialPacket`): its text, which a Socket.IO client decodes as a Socket.IO packet (e.g.
   /// `2["welcome"]`, an event the client's "/" socket receives once connected). Default: none.
   /// Only with the JSON parser: a server with another `parser` throws std::invalid_argument.
   Options& initial_packet(std::string text) { initial_packet_ = std::move(text); return *this; }
   const std::optional<std::string>& initial_packet() const { return initial_packet_; }
+  ///@}
 
+  ///@{
   /// Whether polling responses and the client bundle are compressed, with gzip or deflate as the
   /// request's Accept-Encoding asks (Node's `httpCompression`, python-engineio's
   /// `http_compression`). Default true.
   Options& http_compression(bool value) { http_compression_ = value; return *this; }
   bool http_compression() const { return http_compression_; }
+  ///@}
 
+  ///@{
   /// The smallest response compressed, in bytes (Node's `httpCompression.threshold`,
   /// python-engineio's `compression_threshold`). Default 1024.
   Options& compression_threshold(std::size_t bytes) { compression_threshold_ = bytes; return *this; }
   std::size_t compression_threshold() const { return compression_threshold_; }
+  ///@}
 
+  ///@{
   /// Whether WebSocket clients that offer the permessage-deflate extension (RFC 7692; browsers
   /// and Node's `ws` do) get it (Node's `perMessageDeflate`). Messages of at least
   /// `per_message_deflate_threshold` bytes the server sends to such a client are compressed for
@@ -271,15 +325,20 @@ class Options {
   /// connection that has it (the README's table of options says how much). Default false.
   Options& per_message_deflate(bool value) { per_message_deflate_ = value; return *this; }
   bool per_message_deflate() const { return per_message_deflate_; }
+  ///@}
 
+  ///@{
   /// The smallest WebSocket message compressed for a client with permessage-deflate, in bytes
   /// (Node's `perMessageDeflate.threshold`). Default 1024.
   Options& per_message_deflate_threshold(std::size_t bytes) { per_message_deflate_threshold_ = bytes; return *this; }
   std::size_t per_message_deflate_threshold() const { return per_message_deflate_threshold_; }
+  ///@}
 
+  ///@{
   /// Whether polling clients may upgrade to WebSocket. Default true.
   Options& allow_upgrades(bool value) { allow_upgrades_ = value; return *this; }
   bool allow_upgrades() const { return allow_upgrades_; }
+  ///@}
 
   /// The transports clients may use: "polling", "websocket" or both (the default). A request
   /// on a transport left out gets 400 with Engine.IO's "Transport unknown" (code 0), and
@@ -299,20 +358,27 @@ class Options {
     websocket_ = websocket;
     return *this;
   }
+  /// Whether clients may use HTTP long-polling (see `transports`).
   bool polling_allowed() const { return polling_; }
+  /// Whether clients may use WebSocket (see `transports`).
   bool websocket_allowed() const { return websocket_; }
 
+  ///@{
   /// Sets a cookie holding the session id on every handshake response (polling and
   /// WebSocket). Default: no cookie.
   Options& cookie(SessionCookie value) { cookie_ = std::move(value); return *this; }
   const std::optional<SessionCookie>& cookie() const { return cookie_; }
+  ///@}
 
+  ///@{
   /// The wire format of Socket.IO packets (Node's `parser` option): every packet the server
   /// sends or receives goes through it. Default: socket.io-parser's JSON with binary
   /// attachments (chat::JsonParser). Clients must use the same format.
   Options& parser(std::shared_ptr<const Parser> value) { parser_ = std::move(value); return *this; }
   const std::shared_ptr<const Parser>& parser() const { return parser_; }
+  ///@}
 
+  ///@{
   /// Turns on connection state recovery (off by default, as in Node). Each socket then gets a
   /// private id (`pid`, sent with `sid` in the CONNECT reply), every event sent to a client
   /// without an ack carries an offset as its last argument (socket.io-client 4.6+ keeps it to
@@ -329,7 +395,9 @@ class Options {
     return *this;
   }
   const std::optional<ConnectionStateRecovery>& connection_state_recovery() const { return connection_state_recovery_; }
+  ///@}
 
+  ///@{
   /// The URL path Socket.IO is served under. Default "/socket.io/" (a trailing slash is added
   /// when missing).
   Options& path(std::string value) {
@@ -339,25 +407,36 @@ class Options {
     return *this;
   }
   const std::string& path() const { return path_; }
+  ///@}
 
+  ///@{
   /// Namespaces clients may join besides those given handlers with `of()`; "*" accepts any
   /// namespace (handled by the handlers of `of("*")` when it has some). Default: none.
   Options& namespaces(std::vector<std::string> names) { namespaces_ = std::move(names); return *this; }
   const std::vector<std::string>& namespaces() const { return namespaces_; }
+  ///@}
 
+  ///@{
   /// Removes a dynamic namespace (one made for a client by `of(pattern)`, a matcher, or "*")
   /// once its last socket has left (Node's `cleanupEmptyChildNamespaces`). Default false: such
   /// a namespace stays, with its hooks and adapter, until the server stops. With it, do not
   /// keep references to such namespaces: the next client to name one gets a fresh namespace.
   Options& cleanup_empty_child_namespaces(bool value) { cleanup_empty_child_namespaces_ = value; return *this; }
   bool cleanup_empty_child_namespaces() const { return cleanup_empty_child_namespaces_; }
+  ///@}
 
+  ///@{
   /// The directory holding the Socket.IO browser bundle (socket.io-client's `dist/`), served at
   /// `<path>socket.io.js`, `.min.js`, `.esm.min.js`, `.msgpack.min.js` (the bundle with
   /// socket.io-msgpack-parser, for a server with MsgpackParser) and their `.map` files, as Node
-  /// does. Default: not served.
+  /// does (Node's `serveClient`); "" serves none. Default: the macro `CHAT_CLIENT_BUNDLE_DIR`
+  /// when defined, which chat's CMake package sets (the installed `share/chat/socket.io-client`,
+  /// or the source tree's `node_modules/socket.io-client/dist` when chat is a subdirectory);
+  /// else "". A server whose directory has no `socket.io.js` says so once, through `on_error`,
+  /// when it starts listening.
   Options& client_bundle_dir(std::string dir) { client_bundle_dir_ = std::move(dir); return *this; }
   const std::string& client_bundle_dir() const { return client_bundle_dir_; }
+  ///@}
 
  private:
   std::chrono::milliseconds ping_interval_{25000};
@@ -397,7 +476,11 @@ class Options {
   std::string path_ = "/socket.io/";
   std::vector<std::string> namespaces_;
   bool cleanup_empty_child_namespaces_ = false;
+#ifdef CHAT_CLIENT_BUNDLE_DIR
+  std::string client_bundle_dir_ = CHAT_CLIENT_BUNDLE_DIR;
+#else
   std::string client_bundle_dir_;
+#endif
 };
 
 }  // namespace chat

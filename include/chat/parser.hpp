@@ -19,6 +19,7 @@ namespace chat {
 /// calls: one per connection.
 class PacketDecoder {
  public:
+  /// What `feed` says: a packet is complete, more messages are needed, or the input is bad.
   using Status = socketio::DecodeStatus;
 
   virtual ~PacketDecoder() = default;

@@ -55,6 +55,8 @@ struct ServerState;
 template <class Config = transport::PlainConfig>
 class Server {
  public:
+  /// A server with these options; it listens once `listen` is called and serves once `run`
+  /// is.
   explicit Server(Options options = Options());
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -131,9 +133,12 @@ class Server {
   void emit(std::string_view event, Values&&... values) {
     of("/").emit(event, std::forward<Values>(values)...);
   }
-  /// Selects the sockets of "/" in a room (or the socket with that id). Any thread.
+  ///@{
+  /// Selects the sockets of "/" in a room (or the socket with that id); `in` is another name
+  /// for it. Any thread.
   BroadcastOperator to(Room room) { return of("/").to(std::move(room)); }
   BroadcastOperator in(Room room) { return to(std::move(room)); }
+  ///@}
   /// Selects the sockets of "/" not in a room. Any thread.
   BroadcastOperator except(Room room) { return of("/").except(std::move(room)); }
 
@@ -162,7 +167,10 @@ class Server {
   /// Runs `work` on the io thread (now, if called there). Any thread.
   void post(std::function<void()> work);
 
+  /// The options the server was made with.
   const Options& options() const;
+  /// The io loop `run()` runs: for timers, signals and sockets of the application's own
+  /// (their handlers run on the io thread).
   asio::io_context& io_context();
   /// Open Engine.IO sessions (of both listeners of a TLS server). Any thread.
   std::size_t session_count() const;

@@ -104,6 +104,7 @@ class ShardedServer {
   /// Selects the sockets of "/", on every shard, in a room (or the socket with that id). Any
   /// thread. (From a hook, the hook's own shard is the shorter way: it saves a hop via shard 0.)
   BroadcastOperator to(Room room) { return shards_[0]->to(std::move(room)); }
+  /// Another name for `to`.
   BroadcastOperator in(Room room) { return to(std::move(room)); }
   /// Selects the sockets of "/", on every shard, not in a room. Any thread.
   BroadcastOperator except(Room room) { return shards_[0]->except(std::move(room)); }
@@ -129,6 +130,7 @@ class ShardedServer {
     return total;
   }
 
+  /// The options every shard was made with.
   const Options& options() const { return shards_[0]->options(); }
   /// Shard 0's io_context, where the acceptor runs (a signal_set for Ctrl-C goes here).
   asio::io_context& io_context() { return shards_[0]->io_context(); }

@@ -41,6 +41,8 @@ class ConnectResult {
   /// `true` accepts; `false` rejects with "Connection rejected by server".
   ConnectResult(bool accept) : kind_(accept ? Kind::accept : Kind::reject) {}  // NOLINT: implicit by design
 
+  /// Rejects with CONNECT_ERROR {"message": message, "data": data} (Node's `next(err)` with
+  /// `err.data`).
   static ConnectResult reject(std::string message, json data = json()) {
     ConnectResult result(false);
     result.message_ = std::move(message);
@@ -54,9 +56,17 @@ class ConnectResult {
     return result;
   }
 
-  enum class Kind { accept, reject, defer };
+  /// What the hook decided.
+  enum class Kind {
+    accept,  ///< the socket joins the namespace now
+    reject,  ///< the client gets CONNECT_ERROR with `message()` and `data()`
+    defer    ///< decided later with Socket::accept or Socket::reject
+  };
+  /// What the hook decided.
   Kind kind() const { return kind_; }
+  /// A rejection's message ("Connection rejected by server" unless `reject` said otherwise).
   const std::string& message() const { return message_; }
+  /// A rejection's data (null when none).
   const json& data() const { return data_; }
 
  private:
@@ -68,11 +78,16 @@ class ConnectResult {
 /// One event a client sent: its name, arguments, and the means to acknowledge it.
 class Event {
  public:
+  /// An event `socket`'s client sent; `ack_id` when it asked for an acknowledgement. The server
+  /// makes these; tests and in-process clients may too.
   Event(Socket& socket, std::string name, Args args, std::optional<std::uint64_t> ack_id)
       : socket_(socket), name_(std::move(name)), args_(std::move(args)), ack_id_(ack_id) {}
 
+  /// The event's name (the first element of the client's array).
   const std::string& name() const { return name_; }
+  /// The event's arguments, after its name.
   const Args& args() const { return args_; }
+  /// The event's arguments, to change (a packet middleware may).
   Args& args() { return args_; }
 
   /// Whether the client asked for an acknowledgement (and none has been sent yet).
@@ -123,9 +138,11 @@ class Socket : public std::enable_shared_from_this<Socket> {
   const json& auth() const;
   /// Whether the CONNECT packet carried an auth object at all.
   bool auth_sent() const { return auth_sent_; }
+  ///@{
   /// Free storage for the application (Node's `socket.data`).
   json& data() { return data_; }
   const json& data() const { return data_; }
+  ///@}
   /// Whether the socket is connected: accepted and not yet disconnected.
   bool connected() const { return state_ == State::connected; }
   /// Whether connection state recovery gave this socket back to a client that had lost its
@@ -212,9 +229,11 @@ class Socket : public std::enable_shared_from_this<Socket> {
   ListenerId on_any_outgoing(OutgoingListener listener);
   /// Adds an outgoing listener that runs before those already added.
   ListenerId prepend_any_outgoing(OutgoingListener listener);
+  ///@{
   /// Removes one outgoing listener, or (without an id) every one.
   void off_any_outgoing(ListenerId id);
   void off_any_outgoing();
+  ///@}
 
   /// Disconnects this socket from its namespace (the client sees "io server disconnect"); with
   /// `close`, closes the whole connection, every namespace of it.

@@ -1,4 +1,5 @@
-// Plain HTTP: the Socket.IO browser bundle served from --client-dir, and the /hello fallback.
+// Plain HTTP: the Socket.IO browser bundle served by default (no --client-dir: the directory
+// CMake names in CHAT_CLIENT_BUNDLE_DIR, this tree's node_modules), and the /hello fallback.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -7,7 +8,7 @@ import { CLIENT_DIST, startServer, httpGet } from "./support.mjs";
 
 let server;
 before(async () => {
-  server = await startServer(["--client-dir", CLIENT_DIST]);
+  server = await startServer([]);
 });
 after(async () => {
   await server?.stop();
@@ -56,5 +57,17 @@ describe("http", () => {
       if (i % 2) assert.equal(res.body.toString(), "hello");
       else assert.ok(res.body.equals(expected));
     });
+  });
+});
+
+describe("http without a client bundle", () => {
+  it("--client-dir \"\" serves no bundle: /socket.io/socket.io.js is 404", async () => {
+    const bare = await startServer(["--client-dir", ""]);
+    try {
+      const res = await httpGet(`${bare.url}/socket.io/socket.io.js`);
+      assert.equal(res.status, 404);
+    } finally {
+      await bare.stop();
+    }
   });
 });

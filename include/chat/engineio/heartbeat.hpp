@@ -10,14 +10,17 @@ namespace chat::engineio {
 /// A pong re-arms the interval from the moment it arrives, as Node's engine.io does.
 class Heartbeat {
  public:
+  /// The clock deadlines are on.
   using Clock = std::chrono::steady_clock;
 
+  /// What `on_timer` asks the session to do.
   enum class Action {
     none,       ///< nothing is due yet
     send_ping,  ///< send `2` now
     timed_out,  ///< no pong in time: close the session with "ping timeout"
   };
 
+  /// A heartbeat whose first ping is due `interval` after `now`.
   Heartbeat(std::chrono::milliseconds interval, std::chrono::milliseconds timeout, Clock::time_point now)
       : interval_(interval), timeout_(timeout), deadline_(now + interval) {}
 
@@ -27,6 +30,8 @@ class Heartbeat {
   /// Whether a ping is out and unanswered.
   bool awaiting_pong() const { return awaiting_pong_; }
 
+  /// The timer fired at `now`: what is due (a ping, a timeout, or nothing yet), with the next
+  /// `deadline()` set.
   Action on_timer(Clock::time_point now) {
     if (now < deadline_) return Action::none;
     if (awaiting_pong_) return Action::timed_out;

@@ -25,10 +25,11 @@ enum class PacketType : char {
 
 /// One Engine.IO packet. A binary packet is always a message; its data is the raw bytes.
 struct Packet {
-  PacketType type = PacketType::message;
-  std::string data;
-  bool binary = false;
+  PacketType type = PacketType::message;  ///< what the packet is
+  std::string data;                       ///< its payload: text, or raw bytes when binary
+  bool binary = false;                    ///< whether `data` is bytes (a binary message)
 
+  /// Whether type, data and binary are equal.
   friend bool operator==(const Packet& a, const Packet& b) {
     return a.type == b.type && a.data == b.data && a.binary == b.binary;
   }

@@ -89,8 +89,8 @@ using Verdict = std::variant<Intent, Error>;
 
 /// The transports a server accepts (Node's `transports` option).
 struct AllowedTransports {
-  bool polling = true;
-  bool websocket = true;
+  bool polling = true;    ///< HTTP long-polling
+  bool websocket = true;  ///< WebSocket, opened directly or by upgrade
 };
 
 /// Validates a request against Engine.IO v4's rules in Node's order: the transport, then the sid

@@ -26,11 +26,11 @@ namespace chat::engineio {
 
 /// What a session needs to know of its server's settings.
 struct SessionConfig {
-  std::chrono::milliseconds ping_interval{25000};
-  std::chrono::milliseconds ping_timeout{20000};
+  std::chrono::milliseconds ping_interval{25000};  ///< how often the server pings
+  std::chrono::milliseconds ping_timeout{20000};   ///< how long a ping may go unanswered
   /// The ping interval the open packet states (the interval plus python-engineio's grace).
   std::chrono::milliseconds advertised_ping_interval{25000};
-  std::chrono::milliseconds upgrade_timeout{10000};
+  std::chrono::milliseconds upgrade_timeout{10000};  ///< how long an upgrade probe may take
   std::size_t max_payload = 1000000;                ///< stated in the open packet
   std::size_t max_buffered_bytes = 16u << 20;       ///< a polling backlog beyond this drops the client
   bool upgrade_offered = true;                      ///< whether a polling session is offered WebSocket
@@ -39,24 +39,28 @@ struct SessionConfig {
 
 /// The answer to the HTTP request an event came with.
 struct HttpReply {
+  /// Whether the request is answered now or held.
   enum class Kind {
     respond,  ///< answer now with `status`, `body`, `type`
     hold,     ///< keep the request open: the session releases it later (a long poll)
   };
-  Kind kind = Kind::respond;
-  int status = 200;
-  std::string body;
-  std::string_view type = content_type::payload;
+  Kind kind = Kind::respond;                      ///< now, or held
+  int status = 200;                               ///< the HTTP status of an answer now
+  std::string body;                               ///< its body
+  std::string_view type = content_type::payload;  ///< its Content-Type
   /// Whether the transport may compress the body (HTTP compression): false for a payload
   /// holding only messages sent without compression (Node's `compress` flag).
   bool compress = true;
 
+  /// A 200 with an Engine.IO payload.
   static HttpReply payload(std::string body, bool compress = true) {
     return {Kind::respond, 200, std::move(body), content_type::payload, compress};
   }
+  /// Engine.IO's error answer for `error` (its status and JSON body).
   static HttpReply error(Error error) {
     return {Kind::respond, error_status(error), error_body(error), content_type::error};
   }
+  /// The request is held (a long poll).
   static HttpReply held() { return {Kind::hold, 0, {}, {}}; }
 };
 
@@ -70,6 +74,7 @@ enum class Socket {
 /// made while the session handles an event, on the same thread.
 class SessionIo {
  public:
+  /// The clock of `arm_timer`'s deadlines.
   using Clock = std::chrono::steady_clock;
 
   /// Answers the held poll with a payload (its content type is content_type::payload), which
@@ -107,6 +112,7 @@ class SessionIo {
 /// feeds it events; every method runs on the transport's thread.
 class Session {
  public:
+  /// The clock of the session's deadlines.
   using Clock = std::chrono::steady_clock;
 
   /// Engine.IO packets per polling response at most. python-engineio's client refuses a payload
@@ -114,6 +120,8 @@ class Session {
   /// every client sends at once.
   static constexpr std::size_t max_packets_per_poll = 16;
 
+  /// A session `sid` opened at `now` on `transport`; `io` (which outlives it) carries out what
+  /// it asks. `open_polling` or `open_websocket` follows.
   Session(std::string sid, Transport transport, const SessionConfig& config, SessionIo& io, Clock::time_point now)
       : sid_(std::move(sid)),
         transport_(transport),
@@ -124,7 +132,9 @@ class Session {
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
+  /// The session id.
   const std::string& sid() const { return sid_; }
+  /// The transport it is on now (WebSocket once upgraded).
   Transport transport() const { return transport_; }
 
   /// What `classify_request` needs to know of this session.

@@ -16,6 +16,7 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "../detail/client_bundle.hpp"
 #include "../detail/core.hpp"
 #include "../local_client.hpp"
 #include "../server.hpp"
@@ -38,6 +39,13 @@ struct ServerState {
     visit(transport);
     if (plain) visit(*plain);
   }
+  /// Says once, through on_error, when the client bundle directory cannot serve socket.io.js
+  /// (called as a listener starts).
+  void check_client_bundle() {
+    if (std::exchange(client_bundle_checked, true)) return;
+    if (auto problem = client_bundle_problem(core.options().client_bundle_dir(), core.options().path()))
+      core.report_error(nullptr, *problem);
+  }
   std::size_t live_connections() const { return transport.live_connections() + (plain ? plain->live_connections() : 0); }
 
   Core core;
@@ -48,6 +56,7 @@ struct ServerState {
   std::unique_ptr<transport::Transport<transport::PlainConfig>> plain;
   asio::steady_timer drain_timer{core.io()};
   std::atomic<bool> stopped{false};
+  bool client_bundle_checked = false;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_guard;
   // The in-process clients, closed by stop() as the transport closes its connections (a client
   // and its sockets hold each other until it closes). Io thread only.
@@ -117,6 +126,7 @@ Server<Config>& Server<Config>::tls_context(std::shared_ptr<Context> context) {
 
 template <class Config>
 std::uint16_t Server<Config>::listen(const std::string& host, std::uint16_t port) {
+  state_->check_client_bundle();
   return state_->transport.listen(host, port);
 }
 
@@ -124,6 +134,7 @@ template <class Config>
 template <class TlsServerConfig>
 std::uint16_t Server<Config>::listen_plain(const std::string& host, std::uint16_t port) {
   static_assert(transport::Traits<TlsServerConfig>::tls, "listen_plain adds a plain listener to a TLS server; this one is plain: listen()");
+  state_->check_client_bundle();
   return state_->plain->listen(host, port);
 }
 

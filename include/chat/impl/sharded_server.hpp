@@ -66,6 +66,7 @@ ShardedServer<Config>::~ShardedServer() = default;
 template <class Config>
 std::uint16_t ShardedServer<Config>::listen(const std::string& host, std::uint16_t port) {
   if (!router_) return shards_[0]->listen(host, port);
+  shards_[0]->state_->check_client_bundle();  // the shards share the options: one line
   return router_->listen(host, port);
 }
 

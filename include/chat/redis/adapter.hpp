@@ -42,12 +42,15 @@ class RedisAdapter;
 /// How the adapter reaches Redis and the other servers: Node's createAdapter options.
 class AdapterOptions {
  public:
+  ///@{
   /// redis://[[user]:password@]host[:port][/db] ("redis://127.0.0.1:6379").
   AdapterOptions& url(std::string value) {
     url_ = std::move(value);
     return *this;
   }
   const std::string& url() const { return url_; }
+  ///@}
+  ///@{
   /// The prefix of every channel (Node's `key`, "socket.io"): servers with the same key form
   /// one cluster.
   AdapterOptions& key(std::string value) {
@@ -55,6 +58,8 @@ class AdapterOptions {
     return *this;
   }
   const std::string& key() const { return key_; }
+  ///@}
+  ///@{
   /// How long a request to the other servers (fetch_sockets, all_rooms, a server-side emit's
   /// replies) waits for all of them (Node's `requestsTimeout`, 5000 ms); after it, what came.
   AdapterOptions& requests_timeout(std::chrono::milliseconds value) {
@@ -62,6 +67,8 @@ class AdapterOptions {
     return *this;
   }
   std::chrono::milliseconds requests_timeout() const { return requests_timeout_; }
+  ///@}
+  ///@{
   /// Answer a request on the requester's own response channel instead of the shared one (Node's
   /// `publishOnSpecificResponseChannel`, off): less traffic for every server in a big cluster.
   AdapterOptions& publish_on_specific_response_channel(bool value) {
@@ -69,6 +76,8 @@ class AdapterOptions {
     return *this;
   }
   bool publish_on_specific_response_channel() const { return specific_response_channel_; }
+  ///@}
+  ///@{
   /// Bytes waiting to be published (64 MiB): past it, a broadcast reaches this server's clients
   /// only, and the loss is reported once per episode.
   AdapterOptions& max_queued_bytes(std::size_t value) {
@@ -76,6 +85,7 @@ class AdapterOptions {
     return *this;
   }
   std::size_t max_queued_bytes() const { return max_queued_bytes_; }
+  ///@}
 
  private:
   std::string url_ = "redis://127.0.0.1:6379";
@@ -109,6 +119,7 @@ class Cluster : public std::enable_shared_from_this<Cluster> {
   bool connected() const { return connected_.load(); }
   /// Leaves the cluster: the connections close, what waits gets what came. Any thread.
   void close();
+  /// The options the cluster was attached with.
   const AdapterOptions& options() const { return options_; }
 
   /// The adapter factory of a server whose io thread runs `io` (each shard's, for a

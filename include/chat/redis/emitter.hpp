@@ -43,30 +43,38 @@ namespace chat::redis {
 /// Where an Emitter publishes.
 class EmitterOptions {
  public:
+  ///@{
   /// redis://[[user]:password@]host[:port][/db] ("redis://127.0.0.1:6379").
   EmitterOptions& url(std::string value) {
     url_ = std::move(value);
     return *this;
   }
   const std::string& url() const { return url_; }
+  ///@}
+  ///@{
   /// The cluster's channel prefix (Node's `key`, "socket.io"): the servers' AdapterOptions::key.
   EmitterOptions& key(std::string value) {
     key_ = std::move(value);
     return *this;
   }
   const std::string& key() const { return key_; }
+  ///@}
+  ///@{
   /// Bytes waiting for Redis (64 MiB): past it, emits are dropped and the loss reported once.
   EmitterOptions& max_queued_bytes(std::size_t value) {
     max_queued_bytes_ = value;
     return *this;
   }
   std::size_t max_queued_bytes() const { return max_queued_bytes_; }
+  ///@}
+  ///@{
   /// Where problems go (Redis lost, emits dropped); stderr by default. On the emitter's thread.
   EmitterOptions& on_error(std::function<void(const std::string&)> handler) {
     on_error_ = std::move(handler);
     return *this;
   }
   const std::function<void(const std::string&)>& on_error() const { return on_error_; }
+  ///@}
 
  private:
   std::string url_ = "redis://127.0.0.1:6379";
@@ -87,6 +95,7 @@ class EmitterOperator {
     next.rooms_.insert(std::move(room));
     return next;
   }
+  /// Another name for `to`.
   EmitterOperator in(Room room) const { return to(std::move(room)); }
   /// Leaves out the sockets in `room`.
   EmitterOperator except(Room room) const {
@@ -117,12 +126,15 @@ class EmitterOperator {
   void emit(std::string_view event, Values&&... values) const {
     emit_array(Args::of(std::string(event), std::forward<Values>(values)...));
   }
+  /// `emit` with the event name and its arguments in one Args.
   void emit_array(Args event_and_args) const;
+  ///@{
   /// Makes the selected sockets join / leave rooms, on every server.
   void sockets_join(std::vector<Room> rooms) const;
   void sockets_join(Room room) const { sockets_join(std::vector<Room>{std::move(room)}); }
   void sockets_leave(std::vector<Room> rooms) const;
   void sockets_leave(Room room) const { sockets_leave(std::vector<Room>{std::move(room)}); }
+  ///@}
   /// Disconnects the selected sockets; with `close`, their whole connections.
   void disconnect_sockets(bool close = false) const;
   /// Sends an event to every server's namespace (their server-side emit hooks). No replies: an
@@ -131,6 +143,7 @@ class EmitterOperator {
   void server_side_emit(std::string_view event, Values&&... values) const {
     server_side_emit_array(Args::of(std::string(event), std::forward<Values>(values)...));
   }
+  /// `server_side_emit` with the event name and its arguments in one Args.
   void server_side_emit_array(Args event_and_args) const;
 
  private:
@@ -158,6 +171,8 @@ class EmitterOperator {
 /// throw for Redis's sake (see `flush`).
 class Emitter {
  public:
+  /// An emitter that connects to `options.url()` in the background (and reconnects).
+  /// @throws std::invalid_argument for a URL that is not redis://.
   explicit Emitter(EmitterOptions options = EmitterOptions());
   /// Flushes (5 s at most), then closes the connection.
   ~Emitter();
@@ -166,9 +181,12 @@ class Emitter {
 
   /// The namespace `nsp` ("/chat"; a missing leading "/" is added).
   EmitterOperator of(std::string nsp) { return EmitterOperator(*this, nsp.empty() || nsp[0] != '/' ? "/" + nsp : nsp); }
+  ///@{
+  /// Selects the sockets of "/" in a room (`to`, `in`) or not in it (`except`): `of("/")`'s.
   EmitterOperator to(Room room) { return of("/").to(std::move(room)); }
   EmitterOperator in(Room room) { return of("/").in(std::move(room)); }
   EmitterOperator except(Room room) { return of("/").except(std::move(room)); }
+  ///@}
   /// Emits to every socket of "/".
   template <class... Values>
   void emit(std::string_view event, Values&&... values) {

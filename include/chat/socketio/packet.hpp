@@ -155,6 +155,7 @@ inline Encoded encode(const Packet& packet) { return encode(packet.type, packet.
 /// attachments that follow them. One decoder per connection.
 class Decoder {
  public:
+  /// What `feed` says: a packet is complete, more messages are needed, or the input is bad.
   using Status = DecodeStatus;
 
   /// Node's socket.io-parser refuses more attachments than this per packet.

@@ -24,11 +24,12 @@ enum class PacketType : int {
 
 /// One Socket.IO packet. `data` is discarded (is_discarded()) when the packet carries none.
 struct Packet {
-  PacketType type = PacketType::event;
-  std::string nsp = "/";
-  std::optional<std::uint64_t> id;
-  nlohmann::json data = nlohmann::json(nlohmann::json::value_t::discarded);
+  PacketType type = PacketType::event;  ///< what the packet is
+  std::string nsp = "/";                ///< the namespace it belongs to
+  std::optional<std::uint64_t> id;      ///< the ack id, when an ack is asked for or given
+  nlohmann::json data = nlohmann::json(nlohmann::json::value_t::discarded);  ///< its payload
 
+  /// Whether the packet carries data.
   bool has_data() const { return !data.is_discarded(); }
 };
 

@@ -21,18 +21,22 @@ namespace chat::store {
 
 /// A person using the chat. Names are unique, compared without regard to ASCII case.
 struct User {
-  std::int64_t id = 0;
-  std::string name;
+  std::int64_t id = 0;  ///< assigned by the store, from 1
+  std::string name;     ///< as the user spelled it
 };
 
-enum class RoomKind { public_room, private_room };
+/// Whether a room is open to everyone or a conversation of two.
+enum class RoomKind {
+  public_room,   ///< open to everyone; its id is its name
+  private_room,  ///< a one-to-one conversation ("dm:LOW:HIGH")
+};
 
 /// A public room (open to everyone; its id is its name) or a private room: a one-to-one
 /// conversation whose id is "dm:LOW:HIGH" with its two members' user ids.
 struct Room {
-  std::string id;
+  std::string id;             ///< the name of a public room; "dm:LOW:HIGH" for a private one
   std::string name;           ///< public: the id; private: empty (each member sees the other's name)
-  RoomKind kind = RoomKind::public_room;
+  RoomKind kind = RoomKind::public_room;  ///< public or private
   std::vector<User> members;  ///< private rooms: the two members, by id; public rooms: empty
   std::int64_t created_at = 0;     ///< milliseconds since the Unix epoch
   std::int64_t last_activity = 0;  ///< time of the latest message, or created_at
@@ -40,16 +44,16 @@ struct Room {
 
 /// A stored message. Ids grow with time across all rooms: a larger id is a later message.
 struct Message {
-  std::int64_t id = 0;
-  std::string room;
-  User author;  ///< the author's id and their name when the message was stored
-  std::string text;
+  std::int64_t id = 0;  ///< assigned by the store; later messages have larger ids
+  std::string room;     ///< the room's id
+  User author;          ///< the author's id and their name when the message was stored
+  std::string text;     ///< the message as sent
   std::int64_t time = 0;  ///< milliseconds since the Unix epoch
 };
 
 /// A page of a room's history, oldest first.
 struct MessagePage {
-  std::vector<Message> messages;
+  std::vector<Message> messages;  ///< oldest first
   bool has_more = false;  ///< whether older messages exist before the first one of the page
 };
 
@@ -80,6 +84,7 @@ class SqliteStore {
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
 
+  /// The file the store was opened with.
   const std::string& path() const noexcept { return path_; }
 
   // ---- users ----
@@ -88,8 +93,10 @@ class SqliteStore {
   /// Throws name_taken when another user has `name` (in any ASCII case), invalid_argument when
   /// `name` or `secret` is empty.
   User create_user(std::string_view name, std::string_view secret);
+  /// The user with this id, if any.
   std::optional<User> find_user(std::int64_t id);
   std::optional<User> find_user_by_name(std::string_view name);  ///< ignores ASCII case
+  /// The user registered with this secret, if any.
   std::optional<User> find_user_by_secret(std::string_view secret);
   /// Renames a user (their old messages keep the old name). Throws name_taken, not_found.
   User rename_user(std::int64_t id, std::string_view name);
@@ -101,6 +108,7 @@ class SqliteStore {
   /// The private room of two users, created if missing; `.second` says whether it was created.
   /// Throws not_found when a user does not exist, invalid_argument when they are the same.
   std::pair<Room, bool> open_private_room(std::int64_t user_a, std::int64_t user_b);
+  /// The room with this id (public or private), if any.
   std::optional<Room> find_room(std::string_view id);
   /// Every public room, by id.
   std::vector<Room> public_rooms();

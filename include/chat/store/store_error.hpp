@@ -38,7 +38,9 @@ inline const char* to_string(StoreErrc code) noexcept {
 /// own explanation.
 class StoreError : public std::runtime_error {
  public:
+  /// An error of kind `code`, explained by `what`.
   StoreError(StoreErrc code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  /// What kind of failure it was.
   StoreErrc code() const noexcept { return code_; }
 
  private:

@@ -3,6 +3,7 @@
 # SQLite, OpenSSL nor hiredis: the store, TLS and the Redis cluster are optional.
 set -e
 ./consumer
+./serve_consumer
 ./store_consumer
 ./redis_consumer
 ./tls_consumer

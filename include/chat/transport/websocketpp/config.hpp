@@ -22,6 +22,10 @@
 
 namespace chat::transport {
 
+/// @cond
+// Not in the API reference: what websocketpp needs of a configuration (names it requires) and
+// what each connection carries. A user names PlainConfig or TlsConfig, never these.
+
 /// How many connection objects of a transport are alive, so that stopping can tell when every
 /// connection has finished closing.
 struct LiveConnections {
@@ -87,6 +91,8 @@ struct ConfigOf : public Base {
   static const websocketpp::log::level elog_level = websocketpp::log::elevel::none;
   static const websocketpp::log::level alog_level = websocketpp::log::alevel::none;
 };
+
+/// @endcond
 
 /// Plain TCP (http:// and ws://).
 struct PlainConfig final : ConfigOf<websocketpp::config::asio, websocketpp::transport::asio::basic_socket::endpoint> {};

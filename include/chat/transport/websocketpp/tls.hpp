@@ -20,17 +20,19 @@ namespace chat::transport {
 /// application gives the server.
 struct TlsConfig final : ConfigOf<websocketpp::config::asio_tls, websocketpp::transport::asio::tls_socket::endpoint> {};
 
+/// A TLS server's traits: https, and not routable (a ShardedServer cannot read its request
+/// line: put TLS in a terminating proxy in front of one).
 template <>
 struct Traits<TlsConfig> {
-  static constexpr bool tls = true;
-  static constexpr std::string_view scheme = "https";
-  static constexpr bool routable = false;
+  static constexpr bool tls = true;                    ///< connections are TLS
+  static constexpr std::string_view scheme = "https";  ///< the server's own origin's scheme
+  static constexpr bool routable = false;              ///< ShardedServer cannot route it
 };
 
 /// The PEM files of a TLS server (make_tls_context).
 struct TlsFiles {
   std::string certificate_chain;  ///< the server's certificate, then any intermediates
-  std::string private_key;
+  std::string private_key;        ///< the PEM file of the certificate's private key
   /// With it, every client must present a certificate this CA (bundle) signed: the TLS
   /// handshake of a client without one fails. Empty: no client certificates are asked for.
   std::string client_ca = {};  // a default: `{chain, key}` leaves it out without a warning

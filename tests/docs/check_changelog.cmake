@@ -1,0 +1,23 @@
+# CHANGELOG.md's latest release heading ("## [X.Y.Z] - DATE", the first after "Unreleased")
+# names the version in include/chat/version.hpp, the only place it is written.
+# cmake -DCHAT_SOURCE_DIR=... -DCHAT_VERSION=X.Y.Z -P check_changelog.cmake
+file(STRINGS "${CHAT_SOURCE_DIR}/CHANGELOG.md" headings REGEX "^## ")
+set(latest "")
+foreach(heading IN LISTS headings)
+  if(heading MATCHES "^## \\[Unreleased\\]")
+    continue()
+  endif()
+  if(heading MATCHES "^## \\[([0-9]+\\.[0-9]+\\.[0-9]+)\\] - [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]$")
+    set(latest "${CMAKE_MATCH_1}")
+    break()
+  endif()
+  message(FATAL_ERROR "CHANGELOG.md: \"${heading}\" is neither \"## [Unreleased]\" nor \"## [X.Y.Z] - YYYY-MM-DD\"")
+endforeach()
+if(NOT latest)
+  message(FATAL_ERROR "CHANGELOG.md has no release heading \"## [X.Y.Z] - YYYY-MM-DD\"")
+endif()
+if(NOT latest STREQUAL CHAT_VERSION)
+  message(FATAL_ERROR "CHANGELOG.md's latest release is ${latest}, but include/chat/version.hpp says ${CHAT_VERSION}: "
+                      "add a \"## [${CHAT_VERSION}]\" section (or correct the version)")
+endif()
+message(STATUS "CHANGELOG.md's latest release is ${latest}, the version of include/chat/version.hpp")
