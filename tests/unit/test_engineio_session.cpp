@@ -530,7 +530,7 @@ TEST_CASE("engine.io v3 session: payloads in v3 framing, binary as the client ta
     p.session.send(with_attachment("51-[\"b\",{\"_placeholder\":true,\"num\":0}]", "\x01\x02"));
     const auto reply = p.session.on_poll();
     CHECK(reply.type == chat::engineio::content_type::payload);
-    CHECK(reply.body == "40:451-[\"b\",{\"_placeholder\":true,\"num\":0}]6:b4AQI=");
+    CHECK(reply.body == "39:451-[\"b\",{\"_placeholder\":true,\"num\":0}]6:b4AQI=");
   }
   SECTION("a POST in either format reaches the layer above") {
     PollingV3 p;

@@ -85,7 +85,7 @@ TEST_CASE("engine.io v3: a malformed payload is refused whole", "[engineio][v3]"
     INFO(unit::printable(bad));
     CHECK_FALSE(v3::decode_payload(bad, false));
   }
-  for (const std::string bad : {std::string("\x00\x02", 2), std::string("\x00\x02\xff" "4", 3),
+  for (const std::string& bad : {std::string("\x00\x02", 2), std::string("\x00\x02\xff" "4", 3),
                                 std::string("\x00\x0a\xff" "4a", 5), std::string("\x01\x02\xff\x02\x01", 5),
                                 std::string("\x00\xff", 2), std::string("\x00\x00\xff", 3)}) {
     INFO(unit::printable(bad));
