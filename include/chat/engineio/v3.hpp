@@ -25,6 +25,10 @@ inline constexpr std::string_view binary_payload_type = "application/octet-strea
 /// server accepts (and would overflow the count).
 inline constexpr std::size_t max_length_digits = 10;
 
+/// The UTF-16 code units of the character a UTF-8 lead byte starts: two for a four-byte
+/// sequence (a surrogate pair), else one.
+inline std::size_t units_of_lead(unsigned char byte) { return byte >= 0xF0 && byte <= 0xF7 ? 2 : 1; }
+
 /// How many UTF-16 code units UTF-8 `text` makes: the length a v3 text payload states for each
 /// record (a JavaScript string's length). A four-byte sequence counts two; a byte that is not
 /// a continuation byte counts one, so that malformed text still has a defined length.
@@ -33,7 +37,7 @@ inline std::size_t utf16_length(std::string_view text) {
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
     if ((byte & 0xC0) == 0x80) continue;  // a continuation byte
-    units += byte >= 0xF0 ? 2 : 1;
+    units += units_of_lead(byte);
   }
   return units;
 }
@@ -45,7 +49,7 @@ inline std::optional<std::size_t> utf8_bytes_of_units(std::string_view text, std
   while (units > 0) {
     if (i >= text.size()) return std::nullopt;
     const auto byte = static_cast<unsigned char>(text[i]);
-    const std::size_t width = byte >= 0xF0 ? 2 : 1;
+    const std::size_t width = units_of_lead(byte);
     if (width > units) return std::nullopt;  // half of a surrogate pair
     units -= width;
     ++i;
