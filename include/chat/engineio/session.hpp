@@ -1,8 +1,9 @@
-// The Engine.IO session (v4, or v3 for socket.io-client 2.x: engineio/v3.hpp) as a state machine, with no socket and no clock: the transport tells it
-// what arrived (requests, frames, a WebSocket probe, the time) and does what it asks (answer a
-// request, hold or release a poll, send frames, close a WebSocket, arm a timer); the layer above
-// gets the messages and hears why the session ended. The polling outbox, the per-poll packet
-// cap, the upgrade (probe, `3probe`, `5`), noop releases, graceful drain and linger live here.
+// The Engine.IO session (v4, or v3 for socket.io-client 2.x: v3.hpp) as a state machine, with
+// no socket and no clock: the transport tells it what arrived (requests, frames, a WebSocket
+// probe, the time) and does what it asks (answer a request, hold or release a poll, send frames,
+// close a WebSocket, arm a timer); the layer above gets the messages and hears why the session
+// ended. The polling outbox, the per-poll packet cap, the upgrade (probe, `3probe`, `5`), noop
+// releases, graceful drain and linger live here.
 // (h11's connection/state split; Node's engine.io socket.ts against its transports.)
 #ifndef CHAT_ENGINEIO_SESSION_HPP
 #define CHAT_ENGINEIO_SESSION_HPP

@@ -64,6 +64,7 @@ const scenarios = {
     const roomWelcome = next(room, "welcome");
     await connected(room);
     out.chat_sid = room.id;
+    out.chat_engine_sid = room.io.engine.id;  // its own connection (forceNew)
     out.chat_welcome = (await roomWelcome)[0];
     out.chat_ack = await ack(room, "echo", "in chat");
 
