@@ -50,6 +50,7 @@ class Options:
     cookie: Optional[Tuple[str, str]]
     connection_state_recovery: Optional[Tuple[float, bool, int]]  # (max_disconnection_duration s, skip_middlewares, max_kept_bytes)
     allow_upgrades: bool
+    allow_eio3: bool
     path: str
     namespaces: List[str]
     client_bundle_dir: str

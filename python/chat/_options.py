@@ -28,7 +28,7 @@ SERVER_OPTIONS = frozenset({
     # Node's, under python names
     "upgrade_timeout", "per_message_deflate", "allow_request", "initial_packet", "initial_headers", "headers",
     "cors_methods", "cors_allowed_headers", "cors_exposed_headers", "cors_max_age",
-    "cleanup_empty_child_namespaces",
+    "cleanup_empty_child_namespaces", "allow_eio3",
     # chat's own
     "workers", "client_bundle_dir", "connect_timeout", "handshake_timeout", "max_connections",
     "max_sessions_per_ip", "handshake_rate_per_ip", "trusted_proxies", "max_pending_acks",
@@ -348,6 +348,8 @@ def core_options(options: Dict[str, Any]):
         core.max_payload = int(options["max_http_buffer_size"])
     if "allow_upgrades" in options:
         core.allow_upgrades = bool(options["allow_upgrades"])
+    if "allow_eio3" in options:
+        core.allow_eio3 = bool(options["allow_eio3"])
     if "cors_credentials" in options:
         core.cors_credentials = bool(options["cors_credentials"])
     for name in ("cors_methods", "cors_allowed_headers", "cors_exposed_headers"):

@@ -134,7 +134,9 @@ class SocketIO:
         ``async_handlers``, ``logger``, ``json``, ``serializer`` (``'default'``: JSON;
         ``'msgpack'``: socket.io-msgpack-parser's format, for clients with that parser or
         python-socketio's ``Client(serializer='msgpack')``); Node's ``upgrade_timeout`` and
-        ``connect_timeout`` (seconds); and chat's own ``workers`` (handler threads, default 16),
+        ``connect_timeout`` (seconds), and ``allow_eio3`` (Node's ``allowEIO3``: let
+        socket.io-client 2.x clients in, default ``False``); and chat's own ``workers`` (handler
+        threads, default 16),
         ``client_bundle_dir``, ``handshake_timeout`` (seconds a new connection may take to
         send its request, default 5), ``max_connections`` (sessions at once, default 100,000;
         0: no limit), ``max_sessions_per_ip`` (default 0: no limit), ``handshake_rate_per_ip``

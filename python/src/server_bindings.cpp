@@ -939,6 +939,8 @@ void bind_server(py::module_& module) {
                       o.cookie(chat::SessionCookie{v.first, v.second});
                     },
                     "(name, attributes) of the session cookie set on the polling handshake.")
+      .def_property("allow_eio3", [](const Options& o) { return o.allow_eio3(); },
+                    [](Options& o, bool v) { o.allow_eio3(v); })
       .def_property("allow_upgrades", [](const Options& o) { return o.allow_upgrades(); },
                     [](Options& o, bool v) { o.allow_upgrades(v); })
       .def_property("path", [](const Options& o) { return o.path(); }, [](Options& o, std::string v) { o.path(std::move(v)); })

@@ -389,7 +389,10 @@ class Harness final : public chat::engineio::SessionIo {
 
   // ---- the session's actions ----
 
-  void release_poll(std::string body, bool compress) override {
+  void release_poll(chat::engineio::HttpReply reply) override {
+    const std::string& body = reply.body;
+    const bool compress = reply.compress;
+    FUZZ_CHECK(reply.type == chat::engineio::content_type::payload, "a v4 session released a poll of another type");
     FUZZ_CHECK(!finished_, "released a poll after finished");
     FUZZ_CHECK(poll_held_, "released a poll nobody holds: " + fuzz::printable(body));
     // Every message this harness writes may be compressed: only a payload of control packets

@@ -102,6 +102,7 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--http-compression") settings.options.http_compression(value == "1");
     else if (flag == "--compression-threshold") settings.options.compression_threshold(std::stoull(value));
     else if (flag == "--per-message-deflate") settings.options.per_message_deflate(value == "1");
+    else if (flag == "--allow-eio3") settings.options.allow_eio3(value == "1");
     else if (flag == "--allow-request-query") settings.options.allow_request(allow_request_query(name_value(value)));
     else if (flag == "--initial-packet") settings.options.initial_packet(value);
     else if (flag == "--header") settings.headers.push_back(name_value(value));

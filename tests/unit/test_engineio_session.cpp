@@ -40,8 +40,9 @@ class Recorder final : public chat::engineio::SessionIo {
   /// The actions since the last call.
   std::vector<std::string> take() { return std::exchange(actions, {}); }
 
-  void release_poll(std::string body, bool compress) override {
-    actions.push_back(std::string(compress ? "release " : "release uncompressed ") + unit::printable(body));
+  void release_poll(HttpReply reply) override {
+    actions.push_back(std::string(reply.type == chat::engineio::v3::binary_payload_type ? "release binary " : "release ") +
+                      (reply.compress ? "" : "uncompressed ") + unit::printable(reply.body));
   }
   void send_messages(const std::shared_ptr<const Messages>& messages) override {
     actions.push_back("send " + unit::printable(messages->data) + " +" + std::to_string(messages->attachments.size()));
@@ -477,4 +478,110 @@ TEST_CASE("engine.io session: every reason a session ends for", "[engineio][sess
     p.session.close(false, p.start);
     CHECK(p.io.take() == std::vector<std::string>{"finished"});
   }
+}
+
+// ---- Engine.IO v3 (Options::allow_eio3): socket.io-client 2.x ----
+
+namespace {
+
+chat::engineio::Protocol v3_protocol(bool base64 = false) {
+  chat::engineio::Protocol protocol;
+  protocol.revision = 3;
+  protocol.base64 = base64;
+  return protocol;
+}
+
+/// A v3 polling session that has sent its open packet.
+struct PollingV3 {
+  Recorder io;
+  SessionConfig settings = config();
+  Clock::time_point start = Clock::now();
+  Session session;
+
+  explicit PollingV3(bool base64 = false) : session("sid3", Transport::polling, settings, io, start, v3_protocol(base64)) {
+    const auto open = session.open_polling();
+    REQUIRE(open.status == 200);
+    REQUIRE(open.type == chat::engineio::content_type::payload);
+    REQUIRE(open.body.rfind("102:0{\"sid\":\"sid3\"", 0) == 0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("engine.io v3 session: payloads in v3 framing, binary as the client takes it", "[engineio][session][v3]") {
+  SECTION("text") {
+    PollingV3 p;
+    p.session.send(text("0"));
+    CHECK(body_of(p.session.on_poll()) == "2:40");
+  }
+  SECTION("binary, for a client that takes binary: the binary payload format") {
+    PollingV3 p;
+    CHECK(p.session.on_poll().kind == HttpReply::Kind::hold);
+    p.session.send(with_attachment("51-[\"b\",{\"_placeholder\":true,\"num\":0}]", "\x01\x02"));
+    p.session.flush();
+    const auto actions = p.io.take();
+    REQUIRE(actions.size() == 2);
+    CHECK(actions[1] == "release binary " + unit::printable(std::string("\x00\x03\x09\xff", 4) +
+                                                            "451-[\"b\",{\"_placeholder\":true,\"num\":0}]" +
+                                                            std::string("\x01\x03\xff\x04\x01\x02", 6)));
+  }
+  SECTION("binary, for a client that asked for base64") {
+    PollingV3 p(true);
+    p.session.send(with_attachment("51-[\"b\",{\"_placeholder\":true,\"num\":0}]", "\x01\x02"));
+    const auto reply = p.session.on_poll();
+    CHECK(reply.type == chat::engineio::content_type::payload);
+    CHECK(reply.body == "39:451-[\"b\",{\"_placeholder\":true,\"num\":0}]6:b4AQI=");
+  }
+  SECTION("a POST in either format reaches the layer above") {
+    PollingV3 p;
+    CHECK(p.session.on_post("6:4hello6:b4AQI=", false, p.start).body == "ok");
+    CHECK(p.session.on_post(std::string("\x00\x02\xff" "4a" "\x01\x02\xff\x04\x07", 10), true, p.start).body == "ok");
+    CHECK(p.io.messages == std::vector<std::string>{"hello", "binary \x01\x02", "a", "binary \x07"});
+  }
+  SECTION("a malformed payload ends the session with a parse error") {
+    PollingV3 p;
+    CHECK(p.session.on_post("6:4hell", false, p.start).status == 400);
+    CHECK(p.io.take() == std::vector<std::string>{"finished", "closed parse error"});
+  }
+}
+
+TEST_CASE("engine.io v3 session: the client pings, the server answers, silence ends it", "[engineio][session][v3]") {
+  PollingV3 p;
+  // No server ping: the deadline is the interval plus the timeout.
+  REQUIRE(p.io.deadline == p.start + 45s);
+  p.session.on_timer(p.start + 25s);
+  CHECK(p.io.take().empty());
+  CHECK(p.session.on_post("1:2", false, p.start + 30s).body == "ok");
+  CHECK(body_of(p.session.on_poll()) == "1:3");
+  CHECK(p.io.deadline == p.start + 75s);
+  p.session.on_timer(p.start + 75s);
+  CHECK(p.io.take() == std::vector<std::string>{"finished", "closed ping timeout"});
+
+  SECTION("a pong is the wrong direction: transport error") {
+    PollingV3 q;
+    q.session.on_post("1:3", false, q.start);
+    CHECK(q.io.take() == std::vector<std::string>{"finished", "closed transport error"});
+  }
+}
+
+TEST_CASE("engine.io v3 session: WebSocket frames carry the type byte; an upgrade takes the probe's b64", "[engineio][session][v3]") {
+  Recorder io;
+  SessionConfig settings = config();
+  Session ws("w3", Transport::websocket, settings, io, Clock::now(), v3_protocol());
+  ws.on_websocket_message("\x04\x01\x02", true, Clock::now());
+  ws.on_websocket_message("b4AQI=", false, Clock::now());
+  ws.on_websocket_message("4text", false, Clock::now());
+  CHECK(io.messages == std::vector<std::string>{"binary \x01\x02", "binary \x01\x02", "text"});
+  ws.on_websocket_message("2", false, Clock::now());
+  CHECK(io.take().back() == "ws 3");
+  ws.on_websocket_message("\x01\x02", true, Clock::now());  // no type 4: refused
+  CHECK(io.take().back() == "closed parse error");
+
+  PollingV3 p(true);
+  CHECK(p.session.protocol().base64);
+  REQUIRE(p.session.attach_probe(p.start, v3_protocol(false)));
+  p.session.on_probe_message("2probe");
+  p.session.on_probe_message("5");
+  CHECK(p.session.state() == SessionState::websocket);
+  CHECK_FALSE(p.session.protocol().base64);
 }

@@ -50,6 +50,10 @@ class Client : public std::enable_shared_from_this<Client> {
   /// Whether the server chose to close (disconnect_all): queued packets should still be
   /// delivered, where a dead or misbehaving peer's are dropped.
   bool closing_gracefully() const { return closing_gracefully_; }
+  /// Whether the client speaks Socket.IO v2 (an Engine.IO v3 connection, Options::allow_eio3):
+  /// it is in the main namespace without a CONNECT, names another namespace's auth as a query
+  /// in its CONNECT, and is answered CONNECT without a payload.
+  bool speaks_v2() const { return engine_sid_.has_value(); }
 
   /// Sends a packet over the transport.
   virtual void write(const std::shared_ptr<const OutgoingPacket>& packet) = 0;
@@ -58,7 +62,9 @@ class Client : public std::enable_shared_from_this<Client> {
   virtual bool writable() const = 0;
 
  protected:
-  Client(Core& core, Handshake handshake);
+  /// `v2_engine_sid`: the Engine.IO sid of a Socket.IO v2 client (see speaks_v2), whose socket
+  /// ids are made of it as Node makes them (the sid in the main namespace, `/nsp#sid` in others).
+  Client(Core& core, Handshake handshake, std::optional<std::string> v2_engine_sid = std::nullopt);
   /// Closes the transport; it must not call back into this object synchronously.
   virtual void close_transport() = 0;
 
@@ -68,9 +74,13 @@ class Client : public std::enable_shared_from_this<Client> {
   /// Makes the socket of a CONNECT: a fresh one, or the one `session` gives back.
   void join(Namespace& nsp, const std::string& name, json auth, std::optional<PersistedSession> session);
   std::shared_ptr<Socket> find(const std::string& nsp) const;
+  /// A Socket.IO v2 CONNECT names its namespace with the auth as a query ("/nsp?token=1"):
+  /// splits it into the name and an object of the query's parameters. False when it is no path.
+  static bool split_v2_namespace(socketio::Packet& packet);
 
   Core& core_;
   Handshake handshake_;
+  std::optional<std::string> engine_sid_;  // Socket.IO v2 clients only
   std::unique_ptr<PacketDecoder> decoder_;
   std::unordered_map<std::string, std::shared_ptr<Socket>> sockets_;
   std::unordered_set<std::string> recovering_;  // namespaces whose CONNECT awaits restore_session

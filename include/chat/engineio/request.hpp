@@ -87,6 +87,26 @@ enum class Intent {
 /// The verdict on a request: an intent, or an error to answer with.
 using Verdict = std::variant<Intent, Error>;
 
+/// The Engine.IO protocol a request speaks, read from its query as Node's engine.io reads it.
+struct Protocol {
+  /// 4, or 3 (socket.io-client 2.x): `EIO=4` is 4, anything else (absent included) is 3.
+  int revision = 4;
+  /// v3 only: the client asked for binary messages as base64 text (`b64` present), having no
+  /// binary support on this transport.
+  bool base64 = false;
+
+  bool legacy() const { return revision == 3; }
+};
+
+/// The protocol of a request (a handshake, an upgrade): see Protocol.
+inline Protocol protocol_of(const detail::Target& target) {
+  const auto revision = target.param("EIO");
+  Protocol protocol;
+  protocol.revision = revision && *revision == "4" ? 4 : 3;
+  protocol.base64 = protocol.revision == 3 && target.param("b64").has_value();
+  return protocol;
+}
+
 /// The transports a server accepts (Node's `transports` option).
 struct AllowedTransports {
   bool polling = true;    ///< HTTP long-polling
@@ -97,9 +117,13 @@ struct AllowedTransports {
 /// (or, for a handshake, the method, the transport matching the request kind, and the protocol
 /// version, which only a handshake is asked for). `websocket_upgrade` is whether the request is
 /// a WebSocket handshake; `state` is the state of the session its sid names (absent when it
-/// carries no sid); a transport not in `allowed` is unknown, as in Node.
+/// carries no sid); a transport not in `allowed` is unknown, as in Node. With `allow_eio3`
+/// (Options::allow_eio3) a handshake of protocol 3 opens a session too, and a request on a
+/// session must speak the protocol the session was opened with (`session_revision`), else it
+/// is a bad request, as in Node; without it every session is 4 and the check is not made.
 inline Verdict classify_request(std::string_view method, const detail::Target& target,
-                                bool websocket_upgrade, SessionState state, AllowedTransports allowed = {}) {
+                                bool websocket_upgrade, SessionState state, AllowedTransports allowed = {},
+                                bool allow_eio3 = false, int session_revision = 4) {
   const auto transport = target.param("transport");
   if (!transport || (*transport != "polling" && *transport != "websocket"))
     return Error::unknown_transport;
@@ -109,11 +133,11 @@ inline Verdict classify_request(std::string_view method, const detail::Target& t
   if (!target.param("sid")) {
     if (method != "GET") return Error::bad_handshake_method;
     if (wants_websocket != websocket_upgrade) return Error::bad_request;
-    const auto protocol = target.param("EIO");
-    if (!protocol || *protocol != "4") return Error::unsupported_protocol_version;
+    if (protocol_of(target).legacy() && !allow_eio3) return Error::unsupported_protocol_version;
     return Intent::open_session;
   }
   if (state == SessionState::absent) return Error::unknown_sid;
+  if (allow_eio3 && protocol_of(target).revision != session_revision) return Error::bad_request;
   if (websocket_upgrade) {
     // Only a polling session with no probe under way may upgrade, and only once; Node accepts a
     // later WebSocket for the same sid and closes it (engine.io server.ts onWebSocket).

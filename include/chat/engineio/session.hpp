@@ -1,8 +1,9 @@
-// The Engine.IO v4 session as a state machine, with no socket and no clock: the transport tells it
-// what arrived (requests, frames, a WebSocket probe, the time) and does what it asks (answer a
-// request, hold or release a poll, send frames, close a WebSocket, arm a timer); the layer above
-// gets the messages and hears why the session ended. The polling outbox, the per-poll packet
-// cap, the upgrade (probe, `3probe`, `5`), noop releases, graceful drain and linger live here.
+// The Engine.IO session (v4, or v3 for socket.io-client 2.x: v3.hpp) as a state machine, with
+// no socket and no clock: the transport tells it what arrived (requests, frames, a WebSocket
+// probe, the time) and does what it asks (answer a request, hold or release a poll, send frames,
+// close a WebSocket, arm a timer); the layer above gets the messages and hears why the session
+// ended. The polling outbox, the per-poll packet cap, the upgrade (probe, `3probe`, `5`), noop
+// releases, graceful drain and linger live here.
 // (h11's connection/state split; Node's engine.io socket.ts against its transports.)
 #ifndef CHAT_ENGINEIO_SESSION_HPP
 #define CHAT_ENGINEIO_SESSION_HPP
@@ -21,6 +22,7 @@
 #include "heartbeat.hpp"
 #include "packet.hpp"
 #include "request.hpp"
+#include "v3.hpp"
 
 namespace chat::engineio {
 
@@ -56,6 +58,14 @@ struct HttpReply {
   static HttpReply payload(std::string body, bool compress = true) {
     return {Kind::respond, 200, std::move(body), content_type::payload, compress};
   }
+  /// An Engine.IO v3 payload in the binary format (v3::binary_payload_type).
+  static HttpReply binary_payload(std::string body, bool compress = true) {
+    return {Kind::respond, 200, std::move(body), v3::binary_payload_type, compress};
+  }
+  /// Whether it is a 200 polling payload (text or binary), which HTTP compression may shrink.
+  bool is_payload() const {
+    return kind == Kind::respond && status == 200 && (type == content_type::payload || type == v3::binary_payload_type);
+  }
   /// Engine.IO's error answer for `error` (its status and JSON body).
   static HttpReply error(Error error) {
     return {Kind::respond, error_status(error), error_body(error), content_type::error};
@@ -77,9 +87,10 @@ class SessionIo {
   /// The clock of `arm_timer`'s deadlines.
   using Clock = std::chrono::steady_clock;
 
-  /// Answers the held poll with a payload (its content type is content_type::payload), which
-  /// the transport may compress when `compress`.
-  virtual void release_poll(std::string body, bool compress) = 0;
+  /// Answers the held poll with `reply`, a payload (HttpReply::payload or, for an Engine.IO v3
+  /// client taking binary, HttpReply::binary_payload), which the transport may compress when
+  /// `reply.compress`.
+  virtual void release_poll(HttpReply reply) = 0;
   /// Sends a group of messages on the main WebSocket.
   virtual void send_messages(const std::shared_ptr<const Messages>& messages) = 0;
   /// Sends one text frame ("2", "3probe", ...) on a WebSocket.
@@ -109,7 +120,10 @@ class SessionIo {
 };
 
 /// One Engine.IO session. The transport creates it with `open_polling` or `open_websocket` and
-/// feeds it events; every method runs on the transport's thread.
+/// feeds it events; every method runs on the transport's thread. It speaks the protocol of the
+/// request that opened it: v4, or v3 (Options::allow_eio3), whose framing differs (v3.hpp) and
+/// whose client pings (the server answers with a pong, and gives up on a client silent for
+/// the ping interval plus the ping timeout).
 class Session {
  public:
   /// The clock of the session's deadlines.
@@ -120,14 +134,18 @@ class Session {
   /// every client sends at once.
   static constexpr std::size_t max_packets_per_poll = 16;
 
-  /// A session `sid` opened at `now` on `transport`; `io` (which outlives it) carries out what
-  /// it asks. `open_polling` or `open_websocket` follows.
-  Session(std::string sid, Transport transport, const SessionConfig& config, SessionIo& io, Clock::time_point now)
+  /// A session `sid` opened at `now` on `transport`, speaking `protocol`; `io` (which outlives
+  /// it) carries out what it asks. `open_polling` or `open_websocket` follows.
+  Session(std::string sid, Transport transport, const SessionConfig& config, SessionIo& io, Clock::time_point now,
+          Protocol protocol = {})
       : sid_(std::move(sid)),
         transport_(transport),
         config_(config),
         io_(io),
-        heartbeat_(config.ping_interval, config.ping_timeout, now) {}
+        protocol_(protocol),
+        // A v3 client pings at the interval the open packet states.
+        heartbeat_(protocol.legacy() ? config.advertised_ping_interval : config.ping_interval, config.ping_timeout, now,
+                   protocol.legacy() ? Heartbeat::Direction::client_pings : Heartbeat::Direction::server_pings) {}
 
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -136,6 +154,9 @@ class Session {
   const std::string& sid() const { return sid_; }
   /// The transport it is on now (WebSocket once upgraded).
   Transport transport() const { return transport_; }
+  /// The protocol the session speaks; for v3, `base64` is that of its current transport (a
+  /// WebSocket it upgraded to says its own).
+  const Protocol& protocol() const { return protocol_; }
 
   /// What `classify_request` needs to know of this session.
   SessionState state() const {
@@ -156,7 +177,13 @@ class Session {
   /// The answer to the handshake request of a polling session (the open packet).
   HttpReply open_polling() {
     arm();
-    std::string payload = open_packet(config_.upgrade_offered);
+    const std::string open = open_packet(config_.upgrade_offered);
+    if (protocol_.legacy()) {
+      std::vector<v3::Record> records{{PacketType::open, std::string_view(open).substr(1), false}};
+      if (config_.initial_packet) records.push_back({PacketType::message, *config_.initial_packet, false});
+      return v3_reply(records, true);
+    }
+    std::string payload = open;
     if (config_.initial_packet) {
       payload += record_separator;
       payload += message_frame(*config_.initial_packet);
@@ -182,7 +209,7 @@ class Session {
       fail(DisconnectReason::transport_error);
       return HttpReply::error(Error::bad_request);
     }
-    if (probe_ && upgrading_) return HttpReply::payload(control_frame(PacketType::noop));
+    if (probe_ && upgrading_) return control_payload(PacketType::noop);
     if (!outbox_.empty()) return take_payload();
     poll_held_ = true;
     return HttpReply::held();
@@ -192,8 +219,8 @@ class Session {
   /// application/octet-stream (Engine.IO v3's binary payloads, which v4 refuses).
   HttpReply on_post(std::string_view body, bool binary_content, Clock::time_point now) {
     if (ended_ || transport_ != Transport::polling) return HttpReply::error(Error::unknown_sid);
-    if (binary_content) return HttpReply::error(Error::bad_request);
-    auto packets = decode_payload(body);
+    if (binary_content && !protocol_.legacy()) return HttpReply::error(Error::bad_request);
+    auto packets = protocol_.legacy() ? v3::decode_payload(body, binary_content) : decode_payload(body);
     if (!packets) {
       fail(DisconnectReason::parse_error);
       return HttpReply::error(Error::bad_request);
@@ -216,11 +243,12 @@ class Session {
   /// A message on the main WebSocket.
   void on_websocket_message(std::string_view data, bool binary, Clock::time_point now) {
     if (ended_) return;
-    if (binary) {
+    if (binary && !protocol_.legacy()) {
       io_.message(data, true);
       return;
     }
-    auto packet = decode_text(data);
+    // v3: a binary frame starts with its packet type; a text frame may be `b4<base64>`.
+    auto packet = !protocol_.legacy() ? decode_text(data) : binary ? v3::decode_binary_record(data) : v3::decode_record(data);
     if (!packet) {
       fail(DisconnectReason::parse_error);
       return;
@@ -235,9 +263,11 @@ class Session {
 
   /// A WebSocket carrying this session's sid opened to upgrade it. False when it may not (the
   /// session is not polling, or a probe is already attached): the transport closes it.
-  bool attach_probe(Clock::time_point now) {
+  /// `probe_protocol`: what its request said (a v3 WebSocket asks for base64 on its own).
+  bool attach_probe(Clock::time_point now, Protocol probe_protocol = {}) {
     if (ended_ || probe_ || transport_ != Transport::polling) return false;
     probe_ = true;
+    probe_base64_ = probe_protocol.base64;
     upgrade_deadline_ = now + config_.upgrade_timeout;
     arm();
     return true;
@@ -250,7 +280,7 @@ class Session {
       io_.send_text(Socket::probe, "3probe");
       upgrading_ = true;
       // Release the pending GET so the client can pause polling and finish the upgrade.
-      if (poll_held_) release(HttpReply::payload(control_frame(PacketType::noop)));
+      if (poll_held_) release(control_payload(PacketType::noop));
     } else if (text == "5" && upgrading_) {
       complete_upgrade();
     } else {
@@ -348,16 +378,27 @@ class Session {
         io_.message(packet.data, packet.binary);
         break;
       case PacketType::pong:
+        if (protocol_.legacy()) {
+          fail(DisconnectReason::transport_error);  // Node: "invalid heartbeat direction"
+          break;
+        }
         if (heartbeat_.awaiting_pong()) {
           heartbeat_.on_pong(now);
           arm();  // the next ping is due an interval from now, not at the pong deadline
         }
         break;
       case PacketType::close:
-        if (poll_held_) release(HttpReply::payload(control_frame(PacketType::noop)));
+        if (poll_held_) release(control_payload(PacketType::noop));
         fail(DisconnectReason::transport_close);
         break;
       case PacketType::ping:
+        if (protocol_.legacy()) {
+          // A v3 client pings and the server answers; the ping proves it alive.
+          heartbeat_.on_client_ping(now);
+          send_control(PacketType::pong);
+          arm();
+          break;
+        }
         // A v4 server pings and the client answers: a client's ping is Node's "invalid heartbeat
         // direction", a transport error.
         fail(DisconnectReason::transport_error);
@@ -386,7 +427,20 @@ class Session {
 
   void release(HttpReply payload) {
     poll_held_ = false;
-    io_.release_poll(std::move(payload.body), payload.compress);
+    io_.release_poll(std::move(payload));
+  }
+
+  /// A payload of one packet without data (noop, close) in the session's framing.
+  HttpReply control_payload(PacketType type) const {
+    if (protocol_.legacy()) return v3_reply({v3::Record{type, {}, false}}, true);
+    return HttpReply::payload(control_frame(type));
+  }
+
+  /// A v3 payload of `records`, binary when one is a binary message and the client takes binary.
+  HttpReply v3_reply(const std::vector<v3::Record>& records, bool compress) const {
+    v3::Payload payload = v3::encode_payload(records, !protocol_.base64);
+    return payload.binary ? HttpReply::binary_payload(std::move(payload.body), compress)
+                          : HttpReply::payload(std::move(payload.body), compress);
   }
 
   /// The payload of the next response: at most max_packets_per_poll packets of the outbox
@@ -394,6 +448,8 @@ class Session {
   /// sent without compression (control packets are a byte: they do not count).
   HttpReply take_payload() {
     std::string payload;
+    std::vector<v3::Record> records;  // v3: the packets, encoded together once all are known
+    const bool legacy = protocol_.legacy();
     bool compress = false;
     std::size_t packets = 0;
     std::size_t taken = 0;
@@ -403,25 +459,33 @@ class Session {
       if (taken > 0 && packets + count > max_packets_per_poll) break;
       packets += count;
       if (!entry.messages) {
-        append_control(payload, entry.control);
+        if (legacy) records.push_back({entry.control, {}, false});
+        else append_control(payload, entry.control);
         continue;
       }
-      append_messages(payload, *entry.messages);
+      if (legacy) {
+        records.push_back({PacketType::message, entry.messages->data, entry.messages->binary});
+        for (const auto& attachment : entry.messages->attachments) records.push_back({PacketType::message, attachment, true});
+      } else {
+        append_messages(payload, *entry.messages);
+      }
       compress = compress || entry.messages->compress;
       outbox_bytes_ -= std::min(outbox_bytes_, entry.messages->polling_bytes());
     }
+    HttpReply reply = legacy ? v3_reply(records, compress) : HttpReply::payload(std::move(payload), compress);
     outbox_.erase(outbox_.begin(), outbox_.begin() + std::ptrdiff_t(taken));  // polling backlogs are short
     if (outbox_.empty()) outbox_bytes_ = 0;
-    return HttpReply::payload(std::move(payload), compress);
+    return reply;
   }
 
   void complete_upgrade() {
     upgrade_deadline_.reset();
     transport_ = Transport::websocket;
+    protocol_.base64 = probe_base64_;
     probe_ = false;
     upgrading_ = false;
     io_.promote_probe();
-    if (poll_held_) release(HttpReply::payload(control_frame(PacketType::noop)));
+    if (poll_held_) release(control_payload(PacketType::noop));
     auto pending = std::move(outbox_);
     outbox_.clear();
     outbox_bytes_ = 0;
@@ -461,7 +525,7 @@ class Session {
       io_.arm_timer(linger_deadline_);
       return;
     }
-    if (poll_held_) release(HttpReply::payload(control_frame(PacketType::close)));
+    if (poll_held_) release(control_payload(PacketType::close));
     outbox_.clear();
     outbox_bytes_ = 0;
     finish();
@@ -471,7 +535,7 @@ class Session {
   HttpReply last_poll() {
     if (!outbox_.empty()) return take_payload();
     finish();
-    return HttpReply::payload(control_frame(PacketType::close));
+    return control_payload(PacketType::close);
   }
 
   void finish() {
@@ -485,6 +549,7 @@ class Session {
   Transport transport_;
   const SessionConfig& config_;
   SessionIo& io_;
+  Protocol protocol_;
   Heartbeat heartbeat_;
   std::optional<Clock::time_point> upgrade_deadline_;
   Clock::time_point linger_deadline_;
@@ -494,6 +559,7 @@ class Session {
   std::size_t outbox_bytes_ = 0;
   bool poll_held_ = false;
   bool probe_ = false;
+  bool probe_base64_ = false;  // v3: the probe's WebSocket carries binary as base64 text
   bool upgrading_ = false;
   bool flush_scheduled_ = false;
   bool ended_ = false;

@@ -11,6 +11,7 @@
 #include "../detail/client.hpp"
 #include "../detail/core.hpp"
 #include "../detail/random_id.hpp"
+#include "../detail/url.hpp"
 #include "../namespace.hpp"
 #include "../socket.hpp"
 
@@ -22,9 +23,10 @@ struct ConnectTimer {
   asio::steady_timer timer;
 };
 
-CHAT_DECL Client::Client(Core& core, Handshake handshake)
+CHAT_DECL Client::Client(Core& core, Handshake handshake, std::optional<std::string> v2_engine_sid)
     : core_(core),
       handshake_(std::move(handshake)),
+      engine_sid_(std::move(v2_engine_sid)),
       decoder_(core.parser().decoder()),
       connect_timer_(std::make_unique<ConnectTimer>(core.io())) {}
 
@@ -32,13 +34,30 @@ CHAT_DECL Client::~Client() = default;
 
 CHAT_DECL void Client::on_open() {
   const auto timeout = core_.options().connect_timeout();
-  if (timeout.count() <= 0) return;
-  connect_timer_->timer.expires_after(timeout);
-  Core::wait(connect_timer_->timer, [self = weak_from_this()](const std::error_code& ec) {
-    if (ec) return;
-    auto client = self.lock();
-    if (client && !client->joined_any_) client->close(DisconnectReason::forced_close);
-  });
+  if (timeout.count() > 0) {
+    connect_timer_->timer.expires_after(timeout);
+    Core::wait(connect_timer_->timer, [self = weak_from_this()](const std::error_code& ec) {
+      if (ec) return;
+      auto client = self.lock();
+      if (client && !client->joined_any_) client->close(DisconnectReason::forced_close);
+    });
+  }
+  if (speaks_v2()) {
+    // A Socket.IO v2 client is in the main namespace from the start, with an empty auth (Node
+    // connects it so), and sends CONNECT only for the others.
+    socketio::Packet connect{socketio::PacketType::connect, "/", std::nullopt, json::object()};
+    on_connect_packet(connect);
+  }
+}
+
+CHAT_DECL bool Client::split_v2_namespace(socketio::Packet& packet) {
+  const auto target = parse_target(packet.nsp);
+  if (!target) return false;
+  json auth = json::object();
+  for (auto& [name, value] : target->query) auth[name] = std::move(value);  // the last of a name wins, as in Node
+  packet.nsp = target->path;
+  packet.data = std::move(auth);
+  return true;
 }
 
 CHAT_DECL std::shared_ptr<Socket> Client::find(const std::string& nsp) const {
@@ -62,6 +81,10 @@ CHAT_DECL void Client::on_message(std::string_view data, bool binary) {
 CHAT_DECL void Client::handle(socketio::Packet& packet) {
   using socketio::PacketType;
   if (packet.type == PacketType::connect) {
+    if (speaks_v2() && !split_v2_namespace(packet)) {
+      close(DisconnectReason::parse_error);
+      return;
+    }
     on_connect_packet(packet);
     return;
   }
@@ -138,7 +161,10 @@ CHAT_DECL void Client::on_connect_packet(socketio::Packet& packet) {
 }
 
 CHAT_DECL void Client::join(Namespace& nsp, const std::string& name, json auth, std::optional<PersistedSession> session) {
-  auto socket = std::make_shared<Socket>(nsp, *this, session ? session->sid : core_.new_socket_id(), std::move(auth));
+  SocketId id = session ? session->sid
+                 : engine_sid_ ? (name == "/" ? *engine_sid_ : name + "#" + *engine_sid_)
+                               : core_.new_socket_id();
+  auto socket = std::make_shared<Socket>(nsp, *this, std::move(id), std::move(auth));
   std::vector<Room> rooms;
   if (session) {
     socket->pid_ = std::move(session->pid);

@@ -331,9 +331,13 @@ CHAT_DECL void Socket::accept() {
   auto missed = std::move(missed_);
   missed_.clear();
   for (const auto& packet : missed) client_->write(packet);
-  json reply{{"sid", id_}};
-  if (!pid_.empty()) reply["pid"] = pid_;
-  write_packet(socketio::PacketType::connect, std::nullopt, std::move(reply));
+  if (client_->speaks_v2()) {
+    write_packet(socketio::PacketType::connect, std::nullopt, json(json::value_t::discarded));  // v2: no payload
+  } else {
+    json reply{{"sid", id_}};
+    if (!pid_.empty()) reply["pid"] = pid_;
+    write_packet(socketio::PacketType::connect, std::nullopt, std::move(reply));
+  }
   auto held = std::move(held_);
   held_.clear();
   for (const auto& pending : held) client_->write(pending);
@@ -343,6 +347,8 @@ CHAT_DECL void Socket::reject(const std::string& message, const json& data) {
   if (state_ != State::connecting) return;
   json payload{{"message", message}};
   if (!data.is_null()) payload["data"] = data;
+  // Socket.IO v2's ERROR packet carries the error's data, or else its message (Node's).
+  if (client_->speaks_v2()) payload = data.is_null() ? json(message) : data;
   client_->write(std::make_shared<const OutgoingPacket>(
       socketio::Packet{socketio::PacketType::connect_error, nsp_.name(), std::nullopt, std::move(payload)},
       nsp_.core().parser()));

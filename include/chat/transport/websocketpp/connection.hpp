@@ -19,6 +19,7 @@
 #include "../../detail/core.hpp"
 #include "../../engineio/session.hpp"
 #include "config.hpp"
+#include "frames.hpp"
 
 namespace chat::transport {
 
@@ -34,11 +35,12 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   using Clock = std::chrono::steady_clock;
 
   Connection(Transport<Config>& transport, std::string sid, Handshake handshake, engineio::Transport kind,
-             detail::Admission::Ticket admission)
-      : Client(transport.core_, std::move(handshake)),
+             detail::Admission::Ticket admission, engineio::Protocol protocol)
+      // An Engine.IO v3 client speaks Socket.IO v2, whose socket ids are made of the sid.
+      : Client(transport.core_, std::move(handshake), protocol.legacy() ? std::optional<std::string>(sid) : std::nullopt),
         transport_(transport),
         admission_(std::move(admission)),
-        session_(std::move(sid), kind, transport.session_config_, *this, Clock::now()),
+        session_(std::move(sid), kind, transport.session_config_, *this, Clock::now(), protocol),
         timer_(transport.core_.io()) {}
 
   engineio::Session& session() { return session_; }
@@ -97,14 +99,14 @@ class Connection final : public detail::Client, private engineio::SessionIo {
 
   // ---- the session's actions ----
 
-  void release_poll(std::string body, bool compress) override {
-    if (poll_) transport_.release_poll(std::exchange(poll_, nullptr), std::move(body), compress);
+  void release_poll(engineio::HttpReply reply) override {
+    if (poll_) transport_.release_poll(std::exchange(poll_, nullptr), reply);
   }
 
   void send_messages(const std::shared_ptr<const engineio::Messages>& messages) override {
     if (!ws_ || failing_) return;  // failing: nothing more joins a queue that is being dropped
     const std::size_t deflate_from = core().options().per_message_deflate_threshold();
-    for (const auto& frame : transport_.frame_cache_.frames(messages)) {
+    for (const auto& frame : transport_.frame_cache_.frames(messages, binary_framing(session_.protocol()))) {
       // A client with permessage-deflate gets a large message compressed for it alone (its
       // compressor's state is its own), unless it was sent without compression; the shared
       // frame goes out as it is.

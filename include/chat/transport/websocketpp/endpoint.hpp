@@ -212,7 +212,8 @@ class Transport {
   std::shared_ptr<Connection<Config>> new_session(const ConnectionPtr& con, const detail::Target& target,
                                                   engineio::Transport kind, detail::Admission::Ticket admission) {
     std::string sid = sid_prefix_ + detail::random_id();
-    auto session = std::make_shared<Connection<Config>>(*this, sid, make_handshake(con, target), kind, std::move(admission));
+    auto session = std::make_shared<Connection<Config>>(*this, sid, make_handshake(con, target), kind, std::move(admission),
+                                                        engineio::protocol_of(target));
     sessions_.emplace(std::move(sid), session);
     session_count_.store(sessions_.size(), std::memory_order_relaxed);
     return session;
@@ -256,7 +257,7 @@ class Transport {
   /// `handshake`: on_initial_headers first).
   void respond(const ConnectionPtr& con, const engineio::HttpReply& reply, bool handshake = false) {
     std::string body = reply.body;
-    if (reply.status == 200 && reply.type == engineio::content_type::payload && reply.compress)
+    if (reply.is_payload() && reply.compress)
       body = encode_body(core_, con, std::move(body));
     respond(con, reply.status, std::move(body), reply.type);
     if (reply.status == 200) add_host_headers(core_, headers_hooks_, con, handshake);
@@ -269,10 +270,10 @@ class Transport {
     con->send_http_response(ec);
   }
 
-  /// Releases a held poll with `body` (a polling payload), compressed if `compress` and the
-  /// request accepts it.
-  void release_poll(const ConnectionPtr& con, std::string body, bool compress) {
-    respond(con, engineio::HttpReply::payload(std::move(body), compress));
+  /// Releases a held poll with `reply` (a polling payload), compressed if `reply.compress` and
+  /// the request accepts it.
+  void release_poll(const ConnectionPtr& con, const engineio::HttpReply& reply) {
+    respond(con, reply);
     std::error_code ec;
     con->send_http_response(ec);
   }
@@ -289,6 +290,10 @@ class Transport {
       core_.report_error(nullptr, "refusing new sessions: max_connections (" +
                                       std::to_string(core_.options().max_connections()) + ") reached");
     return verdict;
+  }
+
+  static int session_revision(const std::shared_ptr<Connection<Config>>& session) {
+    return session ? session->session().protocol().revision : 4;
   }
 
   engineio::AllowedTransports allowed_transports() const {
@@ -409,7 +414,8 @@ class Transport {
     }
     auto session = find_session(target);
     const auto state = session ? session->session().state() : engineio::SessionState::absent;
-    const auto verdict = engineio::classify_request(method, target, false, state, allowed_transports());
+    const auto verdict = engineio::classify_request(method, target, false, state, allowed_transports(),
+                                                    core_.options().allow_eio3(), session_revision(session));
     if (const auto* error = std::get_if<engineio::Error>(&verdict)) return respond(con, engineio::HttpReply::error(*error));
     switch (std::get<engineio::Intent>(verdict)) {
       case engineio::Intent::open_session: {
@@ -469,7 +475,8 @@ class Transport {
       return refuse(engineio::HttpReply::error(engineio::Error::forbidden));
     auto session = find_session(*target);
     const auto state = session ? session->session().state() : engineio::SessionState::absent;
-    const auto verdict = engineio::classify_request("GET", *target, true, state, allowed_transports());
+    const auto verdict = engineio::classify_request("GET", *target, true, state, allowed_transports(),
+                                                    core_.options().allow_eio3(), session_revision(session));
     if (const auto* error = std::get_if<engineio::Error>(&verdict)) return refuse(engineio::HttpReply::error(*error));
     switch (std::get<engineio::Intent>(verdict)) {
       case engineio::Intent::upgrade:
@@ -519,9 +526,10 @@ class Transport {
       return;
     }
     if (con->probe) {
+      const auto target = detail::parse_target(con->get_resource());
       release_handshake(con);
       auto session = session_of(con);
-      if (!session || !session->session().attach_probe(Clock::now())) {
+      if (!session || !target || !session->session().attach_probe(Clock::now(), engineio::protocol_of(*target))) {
         con->close(websocketpp::close::status::policy_violation, "", ec);
         return;
       }
