@@ -51,6 +51,11 @@ class Client : public std::enable_shared_from_this<Client> {
   /// delivered, where a dead or misbehaving peer's are dropped.
   bool closing_gracefully() const { return closing_gracefully_; }
 
+  /// The Engine.IO session's id (Node's `socket.conn.id`).
+  virtual const std::string& connection_id() const = 0;
+  /// "polling" or "websocket": what carries the connection now ("local" in process).
+  virtual std::string_view transport_name() const = 0;
+
   /// Sends a packet over the transport.
   virtual void write(const std::shared_ptr<const OutgoingPacket>& packet) = 0;
   /// Whether a packet written now would leave at once rather than wait in a queue (Node's
