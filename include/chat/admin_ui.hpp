@@ -27,8 +27,8 @@ class AdminAuth {
   static AdminAuth none() { return AdminAuth(detail::AdminAuthCheck{}); }
 
   /// Node's `{type: "basic", username, password}`: the UI's username must be `username` and its
-  /// password must match `bcrypt_hash` (made with bcrypt: `htpasswd -nbBC 10 "" secret`, Node's
-  /// bcryptjs, Python's bcrypt; `$2a$`, `$2b$` or `$2y$`). The hash is checked on a thread of
+  /// password must match `bcrypt_hash` (made with bcrypt: `mkpasswd -m bcrypt`, Node's bcryptjs,
+  /// Python's bcrypt; `$2a$`, `$2b$` or `$2y$`). The hash is checked on a thread of
   /// its own, never on the io thread; a client that logged in gets a session id (the "session"
   /// event) that logs it in again without the password, as Node's does.
   /// @throws std::invalid_argument when `bcrypt_hash` is not a bcrypt hash.
@@ -109,7 +109,8 @@ struct AdminAccess {
 /// rooms), rooms, events and counts, and can make sockets join and leave rooms, disconnect
 /// them, and emit to them. The protocol is Node's (`instrument` of @socket.io/admin-ui 0.5).
 ///
-/// Call it once, before `run()`. What the UI cannot be told: changes to `Socket::data()` after
+/// Call it once, before `run()`. The admin namespace is the instrumentation's own: its connect
+/// and catch-all hooks are replaced. What the UI cannot be told: changes to `Socket::data()` after
 /// the socket connected (Node sees them through a Proxy) show at the UI's next refresh.
 ///
 /// @par Thread Safety

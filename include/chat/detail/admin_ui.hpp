@@ -295,6 +295,10 @@ class AdminObserver final : public ServerObserver {
 
   /// Registers the middleware and the handlers, and starts the statistics.
   void install() {
+    // The namespace is the instrumentation's own: hooks it got from "*" or a parent when made
+    // (a Python host hooks "*") would hand its clients and commands to the application.
+    admin_->on_connect([](Socket&, const json&) -> ConnectResult { return true; });
+    admin_->on_any(EventHandler());
     admin_->use([this](Socket& socket, const json& auth, Next next) { authenticate(socket, auth, std::move(next)); });
     if (!settings_.read_only) {
       admin_->on("emit", [this](Socket&, Event& event) { on_emit(event.args()); });
