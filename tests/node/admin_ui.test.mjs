@@ -82,6 +82,14 @@ describe("admin UI: login", () => {
     const forged = tr.add(connect(server.url, MODES[1], { nsp: "/admin", auth: { sessionId: "not-a-session" } }));
     assert.equal((await forged.connectError()).message, "invalid credentials");
   });
+
+  it("a $2b$ hash (libcrypt's, Python's bcrypt) works as bcryptjs's $2a$ does", async (t) => {
+    const other = await startServer(["--admin-auth", `${USER}:${HASH.replace(/^\$2a\$/, "$2b$")}`]);
+    t.after(() => other.stop());
+    const tr = tracker(t);
+    const { panel } = await admin(tr, other.url, MODES[0]);
+    assert.deepEqual((await panel.next("config"))[0].supportedFeatures, FEATURES);
+  });
 });
 
 for (const mode of MODES) {
@@ -141,11 +149,13 @@ for (const mode of MODES) {
       assert.ok(["client namespace disconnect", "transport close"].includes(reason), reason);
     });
 
-    it("join, leave and _disconnect act on the client's socket", async (t) => {
+    it("emit, join, leave and _disconnect act on the client's socket", async (t) => {
       const tr = tracker(t);
       const { panel } = await admin(tr, server.url, mode);
       await panel.next("config");
       const client = tr.add(await connected(server.url, mode));
+      panel.emit("emit", "/", client.id, "from-the-ui", { n: 1 }, "two");
+      assert.deepEqual(await client.next("from-the-ui"), [{ n: 1 }, "two"]);
       const room = uniqueName("admin-room");
       panel.emit("join", "/", room, client.id);
       await until(panel, "room_joined", (nsp, r, id) => r === room && id === client.id);
