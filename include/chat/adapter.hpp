@@ -137,9 +137,11 @@ class LocalSockets {
   /// ("transport close"), so that its session is persisted before it is restored, and the old
   /// socket cannot outlive the recovered one. Nothing when no such socket is here.
   virtual void release_session(const std::string& pid) = 0;
-  /// Called by the adapter when one of these sockets entered or left a room (Node's adapter
-  /// events "join-room" and "leave-room"); only for actual changes. The default does nothing.
+  /// Called by the adapter when one of these sockets entered a room (Node's adapter event
+  /// "join-room"); only for actual changes. The default does nothing.
   virtual void room_joined(const SocketId& /*id*/, const Room& /*room*/) {}
+  /// Called by the adapter when one of these sockets left a room (Node's "leave-room"); only
+  /// for actual changes. The default does nothing.
   virtual void room_left(const SocketId& /*id*/, const Room& /*room*/) {}
 
  protected:
