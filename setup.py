@@ -4,7 +4,7 @@
 # The C++ dependencies are Debian's (or any system's) libasio-dev, libwebsocketpp-dev,
 # nlohmann-json3-dev, zlib1g-dev (HTTP and WebSocket compression), libsqlite3-dev (the message
 # store, chat.store), libhiredis-dev (the message queue, SocketIO(message_queue="redis://..."))
-# and, when found, libssl-dev (TLS in SocketIO.run); no header is installed
+# libcrypt-dev (bcrypt, for the Admin UI) and, when found, libssl-dev (TLS in SocketIO.run); no header is installed
 # with the wheel.
 import glob
 import os
@@ -72,7 +72,7 @@ core = Pybind11Extension(
     depends=sorted(glob.glob("include/**/*.hpp", recursive=True) + glob.glob("python/src/*.hpp")),
     define_macros=[(FACTS["asio-definition"], None), (FACTS["websocketpp-definition"], None),
                    ("CHAT_SEPARATE_COMPILATION", None)] + ([("CHAT_PYTHON_TLS", None)] if TLS else []),
-    libraries=["sqlite3", "hiredis", "z"] + (["ssl", "crypto"] if TLS else []),
+    libraries=["sqlite3", "hiredis", "z", "crypt"] + (["ssl", "crypto"] if TLS else []),
     cxx_std=17,
     extra_compile_args=["-O2", "-g0"],
 )

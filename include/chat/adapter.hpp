@@ -81,6 +81,8 @@ struct SocketInfo {
   json auth;                 ///< the CONNECT packet's auth object ({} when none)
   std::vector<Room> rooms;   ///< its own id included
   json data;                 ///< Socket::data()
+  std::string connection_id; ///< Socket::connection_id() (empty when the adapter does not carry it)
+  std::string transport;     ///< Socket::transport() (empty when the adapter does not carry it)
 };
 
 /// What connection state recovery keeps of a socket that lost its connection (Node's
@@ -139,6 +141,12 @@ class LocalSockets {
   /// ("transport close"), so that its session is persisted before it is restored, and the old
   /// socket cannot outlive the recovered one. Nothing when no such socket is here.
   virtual void release_session(const std::string& pid) = 0;
+  /// Called by the adapter when one of these sockets entered a room (Node's adapter event
+  /// "join-room"); only for actual changes. The default does nothing.
+  virtual void room_joined(const SocketId& /*id*/, const Room& /*room*/) {}
+  /// Called by the adapter when one of these sockets left a room (Node's "leave-room"); only
+  /// for actual changes. The default does nothing.
+  virtual void room_left(const SocketId& /*id*/, const Room& /*room*/) {}
 
  protected:
   ~LocalSockets() = default;

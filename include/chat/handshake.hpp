@@ -24,6 +24,7 @@ struct Handshake {
   std::string url;                                           ///< the request target, as sent
   std::string address;                                       ///< the peer's IP address
   std::int64_t issued_ms = 0;                                ///< when it connected (ms since the epoch)
+  bool secure = false;                                       ///< whether it came over TLS (https, wss)
 
   /// The first value of a header, matched without regard to case; nullopt when absent.
   std::optional<std::string_view> header(std::string_view name) const {

@@ -47,12 +47,17 @@ class LocalClient final : public detail::Client {
   void write(const std::shared_ptr<const OutgoingPacket>& packet) override;
   /// Always: nothing queues between the server and an in-process client.
   bool writable() const override { return !closed_by_server(); }
+  /// A fresh random id, as an Engine.IO session's.
+  const std::string& connection_id() const override { return id_; }
+  /// "local".
+  std::string_view transport_name() const override { return "local"; }
 
  protected:
   /// The server closes the connection: `closed_by_server()` becomes true.
   void close_transport() override;
 
  private:
+  std::string id_;
   std::unique_ptr<PacketDecoder> received_decoder_;  // io thread only
   mutable std::mutex mutex_;
   std::vector<socketio::Packet> received_;

@@ -177,6 +177,8 @@ class Namespace : private LocalSockets {
   void receive_server_side_emit(Args event_and_args, std::function<void(Args)> reply) override;
   void report_error(std::string_view message) override;
   void release_session(const std::string& pid) override;
+  void room_joined(const SocketId& id, const Room& room) override;
+  void room_left(const SocketId& id, const Room& room) override;
 
   detail::Core& core_;
   std::string name_;

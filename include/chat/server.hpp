@@ -32,6 +32,8 @@ namespace chat {
 namespace detail {
 template <class Config>
 struct ServerState;
+class Core;
+struct ServerAccess;
 }  // namespace detail
 
 /// A Socket.IO server: the stock clients (socket.io-client, python-socketio, ...) connect to it
@@ -178,6 +180,9 @@ class Server {
  private:
   template <class>
   friend class ShardedServer;  // wires the shards together: adapters, sid tags, adopted sockets
+  friend struct detail::ServerAccess;  // instrument() (admin_ui.hpp) observes the core
+
+  detail::Core& core();
 
   // The io context, namespaces and transport, kept out of this header: a program's files that
   // only register hooks do not compile Asio and websocketpp (impl/server.hpp).

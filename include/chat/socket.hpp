@@ -132,6 +132,12 @@ class Socket : public std::enable_shared_from_this<Socket> {
   const std::string& id() const { return id_; }
   /// The namespace it joined.
   Namespace& nsp() const { return nsp_; }
+  /// The id of the Engine.IO connection it rides on (Node's `socket.conn.id`): the sockets of
+  /// one client's namespaces share it. Never the socket id.
+  const std::string& connection_id() const;
+  /// What carries that connection now: "polling" or "websocket" (Node's
+  /// `socket.conn.transport.name`); "local" for a LocalClient's.
+  std::string_view transport() const;
   /// The request that opened the connection.
   const Handshake& handshake() const;
   /// The CONNECT packet's auth object ({} when the client sent none).

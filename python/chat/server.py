@@ -187,6 +187,7 @@ class SocketIO:
         self.server_side_handlers: Dict[str, Callable] = {}
         self.default_exception_handler: Optional[Callable] = None
         self.server = None  # the _core.Server, made when the server first starts
+        self._instrumentation: Optional[dict] = None  # instrument()'s arguments, until the server is made
         self.logger = _default_logger
         self._log_events = False
         self._log_requests = False
@@ -317,6 +318,8 @@ class SocketIO:
                 if queue:
                     _ping(queue)
                     server.join_cluster(queue, _channel(self.server_options), _REQUESTS_TIMEOUT)
+                if self._instrumentation is not None:
+                    server.instrument(**self._instrumentation)
                 self.server = server
             return self.server
 
@@ -478,6 +481,43 @@ class SocketIO:
                 self._run_handler(listener, namespace, sid, event, [event, *args])
             except Exception:  # noqa: BLE001 - a listener's failure is logged, the rest go on
                 self.logger.exception("chat: any-listener of %s failed on %r", namespace, event)
+
+    def instrument(self, auth=None, mode: str = "development", read_only: bool = False, server_id=None,
+                   namespace: str = "/admin", server_stats_interval: float = 2) -> None:
+        """Answer the Socket.IO Admin UI (https://admin.socket.io, or the page of the npm package
+        @socket.io/admin-ui) on ``namespace``: it shows this server, its sockets, rooms and events,
+        and can make sockets join and leave rooms and disconnect them (python-socketio's
+        ``Server.instrument``, with its arguments). Call it before the server starts.
+
+        :param auth: required: ``False`` (no login), a dict the UI's ``{"username": ...,
+            "password": ...}`` must equal, a list of such dicts, or a function of the UI's auth
+            dict returning whether it may connect (it runs on the server's network thread: keep
+            it short).
+        :param mode: ``"development"`` (every socket, room and event, as it happens) or
+            ``"production"`` (only the periodic statistics).
+        :param read_only: refuse the UI's actions (join, leave, disconnect, emit).
+        :param server_id: the name the UI shows for this server (default: the host name).
+        :param server_stats_interval: seconds between two statistics messages.
+        """
+        if auth is None:
+            raise ValueError("auth must be specified (False to turn the Admin UI's login off)")
+        if mode not in ("development", "production"):
+            raise ValueError("mode must be 'development' or 'production'")
+        if not server_stats_interval or server_stats_interval <= 0:
+            raise ValueError("server_stats_interval must be a positive number of seconds")
+        if isinstance(auth, dict):
+            auth = [auth]
+        elif not (auth is False or isinstance(auth, list) or callable(auth)):
+            raise ValueError("auth must be False, a dict, a list of dicts or a function")
+        arguments = dict(auth=auth, mode=mode, read_only=bool(read_only), server_id=server_id or "",
+                         namespace=namespace if namespace.startswith("/") else "/" + namespace,
+                         server_stats_interval=float(server_stats_interval))
+        with self._lock:
+            if self._instrumentation is not None:
+                raise RuntimeError("instrument() was called already")
+            self._instrumentation = arguments
+            if self.server is not None:
+                self.server.instrument(**arguments)
 
     def on_namespace(self, namespace_handler):
         """Register a class-based namespace (a ``chat.Namespace`` instance)."""

@@ -5,6 +5,7 @@
 // on condition variables the io thread signals, its own end included.
 #include "server_bindings.hpp"
 
+#include <chat/admin_ui.hpp>
 #include <chat/chat.hpp>
 #include <chat/redis/adapter.hpp>
 #if defined(CHAT_PYTHON_TLS)
@@ -176,6 +177,44 @@ class PyServer {
                                                  std::chrono::milliseconds(static_cast<long long>(requests_timeout * 1000))));
   }
   bool cluster_connected() const { return cluster_ && cluster_->connected(); }
+
+  /// python-socketio's `instrument()`: `auth` is False (no login), a list of accepted auth
+  /// objects (a dict comes as a list of one), or a function of the client's auth that runs on
+  /// the io thread, under the GIL.
+  void instrument(const py::object& auth, const std::string& mode, bool read_only, const std::string& server_id,
+                  const std::string& nsp, double server_stats_interval) {
+    chat::InstrumentOptions options;
+    if (auth.is(py::bool_(false))) {
+      options.auth = chat::AdminAuth::none();
+    } else if (py::isinstance<py::list>(auth)) {
+      std::vector<chat::json> accepted;
+      for (const auto& item : auth) accepted.push_back(to_json(item));
+      options.auth = chat::AdminAuth::any_of(std::move(accepted));
+    } else {
+      // Released under the GIL: the server may go on a thread without it.
+      std::shared_ptr<py::object> check(new py::object(auth), [](py::object* held) {
+        py::gil_scoped_acquire gil;
+        delete held;
+      });
+      options.auth = chat::AdminAuth::custom([check](const chat::json& client_auth) {
+        py::gil_scoped_acquire gil;
+        try {
+          return py::bool_((*check)(from_json(client_auth))).cast<bool>();
+        } catch (py::error_already_set& e) {
+          log_error(std::string("instrument: the auth function raised ") + e.what());
+          return false;
+        }
+      });
+    }
+    if (mode != "development" && mode != "production")
+      throw std::invalid_argument("instrument: mode must be 'development' or 'production', not '" + mode + "'");
+    options.mode = mode == "production" ? chat::AdminMode::production : chat::AdminMode::development;
+    options.read_only = read_only;
+    options.server_id = server_id;
+    options.namespace_name = nsp;
+    options.server_stats_interval = std::chrono::milliseconds(static_cast<long long>(server_stats_interval * 1000));
+    chat::instrument(*server_, std::move(options));
+  }
 
   /// Starts the io thread (once).
   void start() {
@@ -1007,6 +1046,8 @@ void bind_server(py::module_& module) {
            "As on_headers, for handshake responses only. Before start().")
       .def("join_cluster", &PyServer::join_cluster, py::arg("url"), py::arg("key"), py::arg("requests_timeout"))
       .def("cluster_connected", &PyServer::cluster_connected)
+      .def("instrument", &PyServer::instrument, py::arg("auth"), py::arg("mode"), py::arg("read_only"), py::arg("server_id"),
+           py::arg("namespace"), py::arg("server_stats_interval"))
       .def("start", &PyServer::start)
       .def("wait", &PyServer::wait, py::arg("timeout"), py::call_guard<py::gil_scoped_release>())
       .def("stop", &PyServer::stop_and_join, py::call_guard<py::gil_scoped_release>())

@@ -1,5 +1,8 @@
 // The server the integration tests drive; its behaviour is specified in TEST_SERVER.md.
 #include <chat/chat.hpp>
+#ifdef CHAT_TEST_ADMIN_UI
+#include <chat/admin_ui.hpp>
+#endif
 #ifdef CHAT_TEST_TLS
 #include <chat/transport/websocketpp/tls.hpp>
 #endif
@@ -15,6 +18,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -37,7 +41,18 @@ struct Settings {
   long long redis_requests_timeout_ms = 0;  // 0: the adapter's default (Node's, 5000 ms)
   std::vector<std::pair<std::string, std::string>> headers;          // on_headers adds them
   std::vector<std::pair<std::string, std::string>> initial_headers;  // on_initial_headers adds them
+#ifdef CHAT_TEST_ADMIN_UI
+  std::optional<chat::InstrumentOptions> admin;  // --admin-auth given: answer the Admin UI
+#endif
 };
+
+#ifdef CHAT_TEST_ADMIN_UI
+/// The Admin UI's options, made when a flag first names one.
+chat::InstrumentOptions& admin_options(Settings& settings) {
+  if (!settings.admin) settings.admin.emplace();
+  return *settings.admin;
+}
+#endif
 
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts;
@@ -132,6 +147,21 @@ Settings parse(int argc, char** argv) {
       }
     }
     else if (flag == "--cleanup-empty-child-namespaces") settings.options.cleanup_empty_child_namespaces(value == "1");
+#ifdef CHAT_TEST_ADMIN_UI
+    else if (flag == "--admin-auth") {  // none, or USER:BCRYPT-HASH
+      const auto colon = value.find(':');
+      admin_options(settings).auth = value == "none" ? chat::AdminAuth::none()
+                                                     : chat::AdminAuth::basic(value.substr(0, colon), value.substr(colon + 1));
+    }
+    else if (flag == "--admin-readonly") admin_options(settings).read_only = value == "1";
+    else if (flag == "--admin-mode") {
+      if (value != "development" && value != "production") throw std::invalid_argument("--admin-mode: development or production");
+      admin_options(settings).mode = value == "production" ? chat::AdminMode::production : chat::AdminMode::development;
+    }
+    else if (flag == "--admin-namespace") admin_options(settings).namespace_name = value;
+    else if (flag == "--admin-server-id") admin_options(settings).server_id = value;
+    else if (flag == "--admin-stats-interval") admin_options(settings).server_stats_interval = std::chrono::milliseconds(std::stoll(value));
+#endif
     else {
       std::cerr << "unknown flag " << flag << '\n';
       std::exit(2);
@@ -499,6 +529,9 @@ int main(int argc, char** argv) try {
     chat::Server<chat::transport::TlsConfig> io(settings.options);
     io.tls_context(chat::transport::make_tls_context({settings.tls_cert, settings.tls_key, settings.tls_client_ca}));
     set_up(io, 0, settings, journal);
+#ifdef CHAT_TEST_ADMIN_UI
+    if (settings.admin) chat::instrument(io, *settings.admin);
+#endif
     if (settings.plain_port >= 0)  // said before LISTENING, which tells the tests to go on
       std::cout << "LISTENING PLAIN " << io.listen_plain("127.0.0.1", static_cast<unsigned short>(settings.plain_port)) << '\n';
     serve(io, settings);
@@ -510,6 +543,9 @@ int main(int argc, char** argv) try {
   }
   chat::ShardedServer<> io(settings.shards, settings.options);
   io.each([&](chat::Server<>& shard, std::size_t index) { set_up(shard, index, settings, journal); });
+#ifdef CHAT_TEST_ADMIN_UI
+  if (settings.admin) chat::instrument(io, *settings.admin);
+#endif
   if (!settings.redis_url.empty()) {
 #ifdef CHAT_TEST_REDIS
     auto options = chat::redis::AdapterOptions().url(settings.redis_url).key(settings.redis_key);

@@ -55,6 +55,11 @@ class Client : public std::enable_shared_from_this<Client> {
   /// in its CONNECT, and is answered CONNECT without a payload.
   bool speaks_v2() const { return engine_sid_.has_value(); }
 
+  /// The Engine.IO session's id (Node's `socket.conn.id`).
+  virtual const std::string& connection_id() const = 0;
+  /// "polling" or "websocket": what carries the connection now ("local" in process).
+  virtual std::string_view transport_name() const = 0;
+
   /// Sends a packet over the transport.
   virtual void write(const std::shared_ptr<const OutgoingPacket>& packet) = 0;
   /// Whether a packet written now would leave at once rather than wait in a queue (Node's

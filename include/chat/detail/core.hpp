@@ -22,6 +22,7 @@
 #include "admission.hpp"
 #include "client_address.hpp"
 #include "config.hpp"
+#include "observer.hpp"
 
 namespace chat::detail {
 
@@ -95,6 +96,11 @@ class Core {
   /// Options::trusted_proxies, parsed.
   const TrustedProxies& trusted_proxies() const { return trusted_proxies_; }
 
+  /// Who learns what happens on this server (the Admin UI's instrumentation), or nullptr. Set
+  /// before run(); read on the io thread.
+  ServerObserver* observer() const { return observer_.get(); }
+  void set_observer(std::shared_ptr<ServerObserver> observer) { observer_ = std::move(observer); }
+
   /// A new socket's id: fresh and unguessable.
   std::string new_socket_id();
   /// Tells every namespace's adapter that the server is stopping (Adapter::close).
@@ -118,6 +124,8 @@ class Core {
   TrustedProxies trusted_proxies_;
   std::shared_ptr<Admission> admission_;
   std::atomic<std::thread::id> io_thread_{};
+  // Before the namespaces: it outlives them, and the sockets they close on the way out.
+  std::shared_ptr<ServerObserver> observer_;
   std::mutex namespaces_mutex_;
   std::unordered_map<std::string, std::unique_ptr<Namespace>> namespaces_;
   struct Parent {

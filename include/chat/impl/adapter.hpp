@@ -14,7 +14,7 @@ CHAT_DECL void InMemoryAdapter::add_all(const SocketId& id, const std::vector<Ro
   auto& joined = sids_[id];
   for (const Room& room : rooms) {
     joined.insert(room);
-    rooms_[room].insert(id);
+    if (rooms_[room].insert(id).second) sockets_.room_joined(id, room);
   }
 }
 
@@ -23,20 +23,23 @@ CHAT_DECL void InMemoryAdapter::del(const SocketId& id, const Room& room) {
   if (sid != sids_.end()) sid->second.erase(room);
   const auto members = rooms_.find(room);
   if (members == rooms_.end()) return;
-  members->second.erase(id);
+  const bool left = members->second.erase(id) > 0;
   if (members->second.empty()) rooms_.erase(members);  // empty rooms must not pile up
+  if (left) sockets_.room_left(id, room);
 }
 
 CHAT_DECL void InMemoryAdapter::del_all(const SocketId& id) {
   const auto sid = sids_.find(id);
   if (sid == sids_.end()) return;
-  for (const Room& room : sid->second) {
+  const auto left = std::move(sid->second);
+  sids_.erase(sid);
+  for (const Room& room : left) {
     const auto members = rooms_.find(room);
     if (members == rooms_.end()) continue;
     members->second.erase(id);
     if (members->second.empty()) rooms_.erase(members);
+    sockets_.room_left(id, room);
   }
-  sids_.erase(sid);
 }
 
 template <class Visit>

@@ -33,6 +33,7 @@ CHAT_DECL Client::Client(Core& core, Handshake handshake, std::optional<std::str
 CHAT_DECL Client::~Client() = default;
 
 CHAT_DECL void Client::on_open() {
+  if (auto* observer = core_.observer()) observer->connection_opened(*this);
   const auto timeout = core_.options().connect_timeout();
   if (timeout.count() > 0) {
     connect_timer_->timer.expires_after(timeout);
@@ -69,6 +70,7 @@ CHAT_DECL void Client::remove_socket(const std::string& nsp) { sockets_.erase(ns
 
 CHAT_DECL void Client::on_message(std::string_view data, bool binary) {
   if (closed_) return;
+  if (auto* observer = core_.observer()) observer->message_received(data.size() + (binary ? 0 : 1));  // with the `4`, as Node counts
   const auto status = decoder_->feed(data, binary);
   if (status == PacketDecoder::Status::need_more) return;
   if (status == PacketDecoder::Status::error) {
@@ -186,6 +188,7 @@ CHAT_DECL void Client::on_transport_closed(DisconnectReason reason) {
   auto sockets = std::move(sockets_);
   sockets_.clear();
   for (auto& entry : sockets) entry.second->on_close(reason);
+  if (auto* observer = core_.observer()) observer->connection_closed(*this, reason);
 }
 
 CHAT_DECL void Client::disconnect_all() {

@@ -3,12 +3,13 @@
 #define CHAT_IMPL_LOCAL_CLIENT_HPP
 
 #include "../detail/core.hpp"
+#include "../detail/random_id.hpp"
 #include "../local_client.hpp"
 
 namespace chat {
 
 CHAT_DECL LocalClient::LocalClient(detail::Core& core, Handshake handshake)
-    : Client(core, std::move(handshake)), received_decoder_(core.parser().decoder()) {}
+    : Client(core, std::move(handshake)), id_(detail::random_id()), received_decoder_(core.parser().decoder()) {}
 
 CHAT_DECL void LocalClient::send(const socketio::Packet& packet) {
   const socketio::Encoded encoded = core().parser().encode(packet);

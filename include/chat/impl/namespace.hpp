@@ -201,10 +201,19 @@ CHAT_DECL void Namespace::disconnect(const SocketId& id, bool close) {
   if (Socket* target = socket(id)) target->disconnect(close);
 }
 
+CHAT_DECL void Namespace::room_joined(const SocketId& id, const Room& room) {
+  if (auto* observer = core_.observer()) observer->room_joined(name_, room, id);
+}
+
+CHAT_DECL void Namespace::room_left(const SocketId& id, const Room& room) {
+  if (auto* observer = core_.observer()) observer->room_left(name_, room, id);
+}
+
 CHAT_DECL std::optional<SocketInfo> Namespace::describe(const SocketId& id) const {
   const Socket* target = socket(id);
   if (!target) return std::nullopt;
-  return SocketInfo{target->id(), target->handshake(), target->auth(), {}, target->data()};
+  return SocketInfo{target->id(), target->handshake(), target->auth(), {}, target->data(), target->connection_id(),
+                    std::string(target->transport())};
 }
 
 }  // namespace chat

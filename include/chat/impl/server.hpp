@@ -154,6 +154,7 @@ void Server<Config>::stop() {
   state->core.post([state] {
     state->each_transport([](auto& transport) { transport.stop(); });
     state->core.close_adapters();
+    if (auto* observer = state->core.observer()) observer->stopping();
     for (auto& weak : std::exchange(state->local_clients, {})) {
       if (auto client = weak.lock(); client && !client->closed()) client->close(DisconnectReason::server_shutting_down);
     }
@@ -192,6 +193,11 @@ std::shared_ptr<LocalClient> Server<Config>::connect_local(Handshake handshake) 
 template <class Config>
 void Server<Config>::post(std::function<void()> work) {
   state_->core.dispatch(std::move(work));
+}
+
+template <class Config>
+detail::Core& Server<Config>::core() {
+  return state_->core;
 }
 
 template <class Config>

@@ -71,6 +71,8 @@ CHAT_DECL Socket::Socket(Namespace& nsp, detail::Client& client, std::string id,
 CHAT_DECL Socket::~Socket() = default;
 
 CHAT_DECL const Handshake& Socket::handshake() const { return client_->handshake(); }
+CHAT_DECL const std::string& Socket::connection_id() const { return client_->connection_id(); }
+CHAT_DECL std::string_view Socket::transport() const { return client_->transport_name(); }
 
 CHAT_DECL const json& Socket::auth() const {
   // Without auth, one shared empty object: an empty object of every socket's own would be an
@@ -260,6 +262,7 @@ CHAT_DECL void Socket::notify_outgoing(const socketio::Packet& packet) {
 }
 
 CHAT_DECL void Socket::on_event(Event event) {
+  if (auto* observer = nsp_.core().observer()) observer->event_received(*this, event);
   if (listeners_ && !listeners_->incoming.empty()) {
     const auto listeners = listeners_->incoming;  // a listener may add or remove listeners
     for (const auto& entry : listeners) {
@@ -314,6 +317,7 @@ CHAT_DECL void Socket::write(const std::shared_ptr<const OutgoingPacket>& packet
     case State::connected:
       if (packet->is_volatile() && !client_->writable()) return;
       if (listeners_ && !listeners_->outgoing.empty()) notify_outgoing(packet->packet());
+      if (auto* observer = nsp_.core().observer()) observer->event_sent(*this, packet->packet());
       client_->write(packet);
       break;
     case State::connecting:
@@ -341,6 +345,7 @@ CHAT_DECL void Socket::accept() {
   auto held = std::move(held_);
   held_.clear();
   for (const auto& pending : held) client_->write(pending);
+  if (auto* observer = nsp_.core().observer()) observer->socket_connected(*this);
 }
 
 CHAT_DECL void Socket::reject(const std::string& message, const json& data) {
@@ -400,6 +405,8 @@ CHAT_DECL void Socket::on_close(DisconnectReason reason) {
       nsp_.adapter().persist_session(PersistedSession{id_, pid_, nsp_.adapter().socket_rooms(id_), data_, {}});
     nsp_.adapter().del_all(id_);
   }
+  if (was_connected)
+    if (auto* observer = nsp_.core().observer()) observer->socket_disconnected(*this, reason);
   nsp_.remove(*this);
 }
 

@@ -79,7 +79,17 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   // ---- the Socket.IO layer's connection ----
 
   void write(const std::shared_ptr<const OutgoingPacket>& packet) override {
+    if (auto* observer = core().observer()) {
+      const auto& encoded = packet->encoded();
+      observer->message_sent(encoded.data.size() + (encoded.binary ? 0 : 1));  // Node counts the `4` of a text message
+      for (const auto& attachment : encoded.attachments) observer->message_sent(attachment.size());
+    }
     session_.send(OutgoingPacket::messages(packet));
+  }
+
+  const std::string& connection_id() const override { return session_.sid(); }
+  std::string_view transport_name() const override {
+    return session_.transport() == engineio::Transport::websocket ? "websocket" : "polling";
   }
 
   bool writable() const override {
@@ -127,6 +137,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   void promote_probe() override {
     ws_ = std::exchange(probe_, nullptr);
     ws_->probe = false;  // from now on its messages are the session's own
+    if (auto* observer = core().observer()) observer->connection_upgraded(*this);
   }
 
   void close_websocket(engineio::Socket socket, bool normal) override {

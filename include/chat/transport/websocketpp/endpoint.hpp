@@ -212,7 +212,9 @@ class Transport {
   std::shared_ptr<Connection<Config>> new_session(const ConnectionPtr& con, const detail::Target& target,
                                                   engineio::Transport kind, detail::Admission::Ticket admission) {
     std::string sid = sid_prefix_ + detail::random_id();
-    auto session = std::make_shared<Connection<Config>>(*this, sid, make_handshake(con, target), kind, std::move(admission),
+    Handshake handshake = make_handshake(con, target);
+    handshake.secure = Traits<Config>::tls;
+    auto session = std::make_shared<Connection<Config>>(*this, sid, std::move(handshake), kind, std::move(admission),
                                                         engineio::protocol_of(target));
     sessions_.emplace(std::move(sid), session);
     session_count_.store(sessions_.size(), std::memory_order_relaxed);
