@@ -340,6 +340,7 @@ class Options {
   bool allow_upgrades() const { return allow_upgrades_; }
   ///@}
 
+  ///@{
   /// Whether clients of Engine.IO v3 / Socket.IO v2 (socket.io-client 2.x) may connect, beside
   /// v4 ones, and chat with them (Node's `allowEIO3`): over polling and WebSocket, with events,
   /// acks, binary, rooms and namespaces, as docs/engineio-v3.md describes. When false (the
@@ -347,6 +348,7 @@ class Options {
   /// protocol version" (code 5), as Node answers it.
   Options& allow_eio3(bool value) { allow_eio3_ = value; return *this; }
   bool allow_eio3() const { return allow_eio3_; }
+  ///@}
 
   /// The transports clients may use: "polling", "websocket" or both (the default). A request
   /// on a transport left out gets 400 with Engine.IO's "Transport unknown" (code 0), and

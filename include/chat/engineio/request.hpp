@@ -95,6 +95,7 @@ struct Protocol {
   /// binary support on this transport.
   bool base64 = false;
 
+  /// Whether it is Engine.IO v3 (socket.io-client 2.x).
   bool legacy() const { return revision == 3; }
 };
 

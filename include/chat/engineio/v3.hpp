@@ -60,16 +60,16 @@ inline std::optional<std::size_t> utf8_bytes_of_units(std::string_view text, std
 
 /// One packet of a payload being written: a view of data the caller keeps alive.
 struct Record {
-  PacketType type = PacketType::message;
-  std::string_view data;
+  PacketType type = PacketType::message;  ///< what the packet is
+  std::string_view data;                  ///< its payload: text, or raw bytes when binary
   bool binary = false;  ///< a binary message: `data` holds its raw bytes
 };
 
 /// A v3 polling payload as written: text (content_type::payload) or, when it holds a binary
 /// message and the client takes binary, the binary payload format (binary_payload_type).
 struct Payload {
-  std::string body;
-  bool binary = false;
+  std::string body;      ///< the response body
+  bool binary = false;   ///< whether it is the binary payload format (else text)
 };
 
 /// A record as text: its type and data, or `b4` and the base64 of a binary message.
