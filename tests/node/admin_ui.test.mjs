@@ -238,6 +238,17 @@ describe("admin UI: options", () => {
     assert.deepEqual((await panel.next("config"))[0].supportedFeatures, FEATURES);
   });
 
+  it("the UI's MessagePack parser choice, against a server with the msgpack parser", async (t) => {
+    const server = await startServer(["--admin-auth", "none", "--parser", "msgpack"]);
+    t.after(() => server.stop());
+    const tr = tracker(t);
+    const parser = require("socket.io-msgpack-parser");
+    const { panel } = await admin(tr, server.url, { ...MODES[1], opts: { ...MODES[1].opts, parser } }, undefined);
+    assert.deepEqual((await panel.next("config"))[0].supportedFeatures, FEATURES);
+    const [sockets] = await panel.next("all_sockets");
+    assert.ok(sockets.some((s) => s.nsp === "/admin"));
+  });
+
   it("a password that is not a bcrypt hash stops the server at start", async () => {
     await assert.rejects(startServer(["--admin-auth", "admin:plain-text"]), /bcrypt hash/);
   });
