@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import {
   MODES,
+  ReceivedLog,
   REPO_ROOT,
   WAIT_MS,
   startServer,
@@ -30,12 +31,9 @@ const ioV2 = require("socket.io-client-v2");
  * A socket.io-client 2.x socket and everything it received (2.x has no onAny: its packet
  * handler is wrapped), with the helpers the v4 Client of support.mjs has.
  */
-class V2Client {
+class V2Client extends ReceivedLog {
   constructor(socket, mode) {
-    this.socket = socket;
-    this.mode = mode;
-    this.log = [];
-    this.waiters = [];
+    super(socket, mode);
     const onevent = socket.onevent.bind(socket);
     socket.onevent = (packet) => {
       const data = packet.data || [];
@@ -47,48 +45,8 @@ class V2Client {
     }
   }
 
-  get id() {
-    return this.socket.id;
-  }
-
-  _push(event, args) {
-    const entry = { event, args, used: false };
-    this.log.push(entry);
-    const i = this.waiters.findIndex((w) => w.event === event);
-    if (i >= 0) {
-      const [w] = this.waiters.splice(i, 1);
-      entry.used = true;
-      clearTimeout(w.timer);
-      w.resolve(args);
-    }
-  }
-
-  /** Resolves with the args of the next not yet consumed `event` ("@connect" etc. for the socket's own). */
-  next(event, ms = WAIT_MS) {
-    const entry = this.log.find((e) => e.event === event && !e.used);
-    if (entry) {
-      entry.used = true;
-      return Promise.resolve(entry.args);
-    }
-    return new Promise((resolve, reject) => {
-      const w = { event, resolve, timer: null };
-      this.waiters.push(w);
-      w.timer = setTimeout(() => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) {
-          this.waiters.splice(i, 1);
-          reject(new Error(`[v2 ${this.mode.name} ${this.socket.nsp}] no "${event}" within ${ms} ms; received: ${this.describe()}`));
-        }
-      }, ms);
-    });
-  }
-
-  all(event) {
-    return this.log.filter((e) => e.event === event).map((e) => e.args);
-  }
-
-  describe() {
-    return JSON.stringify(this.log.map((e) => [e.event, ...e.args.map((a) => (Buffer.isBuffer(a) ? `<Buffer ${a.length}>` : a))]));
+  label() {
+    return `v2 ${super.label()}`;
   }
 
   async ready() {
@@ -110,7 +68,7 @@ class V2Client {
     return withTimeout(
       new Promise((resolve) => this.socket.emit(event, ...args, (...res) => resolve(res))),
       WAIT_MS,
-      `[v2 ${this.mode.name}] the ack of "${event}"; received: ${this.describe()}`,
+      `[v2 ${this.mode.name}] the ack of "${event}"; received: ${this.describeLog()}`,
     );
   }
 

@@ -142,29 +142,25 @@ export function startServer(args = [], { startTimeoutMs = 10000 } = {}) {
 }
 
 /**
- * A socket.io-client socket plus a record of everything it received, so a test can await an
- * event that may already have arrived (e.g. `auth`, sent right after CONNECT).
+ * What a client socket received, in order, so a test can await an event that may already have
+ * arrived (e.g. `auth`, sent right after CONNECT). Subclasses feed it with `_push` and name
+ * themselves in errors with `label()`.
  */
-export class Client {
+export class ReceivedLog {
   constructor(socket, mode) {
     this.socket = socket;
     this.mode = mode;
     this.log = []; // { event, args, used }
     this.waiters = [];
-    socket.onAny((event, ...args) => this._push(event, args));
-    for (const event of ["connect", "disconnect", "connect_error"]) {
-      socket.on(event, (...args) => this._push(event, args));
-    }
-    const engine = socket.io.engine;
-    this.engine = engine;
-    this.alreadyUpgraded = !engine || engine.transport?.name === "websocket";
-    this.upgradeSeen = new Promise((resolve) => {
-      engine?.once("upgrade", (transport) => resolve(transport.name));
-    });
   }
 
   get id() {
     return this.socket.id;
+  }
+
+  /** How errors name this client. */
+  label() {
+    return `${this.mode?.name ?? "?"} ${this.socket.nsp}`;
   }
 
   _push(event, args) {
@@ -193,12 +189,7 @@ export class Client {
         const i = this.waiters.indexOf(w);
         if (i >= 0) {
           this.waiters.splice(i, 1);
-          reject(
-            new Error(
-              `[${this.mode?.name ?? "?"} ${this.socket.nsp}] no "${event}" within ${ms} ms; ` +
-                `received: ${this.describeLog()}`,
-            ),
-          );
+          reject(new Error(`[${this.label()}] no "${event}" within ${ms} ms; received: ${this.describeLog()}`));
         }
       }, ms);
     });
@@ -215,6 +206,23 @@ export class Client {
       (k, v) => (v && v.type === "Buffer" && Array.isArray(v.data) ? `<Buffer ${v.data.length}>` : v),
     );
     return s.length > 1500 ? s.slice(0, 1500) + "..." : s;
+  }
+}
+
+/** A socket.io-client socket and what it received (ReceivedLog). */
+export class Client extends ReceivedLog {
+  constructor(socket, mode) {
+    super(socket, mode);
+    socket.onAny((event, ...args) => this._push(event, args));
+    for (const event of ["connect", "disconnect", "connect_error"]) {
+      socket.on(event, (...args) => this._push(event, args));
+    }
+    const engine = socket.io.engine;
+    this.engine = engine;
+    this.alreadyUpgraded = !engine || engine.transport?.name === "websocket";
+    this.upgradeSeen = new Promise((resolve) => {
+      engine?.once("upgrade", (transport) => resolve(transport.name));
+    });
   }
 
   /** Awaits `connect` (rejecting on connect_error), then in upgrade mode the `upgrade` event. */
