@@ -879,6 +879,38 @@ def cluster_comparison(cfg, loadgen):
     print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
 
 
+def measure_variant(spec, case, cfg, loadgen, extra_args, tags, variant, raw, results):
+    """One measured run of `case` against `spec`, for the side-by-side comparisons (TLS, msgpack):
+    the generator gets `extra_args`; the result, tagged with `tags` (its `variant` names the column
+    it belongs to), goes to `raw` (a JSON line) and to results[(case, server, variant)], and a line
+    of it is printed."""
+    busy0, children0, wall0 = busy_cpu_s(), children_cpu_s(), time.time()
+    try:
+        server = RunningServer(spec, cfg.server_core)
+    except RuntimeError as e:
+        r = {"error": str(e)}
+    else:
+        time.sleep(0.3)
+        r = run_loadgen(loadgen, cfg.gen_core, server.port, server.pid, case_args(case, cfg) + extra_args,
+                        60 + cfg.warmup + cfg.duration + 30)
+        code, crashed = server.stop()
+        if crashed:
+            r["server_crashed"] = "exit code %s: %s" % (code, server.stderr_tail()[-500:])
+    other = (busy_cpu_s() - busy0) - (children_cpu_s() - children0)
+    r.update({"server": spec.key, "case": case, **tags,
+              "other_cpu_pct": max(0.0, 100.0 * other / max(1e-9, time.time() - wall0))})
+    raw.write(json.dumps(r) + "\n")
+    raw.flush()
+    results.setdefault((case, spec.key, variant), []).append(r)
+    lat = r.get("latency_us", {})
+    print("  %-5s %-6s %-7s #%d  %s/s  cpu %s µs/op  p50 %s  p99 %s  server %s%%  gen %s%%  lost %s%s" % (
+        spec.key, case, variant, tags.get("repeat", 0) + 1, fmt_int(r.get("ops_per_s")),
+        fmt_f(r.get("server_cpu_us_per_op"), 2), fmt_us(lat.get("p50")), fmt_us(lat.get("p99")),
+        fmt_f(r.get("server_cpu_pct"), 0), fmt_f(r.get("gen_cpu_pct"), 0), r.get("lost", "–"),
+        ("  ERROR: " + str(r.get("error") or r.get("server_crashed")))
+        if r.get("error") or r.get("server_crashed") else ""), flush=True)
+
+
 # ---- TLS: wss against Node's https server --------------------------------------------------------
 
 
@@ -907,32 +939,8 @@ def tls_comparison(cfg, loadgen):
                     for scheme in ("wss", "ws"):
                         secure = scheme == "wss"
                         spec = ServerSpec(key, label, command + (tls_args if secure else []), True)
-                        busy0, children0, wall0 = busy_cpu_s(), children_cpu_s(), time.time()
-                        try:
-                            server = RunningServer(spec, cfg.server_core)
-                        except RuntimeError as e:
-                            r = {"error": str(e)}
-                        else:
-                            time.sleep(0.3)
-                            r = run_loadgen(loadgen, cfg.gen_core, server.port, server.pid,
-                                            case_args(case, cfg) + (["--tls"] if secure else []),
-                                            60 + cfg.warmup + cfg.duration + 30)
-                            code, crashed = server.stop()
-                            if crashed:
-                                r["server_crashed"] = "exit code %s: %s" % (code, server.stderr_tail()[-500:])
-                        other = (busy_cpu_s() - busy0) - (children_cpu_s() - children0)
-                        r.update({"server": key, "case": case, "scheme": scheme, "repeat": rep,
-                                  "other_cpu_pct": max(0.0, 100.0 * other / max(1e-9, time.time() - wall0))})
-                        raw.write(json.dumps(r) + "\n")
-                        raw.flush()
-                        results.setdefault((case, key, scheme), []).append(r)
-                        lat = r.get("latency_us", {})
-                        print("  %-5s %-6s %-3s #%d  %s/s  cpu %s µs/op  p50 %s  p99 %s  server %s%%  gen %s%%  lost %s%s" % (
-                            key, case, scheme, rep + 1, fmt_int(r.get("ops_per_s")),
-                            fmt_f(r.get("server_cpu_us_per_op"), 2), fmt_us(lat.get("p50")), fmt_us(lat.get("p99")),
-                            fmt_f(r.get("server_cpu_pct"), 0), fmt_f(r.get("gen_cpu_pct"), 0), r.get("lost", "–"),
-                            ("  ERROR: " + str(r.get("error") or r.get("server_crashed")))
-                            if r.get("error") or r.get("server_crashed") else ""), flush=True)
+                        measure_variant(spec, case, cfg, loadgen, ["--tls"] if secure else [],
+                                        {"scheme": scheme, "repeat": rep}, scheme, raw, results)
     summaries = {k: summarize(rs) for k, rs in results.items()}
     lines = ["| case | server | over | ops/s | vs Node (same transport) | TLS vs plain | CPU µs/op | CPU (% of one core) "
              "| p50 | p99 | lost |",
@@ -991,32 +999,8 @@ def msgpack_comparison(cfg, loadgen):
                 for key, label, command in peers:
                     for fmt in formats:
                         spec = ServerSpec(key, label, command + ["--parser", fmt], True)
-                        busy0, children0, wall0 = busy_cpu_s(), children_cpu_s(), time.time()
-                        try:
-                            server = RunningServer(spec, cfg.server_core)
-                        except RuntimeError as e:
-                            r = {"error": str(e)}
-                        else:
-                            time.sleep(0.3)
-                            r = run_loadgen(loadgen, cfg.gen_core, server.port, server.pid,
-                                            case_args(case, cfg) + (["--msgpack"] if fmt == "msgpack" else []),
-                                            60 + cfg.warmup + cfg.duration + 30)
-                            code, crashed = server.stop()
-                            if crashed:
-                                r["server_crashed"] = "exit code %s: %s" % (code, server.stderr_tail()[-500:])
-                        other = (busy_cpu_s() - busy0) - (children_cpu_s() - children0)
-                        r.update({"server": key, "case": case, "format": fmt, "repeat": rep,
-                                  "other_cpu_pct": max(0.0, 100.0 * other / max(1e-9, time.time() - wall0))})
-                        raw.write(json.dumps(r) + "\n")
-                        raw.flush()
-                        results.setdefault((case, key, fmt), []).append(r)
-                        lat = r.get("latency_us", {})
-                        print("  %-5s %-6s %-7s #%d  %s/s  cpu %s µs/op  p50 %s  p99 %s  server %s%%  gen %s%%  lost %s%s" % (
-                            key, case, fmt, rep + 1, fmt_int(r.get("ops_per_s")),
-                            fmt_f(r.get("server_cpu_us_per_op"), 2), fmt_us(lat.get("p50")), fmt_us(lat.get("p99")),
-                            fmt_f(r.get("server_cpu_pct"), 0), fmt_f(r.get("gen_cpu_pct"), 0), r.get("lost", "–"),
-                            ("  ERROR: " + str(r.get("error") or r.get("server_crashed")))
-                            if r.get("error") or r.get("server_crashed") else ""), flush=True)
+                        measure_variant(spec, case, cfg, loadgen, ["--msgpack"] if fmt == "msgpack" else [],
+                                        {"format": fmt, "repeat": rep}, fmt, raw, results)
     summaries = {k: summarize(rs) for k, rs in results.items()}
     lines = ["| case | server | parser | ops/s | vs Node (same parser) | msgpack vs JSON | CPU µs/op "
              "| CPU (% of one core) | p50 | p99 | lost |",

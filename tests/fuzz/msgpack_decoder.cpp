@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
+#include "packet_check.hpp"
 
 namespace {
 
@@ -59,17 +60,9 @@ void check_packet_rules(const Packet& packet) {
     case Type::connect_error:
       FUZZ_CHECK(data.is_string() || data.is_object(), what);
       break;
-    case Type::event: {
-      FUZZ_CHECK(data.is_array() && !data.empty(), what);
-      const json& name = data[0];
-      FUZZ_CHECK(name.is_number() || name.is_string(), what);
-      if (name.is_string()) {
-        const auto& event = name.get_ref<const std::string&>();
-        for (const char* reserved : {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"})
-          FUZZ_CHECK(event != reserved, what);
-      }
+    case Type::event:
+      fuzz::check_event_data(data, what);
       break;
-    }
     case Type::ack:
       FUZZ_CHECK(data.is_array() && packet.id, what);
       break;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "packet_check.hpp"
 
 namespace {
 
@@ -143,17 +144,9 @@ void check_packet_rules(const Packet& packet) {
       FUZZ_CHECK(!packet.id, what);
       break;
     case Type::event:
-    case Type::binary_event: {
-      FUZZ_CHECK(data.is_array() && !data.empty(), what);
-      const json& name = data[0];
-      FUZZ_CHECK(name.is_number() || name.is_string(), what);
-      if (name.is_string()) {
-        const auto& text = name.get_ref<const std::string&>();
-        for (const char* reserved : {"connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener"})
-          FUZZ_CHECK(text != reserved, what);
-      }
+    case Type::binary_event:
+      fuzz::check_event_data(data, what);
       break;
-    }
     case Type::ack:
     case Type::binary_ack:
       FUZZ_CHECK(data.is_array() && packet.id, what);
