@@ -5,13 +5,15 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <future>
 #include <mutex>
 #include <string>
 #include <vector>
 
-using Pool = chat::python::KeyedWorkerPool<chat::python::NoLock>;
+using chat::python::KeyedWorkerPool;
+using Pool = KeyedWorkerPool<chat::python::NoLock>;
 using namespace std::chrono_literals;
 
 TEST_CASE("worker pool: one key's jobs run in order, one at a time", "[python][pool]") {
@@ -66,4 +68,88 @@ TEST_CASE("worker pool: shutdown runs what is queued, then drops new jobs", "[py
     pool.wait_idle();
     CHECK(ran == 50);
   }
+}
+
+// A stand-in for Python's GIL: a mutex each worker holds while it runs jobs, which a job lets
+// go of while it blocks (as Python code does around a blocking call).
+struct TestGil {
+  static std::mutex& mutex() {
+    static std::mutex gil;
+    return gil;
+  }
+  struct Held {
+    Held() { mutex().lock(); }
+    ~Held() { mutex().unlock(); }
+  };
+  struct Released {
+    Released() { mutex().unlock(); }
+    ~Released() { mutex().lock(); }
+  };
+};
+
+TEST_CASE("worker pool: jobs that block at once each get a worker", "[python][pool]") {
+  // Submitted in one burst, which wakes one worker; each worker that takes a job while others
+  // wait wakes the next, so all three blocking jobs run together (none is ready before all are).
+  Pool pool(4);
+  std::mutex mutex;
+  std::condition_variable changed;
+  int started = 0;
+  for (int i = 0; i < 3; ++i) {
+    pool.submit("client " + std::to_string(i), [&] {
+      std::unique_lock<std::mutex> lock(mutex);
+      ++started;
+      changed.notify_all();
+      changed.wait_for(lock, 10s, [&] { return started == 3; });
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    CHECK(changed.wait_for(lock, 10s, [&] { return started == 3; }));
+  }
+  pool.wait_idle();
+}
+
+TEST_CASE("worker pool: a burst of quick jobs does not wake a worker per job", "[python][pool]") {
+  // One worker holds the lock while the burst is queued: the burst wakes at most one more
+  // worker, and that one wakes another only while jobs still wait, never one per job.
+  KeyedWorkerPool<TestGil> pool(8);
+  std::atomic<int> ran{0};
+  const auto before = pool.wakeups();
+  {
+    std::lock_guard<std::mutex> held(TestGil::mutex());  // no worker can take a job yet
+    for (int i = 0; i < 200; ++i) pool.submit("client " + std::to_string(i), [&] { ++ran; });
+    CHECK(pool.wakeups() - before <= 1);  // none if no worker was asleep yet
+  }
+  pool.wait_idle();
+  CHECK(ran == 200);
+}
+
+TEST_CASE("worker pool: with a GIL, a job that releases it while blocking lets other keys run", "[python][pool]") {
+  KeyedWorkerPool<TestGil> pool(2);
+  std::promise<void> first_started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  pool.submit("slow client", [&] {
+    first_started.set_value();
+    TestGil::Released blocking;  // a blocking call lets go of the GIL
+    released.wait();
+  });
+  REQUIRE(first_started.get_future().wait_for(10s) == std::future_status::ready);
+  std::promise<void> other_ran;
+  pool.submit("other client", [&] { other_ran.set_value(); });
+  CHECK(other_ran.get_future().wait_for(10s) == std::future_status::ready);
+  release.set_value();
+  pool.wait_idle();
+}
+
+TEST_CASE("worker pool: with a GIL, every job submitted one at a time runs", "[python][pool]") {
+  // Workers wake, wait for the lock and find the queue empty or not, in every interleaving this
+  // gives: none of them may be left believing another is on its way while a job waits.
+  KeyedWorkerPool<TestGil> pool(4);
+  for (int round = 0; round < 2000; ++round) {
+    std::promise<void> ran;
+    pool.submit("client " + std::to_string(round % 7), [&] { ran.set_value(); });
+    REQUIRE(ran.get_future().wait_for(10s) == std::future_status::ready);
+  }
+  pool.wait_idle();
 }
