@@ -38,18 +38,10 @@ std::string describe(const Packet& packet) {
          " data=" + (packet.has_data() ? text(packet.data) : "none");
 }
 
-/// How deep arrays and objects nest in `value` (a scalar: 0).
-int depth(const json& value) {
-  int deepest = 0;
-  if (value.is_array() || value.is_object())
-    for (const auto& element : value) deepest = std::max(deepest, depth(element));
-  return value.is_array() || value.is_object() ? deepest + 1 : 0;
-}
-
 void check_packet_rules(const Packet& packet) {
   const std::string what = describe(packet);
   const json& data = packet.data;
-  FUZZ_CHECK(depth(data) <= chat::socketio::detail::max_nesting, what);
+  FUZZ_CHECK(fuzz::depth(data) <= chat::socketio::detail::max_nesting, what);
   switch (packet.type) {
     case Type::connect:
       FUZZ_CHECK(!packet.has_data() || data.is_object(), what);

@@ -4,11 +4,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <string>
 
 #include "fuzz_check.hpp"
 
 namespace fuzz {
+
+/// How deep arrays and objects nest in `value` (a scalar: 0).
+inline int depth(const nlohmann::json& value) {
+  if (!value.is_array() && !value.is_object()) return 0;
+  int deepest = 0;
+  for (const auto& element : value) deepest = std::max(deepest, depth(element));
+  return deepest + 1;
+}
 
 /// An EVENT's data, whatever the format: a non-empty array whose first element, the event's
 /// name, is a number or a string that is none of the names Socket.IO reserves (the decoders must

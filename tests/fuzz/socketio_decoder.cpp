@@ -102,14 +102,6 @@ bool holds_binary(const json& value) {
   return false;
 }
 
-/// How deep arrays and objects nest in `value` (a scalar: 0).
-int depth(const json& value) {
-  int deepest = 0;
-  if (value.is_array() || value.is_object())
-    for (const auto& element : value) deepest = std::max(deepest, depth(element));
-  return value.is_array() || value.is_object() ? deepest + 1 : 0;
-}
-
 /// An object socket.io-parser would take for a placeholder ({"_placeholder":true,...}).
 bool holds_placeholder(const json& value) {
   if (value.is_object()) {
@@ -130,7 +122,7 @@ void check_packet_rules(const Packet& packet) {
   FUZZ_CHECK(!packet.id || *packet.id <= chat::socketio::Decoder::max_safe_integer, what);
   const json& data = packet.data;
   // Deeper data is refused before parsing: walking or dumping it recurses.
-  FUZZ_CHECK(depth(data) <= chat::socketio::detail::max_nesting, what);
+  FUZZ_CHECK(fuzz::depth(data) <= chat::socketio::detail::max_nesting, what);
   switch (packet.type) {
     case Type::connect:
       FUZZ_CHECK(!packet.has_data() || data.is_object(), what);

@@ -39,14 +39,7 @@ std::string bytes(std::string_view hex) {
 
 json bin(std::vector<std::uint8_t> data) { return json::binary(std::move(data)); }
 
-Packet make(PacketType type, std::string nsp, std::optional<std::uint64_t> id, json data) {
-  Packet packet;
-  packet.type = type;
-  packet.nsp = std::move(nsp);
-  packet.id = id;
-  packet.data = std::move(data);
-  return packet;
-}
+constexpr auto make = unit::make_packet;
 
 /// Feeds one binary message to a fresh decoder.
 Status decode(std::string_view message, Packet* out = nullptr, bool binary = true) {

@@ -22,14 +22,7 @@ namespace {
 
 json bin(const std::string& bytes) { return json::binary(std::vector<std::uint8_t>(bytes.begin(), bytes.end())); }
 
-Packet make(PacketType type, std::string nsp, std::optional<std::uint64_t> id, json data) {
-  Packet packet;
-  packet.type = type;
-  packet.nsp = std::move(nsp);
-  packet.id = id;
-  packet.data = std::move(data);
-  return packet;
-}
+constexpr auto make = unit::make_packet;
 
 /// The type a packet has on the wire: EVENT/ACK holding binary become BINARY_EVENT/BINARY_ACK.
 PacketType wire_type(const Packet& packet) {

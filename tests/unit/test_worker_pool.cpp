@@ -40,14 +40,16 @@ TEST_CASE("worker pool: one key's jobs run in order, one at a time", "[python][p
   CHECK(pool.submitted() == 200);
 }
 
-TEST_CASE("worker pool: different keys run at the same time", "[python][pool]") {
-  Pool pool(2);
+/// Submits a job of one key that waits (inside `wait`, given the release) until a job of another
+/// key has run: that other job must get a worker meanwhile.
+template <class AnyPool, class Wait>
+void check_another_key_runs_beside_a_waiting_job(AnyPool& pool, Wait wait) {
   std::promise<void> first_started;
   std::promise<void> release;
   auto released = release.get_future().share();
   pool.submit("slow client", [&] {
     first_started.set_value();
-    released.wait();  // holds its worker until the other key's job has run
+    wait(released);  // holds its worker until the other key's job has run
   });
   REQUIRE(first_started.get_future().wait_for(10s) == std::future_status::ready);
   std::promise<void> other_ran;
@@ -55,6 +57,11 @@ TEST_CASE("worker pool: different keys run at the same time", "[python][pool]") 
   CHECK(other_ran.get_future().wait_for(10s) == std::future_status::ready);
   release.set_value();
   pool.wait_idle();
+}
+
+TEST_CASE("worker pool: different keys run at the same time", "[python][pool]") {
+  Pool pool(2);
+  check_another_key_runs_beside_a_waiting_job(pool, [](const std::shared_future<void>& released) { released.wait(); });
 }
 
 TEST_CASE("worker pool: shutdown runs what is queued, then drops new jobs", "[python][pool]") {
@@ -126,20 +133,10 @@ TEST_CASE("worker pool: a burst of quick jobs does not wake a worker per job", "
 
 TEST_CASE("worker pool: with a GIL, a job that releases it while blocking lets other keys run", "[python][pool]") {
   KeyedWorkerPool<TestGil> pool(2);
-  std::promise<void> first_started;
-  std::promise<void> release;
-  auto released = release.get_future().share();
-  pool.submit("slow client", [&] {
-    first_started.set_value();
+  check_another_key_runs_beside_a_waiting_job(pool, [](const std::shared_future<void>& released) {
     TestGil::Released blocking;  // a blocking call lets go of the GIL
     released.wait();
   });
-  REQUIRE(first_started.get_future().wait_for(10s) == std::future_status::ready);
-  std::promise<void> other_ran;
-  pool.submit("other client", [&] { other_ran.set_value(); });
-  CHECK(other_ran.get_future().wait_for(10s) == std::future_status::ready);
-  release.set_value();
-  pool.wait_idle();
 }
 
 TEST_CASE("worker pool: with a GIL, every job submitted one at a time runs", "[python][pool]") {

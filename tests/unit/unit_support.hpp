@@ -2,11 +2,15 @@
 #ifndef CHAT_TESTS_UNIT_SUPPORT_HPP
 #define CHAT_TESTS_UNIT_SUPPORT_HPP
 
+#include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 #include <chat/engineio/heartbeat.hpp>
 #include <chat/engineio/packet.hpp>
@@ -14,6 +18,17 @@
 #include <chat/socketio/packet.hpp>
 
 namespace unit {
+
+/// A Socket.IO packet, for the codecs' tests.
+inline chat::socketio::Packet make_packet(chat::socketio::PacketType type, std::string nsp,
+                                          std::optional<std::uint64_t> id, nlohmann::json data) {
+  chat::socketio::Packet packet;
+  packet.type = type;
+  packet.nsp = std::move(nsp);
+  packet.id = id;
+  packet.data = std::move(data);
+  return packet;
+}
 
 /// Bytes as a C-like literal: printable ASCII as is, everything else as \xNN.
 inline std::string printable(std::string_view bytes) {
