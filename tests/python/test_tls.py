@@ -15,6 +15,7 @@ from flask import Flask
 import chat
 from chat import SocketIO, emit
 from chat._options import UnsupportedOption
+import one_tls_call_at_a_time  # tests/support
 from app_servers import IO_TIMEOUT
 from clients import TRANSPORTS
 
@@ -23,6 +24,13 @@ pytestmark = [
     # The clients that skip verification do it on purpose (a self-signed or a bad certificate).
     pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def wss_without_the_client_race(monkeypatch):
+    """python-engineio's client races its reader and writer threads on one SSL object
+    (tests/support/one_tls_call_at_a_time.py): these tests are about the server."""
+    one_tls_call_at_a_time.install(monkeypatch)
 
 
 @pytest.fixture(scope="module")
