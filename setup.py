@@ -65,7 +65,7 @@ core = Pybind11Extension(
     # chat's own bodies compile once (src/chat.cpp, chat::compiled's source); the bindings include
     # its declarations only.
     ["python/src/module.cpp", "python/src/server_bindings.cpp", "python/src/store_bindings.cpp",
-     "python/src/redis_bindings.cpp", "src/chat.cpp"],
+     "python/src/redis_bindings.cpp", "python/src/workers_bindings.cpp", "src/chat.cpp"],
     include_dirs=["include"],
     # setuptools rebuilds what is older than these too, not only than its .cpp: a build after a
     # header changed must not reuse objects (or the extension) made before.

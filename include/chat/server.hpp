@@ -22,6 +22,7 @@
 #include "options.hpp"
 #include "socket.hpp"
 #include "transport/fwd.hpp"
+#include "worker_slot.hpp"
 
 namespace asio {
 class io_context;
@@ -154,6 +155,12 @@ class Server {
   /// bound port. @throws std::system_error when the address cannot be bound.
   template <class TlsServerConfig = Config>
   std::uint16_t listen_plain(const std::string& host, std::uint16_t port);
+  /// In a worker process of a `WorkerProcesses`: serves the connections its supervisor routes
+  /// here, and tags every sid with the worker's index so that each later request of a session
+  /// comes back to this process. The connections are plain TCP (a TLS server serves them on its
+  /// plain listener). When the supervisor goes away, the server stops as `stop()` does, with
+  /// one `on_error` line. Before `run()`; instead of `listen`, not beside it. POSIX only.
+  void listen(const WorkerSlot& slot);
 
   /// Runs the io loop on the calling thread until `stop()`.
   void run();

@@ -7,9 +7,11 @@ import itertools
 import logging
 import os
 import re
+import signal
 import sys
 import threading
 import time
+import traceback
 from typing import Any, Callable, Dict, List, Optional
 
 from . import _context, _core, _options, _tls
@@ -117,7 +119,15 @@ def _open_emitter(options):
 _SERVE_THREAD_EXIT = 5.0
 
 _RUN_ARGUMENTS = ("debug", "use_reloader", "reloader_options", "extra_files", "log_output",
-                  "allow_unsafe_werkzeug")
+                  "allow_unsafe_werkzeug", "workers")
+
+# What a worker process inherits from its supervisor and must never tear down: objects whose
+# threads stayed behind in the supervisor. Kept referenced, so they are never destroyed.
+_INHERITED: list = []
+
+
+def _stop_on_sigterm(signum, frame):  # noqa: ARG001 - a signal handler's signature
+    raise KeyboardInterrupt
 
 
 class SocketIO:
@@ -187,6 +197,7 @@ class SocketIO:
         self.server_side_handlers: Dict[str, Callable] = {}
         self.default_exception_handler: Optional[Callable] = None
         self.server = None  # the _core.Server, made when the server first starts
+        self._supervisor = None  # run(workers=N)'s _core.WorkerProcesses, while it runs
         self._instrumentation: Optional[dict] = None  # instrument()'s arguments, until the server is made
         self.logger = _default_logger
         self._log_events = False
@@ -779,7 +790,13 @@ class SocketIO:
             self-signed certificate made at start). A Python ``ssl.SSLContext`` is refused: the
             C++ server cannot use it.
         :param ca_certs: with ``cert_reqs=ssl.CERT_REQUIRED``: every client must present a
-            certificate this CA signed."""
+            certificate this CA signed.
+        :param workers: serve from this many worker processes (1 to 64) behind the one port,
+            each with its own interpreter and GIL: this process listens and hands each
+            connection to the worker that owns its session (no sticky load balancer), restarts a
+            worker that dies, and stops them all on Ctrl-C or SIGTERM. With more than one worker,
+            ``message_queue`` is required: rooms and broadcasts cross workers through it. Not
+            with TLS (put a terminating proxy in front) or the reloader."""
         _take({k: v for k, v in kwargs.items() if k not in _tls.ARGUMENTS}, "run", _RUN_ARGUMENTS)
         with _tls.files({name: kwargs.get(name) for name in _tls.ARGUMENTS}) as tls:
             self._run(app, host, port, tls, kwargs)
@@ -799,6 +816,11 @@ class SocketIO:
         use_reloader = kwargs.get("use_reloader")
         if use_reloader is None:
             use_reloader = debug
+        workers = kwargs.get("workers")
+        if workers is not None:
+            self._check_workers(workers, tls, use_reloader)
+            self._serve_workers(host, int(port), workers)
+            return
         if not use_reloader:
             self._serve(host, int(port), tls)
             return
@@ -836,9 +858,80 @@ class SocketIO:
         finally:
             self._stopped.set()
 
+    def _check_workers(self, workers, tls, use_reloader):
+        if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
+            raise ValueError("run(workers=%r): a number of worker processes from 1 to 64" % (workers,))
+        if not hasattr(os, "fork"):
+            raise ValueError("run(workers=%d): worker processes need fork(), which this system lacks" % workers)
+        if tls:
+            raise ValueError("run(workers=%d) serves plain HTTP: the supervisor routes each connection by its "
+                             "request line, which TLS hides; terminate TLS in a proxy in front" % workers)
+        if use_reloader:
+            raise ValueError("run(workers=%d) does not run under the reloader: pass use_reloader=False "
+                             "(debug=True turns it on)" % workers)
+        if workers > 1 and not self.server_options.get("message_queue"):
+            raise ValueError("run(workers=%d): rooms and broadcasts must reach the clients of every worker, "
+                             "through a message queue: pass message_queue='redis://...' to SocketIO" % workers)
+        if self.server is not None:
+            raise RuntimeError("run(workers=%d): this process has a server already (an emit, or a background "
+                               "task that emits, ran before run()); with workers every server lives in a worker "
+                               "process: start background tasks from a handler, or emit after run() starts "
+                               "(this process's emits then go through the message queue)" % workers)
+
+    def _serve_workers(self, host: str, port: int, workers: int):
+        core, _ = self._core_options()
+        supervisor = _core.WorkerProcesses(workers, core)
+        bound = supervisor.listen(host, port)
+        self.port = bound
+        print(f" * chat serving Socket.IO on http://{host}:{bound} with {workers} worker process"
+              f"{'es' if workers > 1 else ''}", file=sys.stderr, flush=True)
+        write_only = self.write_only
+        # This process supervises and serves no client: what it emits (a background task's
+        # broadcasts) goes through the message queue to the workers' clients.
+        self.write_only = bool(self.server_options.get("message_queue"))
+        self._supervisor = supervisor
+        self._stopped.clear()
+        try:
+            supervisor.run(lambda index, count, channel: self._serve_worker(index, count, channel, write_only))
+        finally:
+            self._supervisor = None
+            self.write_only = write_only
+            self._stopped.set()
+
+    def _serve_worker(self, index: int, count: int, channel: int, write_only: bool) -> int:
+        """One worker process's life, after the fork: serves the connections the supervisor
+        hands over on ``channel`` until SIGTERM or SIGINT; returns the exit status."""
+        try:
+            _INHERITED.append((self._emitter, self._supervisor))
+            self._emitter = None
+            self._supervisor = None
+            self.write_only = write_only
+            signal.signal(signal.SIGTERM, _stop_on_sigterm)
+            server = self._ensure_server()
+            server.listen_worker(index, count, channel)
+            print(f" * chat worker {index} serving (pid {os.getpid()})", file=sys.stderr, flush=True)
+            server.start()
+            try:
+                while not server.wait(0.1):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.stop()
+            return 0
+        except BaseException:  # noqa: BLE001 - the worker's exit status says it failed
+            traceback.print_exc()
+            return 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+
     def stop(self):
         """Stop a running server: ``run()`` returns. Any thread, a handler's included; returns
-        at once (``run()``'s thread waits for the server's threads)."""
+        at once (``run()``'s thread waits for the server's threads). With ``workers``, stops
+        every worker."""
+        if self._supervisor is not None:
+            self._supervisor.stop()
         if self.server is not None:
             self.server.request_stop()
 

@@ -7,6 +7,7 @@
 #include "redis_bindings.hpp"
 #include "server_bindings.hpp"
 #include "store_bindings.hpp"
+#include "workers_bindings.hpp"
 
 PYBIND11_MODULE(_core, module) {
   module.doc() = "The C++ Socket.IO server under the chat package (internal: use chat.SocketIO).";
@@ -14,4 +15,5 @@ PYBIND11_MODULE(_core, module) {
   chat::python::bind_server(module);
   bind_store(module);
   bind_redis(module);
+  chat::python::bind_workers(module);
 }

@@ -152,6 +152,12 @@ class PyServer {
 #endif
   }
 
+  /// In a worker process of WorkerProcesses (chat.SocketIO.run(workers=N)): serves the
+  /// connections the supervisor hands over on `channel`.
+  void listen_worker(std::size_t index, std::size_t count, int channel) {
+    server_->listen(chat::WorkerSlot(index, count, channel));
+  }
+
   /// Listens with TLS (https, wss; 1.2 or later) with these PEM files; with `client_ca`, every
   /// client must present a certificate it signed. Throws RuntimeError when chat was built
   /// without OpenSSL, std::system_error for a file that cannot be used.
@@ -1038,6 +1044,7 @@ void bind_server(py::module_& module) {
            py::arg("hook_patterns") = std::vector<std::string>{}, py::arg("ordered_events") = true,
            py::arg("max_queued_events") = 1000)
       .def("listen", &PyServer::listen, py::arg("host"), py::arg("port"))
+      .def("listen_worker", &PyServer::listen_worker, py::arg("index"), py::arg("count"), py::arg("channel"))
       .def("listen_tls", &PyServer::listen_tls, py::arg("host"), py::arg("port"), py::arg("certfile"), py::arg("keyfile"),
            py::arg("ca_certs") = std::string())
       .def("on_headers", &PyServer::on_headers, py::arg("hook"),

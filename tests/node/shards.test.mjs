@@ -3,6 +3,12 @@
 // sockets_join / sockets_leave / disconnect_sockets across shards, polling sessions and
 // upgrades routed to their shard, sids naming no shard, and stop() with clients on every shard.
 //
+// With CHAT_TEST_WORKERS set, the same suite runs against WorkerProcesses (test_server --workers 3):
+// three processes behind one port, the supervisor routing each connection by its request line,
+// each worker a Server in the Redis cluster of a redis-server started here, so that rooms,
+// broadcasts and the sockets_* calls cross processes through Redis; plus a worker killed and
+// started again.
+//
 // Each client learns its shard from the `shard` event's ack. The router hands new connections to
 // the shards in turn, so a handful of clients covers all three; requests naming a session must
 // reach its shard, or they would get "Session ID unknown" from another one.
@@ -11,7 +17,9 @@ import assert from "node:assert/strict";
 import {
   MODES,
   WAIT_MS,
+  RedisServer,
   WebSocket,
+  sleep,
   startServer,
   connected,
   tracker,
@@ -24,12 +32,37 @@ import {
 const SHARDS = 3;
 const CLOSE_REASONS = ["io server disconnect", "transport close"];
 
+const WORKERS = Boolean(process.env.CHAT_TEST_WORKERS);
+
+let redis;
+/** test_server with SHARDS shards, or SHARDS worker processes in a Redis cluster (all of them in it). */
+async function startSharded() {
+  if (!WORKERS) return startServer(["--shards", String(SHARDS)]);
+  redis ??= await RedisServer.start();
+  // A cluster of its own on the shared redis-server: its own channel prefix.
+  const started = await startServer(["--workers", String(SHARDS), "--redis", redis.url, "--redis-key", uniqueName("workers")]);
+  const probe = await connected(started.url, MODES[0]);
+  try {
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const [count] = await probe.ack("server-count");
+      if (count === SHARDS) break;
+      if (Date.now() > deadline) throw new Error(`${count} of ${SHARDS} workers in the cluster`);
+      await sleep(50);
+    }
+  } finally {
+    probe.close();
+  }
+  return started;
+}
+
 let server;
 before(async () => {
-  server = await startServer(["--shards", String(SHARDS)]);
+  server = await startSharded();
 });
 after(async () => {
   await server?.stop();
+  await redis?.kill();
 });
 
 /** Connects `n` clients (in parallel) and records each one's shard in `client.shard`. */
@@ -64,6 +97,24 @@ async function roomOverEveryShard(mode, tr, prefix) {
   const room = uniqueName(prefix);
   for (const c of inside) await c.ack("join", room);
   return { inside, outside, room };
+}
+
+/**
+ * Asserts `client`'s rooms. Across shards a sockets_join or sockets_leave is applied everywhere
+ * before its ack; across worker processes it goes through Redis, which Node's adapter does not
+ * wait for either (its ack comes first, the other workers apply it as its message arrives), so
+ * there the rooms are asked again until they match, within WAIT_MS.
+ */
+async function assertRooms(client, expected) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const [rooms] = await client.ack("rooms");
+    if (!WORKERS || Date.now() > deadline || JSON.stringify(rooms) === JSON.stringify(expected)) {
+      assert.deepEqual(rooms, expected);
+      return;
+    }
+    await sleep(20);
+  }
 }
 
 function tagged(client, event, tag) {
@@ -168,8 +219,8 @@ for (const mode of MODES) {
 
       // From a socket outside the selection, so no shard is the asker's own by accident.
       assert.deepEqual(await others[0].ack("sockets-join", selector, target), []);
-      for (const c of selected) assert.deepEqual(await c.ack("rooms"), [[c.id, selector, target].sort()]);
-      for (const c of others) assert.deepEqual(await c.ack("rooms"), [[c.id]]);
+      for (const c of selected) await assertRooms(c, [c.id, selector, target].sort());
+      for (const c of others) await assertRooms(c, [c.id]);
       // The join is applied on every shard before a broadcast that follows it.
       const tag = uniqueName("joined");
       assert.deepEqual(await others[1].ack("sockets-join", selector, `${target}-2`), []);
@@ -177,7 +228,7 @@ for (const mode of MODES) {
       await Promise.all(selected.map(async (c) => assert.deepEqual(await c.next("room-message"), [{ tag }])));
 
       assert.deepEqual(await others[2].ack("sockets-leave", selector, target), []);
-      for (const c of selected) assert.deepEqual(await c.ack("rooms"), [[c.id, selector, `${target}-2`].sort()]);
+      for (const c of selected) await assertRooms(c, [c.id, selector, `${target}-2`].sort());
     });
 
     it("disconnect_sockets disconnects the selected sockets on every shard, and only them", async (t) => {
@@ -318,7 +369,7 @@ describe("shards: routing by sid", () => {
 
 describe("shards: stop", () => {
   it("SIGTERM with clients of every transport on every shard: all disconnected, exit status 0", async (t) => {
-    const own = await startServer(["--shards", String(SHARDS)]);
+    const own = await startSharded();
     let stopped = false;
     t.after(() => (stopped ? undefined : own.stop()));
     const tr = tracker(t);
@@ -331,5 +382,36 @@ describe("shards: stop", () => {
     await own.stop(); // asserts exit status 0 within its own limit
     const reasons = await Promise.all(disconnected);
     for (const [reason] of reasons) assert.ok(CLOSE_REASONS.includes(reason), `reason ${JSON.stringify(reason)}`);
+  });
+});
+
+describe("workers: one killed", { skip: !WORKERS && "WorkerProcesses only (CHAT_TEST_WORKERS)" }, () => {
+  it("is started again: its clients lose their session, the others keep theirs, new clients reach it", async (t) => {
+    const own = await startSharded();
+    t.after(() => own.stop());
+    const tr = tracker(t);
+    const clients = await spread(own.url, MODES[1], 2 * SHARDS, tr);
+    assertEveryShard(clients);
+    const [victim] = await clients[0].ack("pid");
+    const lost = clients.filter((c) => c.shard === clients[0].shard);
+    const kept = clients.filter((c) => c.shard !== clients[0].shard);
+    const reasons = Promise.all(lost.map((c) => c.next("disconnect")));
+    process.kill(victim, "SIGKILL");
+    for (const [reason] of await reasons) assert.equal(reason, "transport close");
+    for (const c of kept) assert.deepEqual(await c.ack("message-with-ack", c.shard), [c.shard]);
+    // The supervisor starts a worker with the same index; new clients reach it once it is up.
+    const deadline = Date.now() + WAIT_MS;
+    for (;;) {
+      const fresh = await spread(own.url, MODES[1], SHARDS, tr);
+      const replaced = fresh.find((c) => c.shard === clients[0].shard);
+      if (replaced) {
+        const [pid] = await replaced.ack("pid");
+        assert.notEqual(pid, victim);
+        break;
+      }
+      assert.ok(Date.now() < deadline, "no client reached the restarted worker");
+      await sleep(100);
+    }
+    assert.match(own.stderr(), /worker \d+ \(pid \d+\) was killed by signal 9/);
   });
 });

@@ -1,5 +1,6 @@
 // The server the integration tests drive; its behaviour is specified in TEST_SERVER.md.
 #include <chat/chat.hpp>
+#include <chat/worker_processes.hpp>
 #ifdef CHAT_TEST_ADMIN_UI
 #include <chat/admin_ui.hpp>
 #endif
@@ -25,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include <unistd.h>  // getpid
+
 namespace {
 
 struct Settings {
@@ -32,6 +35,7 @@ struct Settings {
   unsigned short port = 0;
   std::string static_dir;
   std::size_t shards = 1;
+  std::size_t workers = 0;  // > 0: that many worker processes behind one port (WorkerProcesses)
   std::string tls_cert;  // with tls_key: serve https and wss on one shard
   std::string tls_key;
   std::string tls_client_ca;  // require client certificates this CA signed
@@ -125,6 +129,7 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--static") settings.static_dir = value;
     else if (flag == "--client-dir") settings.options.client_bundle_dir(value);
     else if (flag == "--shards") settings.shards = std::stoul(value);
+    else if (flag == "--workers") settings.workers = std::stoul(value);
     else if (flag == "--tls-cert") settings.tls_cert = value;
     else if (flag == "--tls-key") settings.tls_key = value;
     else if (flag == "--tls-client-ca") settings.tls_client_ca = value;
@@ -297,6 +302,7 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
   nsp.on("throw", [](chat::Socket&, chat::Event&) -> void { throw std::runtime_error("boom"); });
   nsp.on("errors", [&journal](chat::Socket&, chat::Event& event) { event.ack(journal.errors()); });
   nsp.on("shard", [shard](chat::Socket&, chat::Event& event) { event.ack(shard); });
+  nsp.on("pid", [](chat::Socket&, chat::Event& event) { event.ack(static_cast<long long>(::getpid())); });
   nsp.on("rooms", [](chat::Socket& socket, chat::Event& event) { event.ack(socket.rooms()); });
   nsp.on("sockets-join", [&nsp](chat::Socket&, chat::Event& event) {
     nsp.in(event.args()[0].get<std::string>()).sockets_join(event.args()[1].get<std::string>());
@@ -519,10 +525,53 @@ void serve(Server& io, const Settings& settings) {
   io.run();
 }
 
+/// Joins the Redis cluster of `--redis`, if given; false when this build has no Redis.
+template <class Server>
+bool join_redis(Server& io, const Settings& settings) {
+  if (settings.redis_url.empty()) return true;
+#ifdef CHAT_TEST_REDIS
+  auto options = chat::redis::AdapterOptions().url(settings.redis_url).key(settings.redis_key);
+  if (settings.redis_requests_timeout_ms > 0)
+    options.requests_timeout(std::chrono::milliseconds(settings.redis_requests_timeout_ms));
+  chat::redis::attach(io, options);
+  return true;
+#else
+  (void)io;
+  std::cerr << "test_server was built without Redis (hiredis not found)\n";
+  return false;
+#endif
+}
+
+/// `--workers N`: N processes behind one port, each a Server whose index is its `shard`, in
+/// the Redis cluster of `--redis` (without it, broadcasts stay in their worker).
+int serve_workers(const Settings& settings) {
+  chat::WorkerProcesses supervisor(settings.workers, settings.options);
+  const auto port = supervisor.listen("127.0.0.1", settings.port);
+  std::cout << "LISTENING " << port << std::endl;
+  supervisor.run([&settings](const chat::WorkerSlot& slot) {
+    Journal journal;  // outlives the server, whose hooks write to it
+    chat::Server<> io(settings.options);
+    set_up(io, slot.index(), settings, journal);
+#ifdef CHAT_TEST_ADMIN_UI
+    if (settings.admin) chat::instrument(io, *settings.admin);
+#endif
+    if (!join_redis(io, settings)) return 2;
+    io.listen(slot);
+    asio::signal_set signals(io.io_context(), SIGINT, SIGTERM);
+    signals.async_wait([&io](const std::error_code& ec, int) {
+      if (!ec) io.stop();
+    });
+    io.run();
+    return 0;
+  });
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
   Settings settings = parse(argc, argv);
+  if (settings.workers > 0) return serve_workers(settings);
   Journal journal;  // outlives the server, whose hooks write to it
   if (!settings.tls_cert.empty() || !settings.tls_key.empty()) {
 #ifdef CHAT_TEST_TLS
@@ -546,17 +595,7 @@ int main(int argc, char** argv) try {
 #ifdef CHAT_TEST_ADMIN_UI
   if (settings.admin) chat::instrument(io, *settings.admin);
 #endif
-  if (!settings.redis_url.empty()) {
-#ifdef CHAT_TEST_REDIS
-    auto options = chat::redis::AdapterOptions().url(settings.redis_url).key(settings.redis_key);
-    if (settings.redis_requests_timeout_ms > 0)
-      options.requests_timeout(std::chrono::milliseconds(settings.redis_requests_timeout_ms));
-    chat::redis::attach(io, options);
-#else
-    std::cerr << "test_server was built without Redis (hiredis not found)\n";
-    return 2;
-#endif
-  }
+  if (!join_redis(io, settings)) return 2;
   serve(io, settings);
   return 0;
 } catch (const std::exception& e) {  // a port in use, an unreadable certificate: said, not aborted

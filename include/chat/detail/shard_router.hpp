@@ -43,6 +43,8 @@ class ShardRouter {
   using HandOff = std::function<void(std::size_t shard, NativeSocket socket)>;
   /// Logs a failure of the router itself (accept out of descriptors), once per episode.
   using Report = std::function<void(std::string_view message)>;
+  /// Whether a shard takes connections now (WorkerProcesses: its process is running).
+  using Available = std::function<bool(std::size_t shard)>;
 
   /// Every request line websocketpp accepts is shorter: its whole header block may not exceed
   /// 16,000 bytes (websocketpp::http::max_header_size). Beyond this, any shard will do, and it
@@ -99,6 +101,15 @@ class ShardRouter {
 
   /// Connections accepted and not yet handed to a shard.
   std::size_t pending() const { return pending_.size(); }
+
+  /// From now on a connection goes only to a shard `available` says yes to: one naming a
+  /// session of a shard that is not available goes to the next available shard in turn (which
+  /// answers "Session ID unknown", and the client connects anew), and with none available it is
+  /// closed. Without it every shard is always available.
+  void set_available(Available available) { available_ = std::move(available); }
+
+  /// The listening socket's descriptor (WorkerProcesses closes it in its workers).
+  int native_handle() { return static_cast<int>(acceptor_.native_handle()); }
 
  private:
   /// One accepted connection whose request line is not complete yet.
@@ -221,8 +232,17 @@ class ShardRouter {
       connection->close();
       return;
     }
+    NativeSocket socket(protocol_, handle);
+    if (available_ && !(shard && available_(*shard))) {
+      shard.reset();
+      for (std::size_t tried = 0; tried < shard_count_ && !shard; ++tried) {
+        const std::size_t candidate = next_shard_++ % shard_count_;
+        if (available_(candidate)) shard = candidate;
+      }
+      if (!shard) return;  // no shard takes connections now: `socket` closes
+    }
     const std::size_t target = shard ? *shard : next_shard_++ % shard_count_;
-    hand_off_(target, NativeSocket(protocol_, handle));
+    hand_off_(target, std::move(socket));
   }
 
   void drop(const PendingPtr& connection) {
@@ -238,6 +258,7 @@ class ShardRouter {
   std::chrono::milliseconds handshake_timeout_;
   HandOff hand_off_;
   Report report_;
+  Available available_;
   AcceptBackoff backoff_;
   std::vector<char> buffer_;  // one for all: each peek is parsed before the next one
   asio::steady_timer retry_timer_;

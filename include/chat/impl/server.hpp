@@ -8,6 +8,8 @@
 #include <chrono>     // seconds
 #include <memory>     // shared_ptr, weak_ptr
 #include <optional>   // optional
+#include <stdexcept>  // logic_error
+#include <string>     // string
 #include <thread>     // this_thread
 #include <utility>    // exchange
 #include <vector>     // vector
@@ -18,6 +20,10 @@
 
 #include "../detail/client_bundle.hpp"
 #include "../detail/core.hpp"
+#ifndef _WIN32
+#include "../detail/handover_receiver.hpp"  // POSIX: Unix sockets
+#endif
+#include "../detail/shard_routing.hpp"
 #include "../local_client.hpp"
 #include "../server.hpp"
 #include "../transport/websocketpp/config.hpp"
@@ -58,6 +64,10 @@ struct ServerState {
   std::atomic<bool> stopped{false};
   bool client_bundle_checked = false;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_guard;
+#ifndef _WIN32
+  // A worker process's channel to its supervisor (Server::listen(const WorkerSlot&)).
+  std::unique_ptr<detail::HandoverReceiver> handover;
+#endif
   // The in-process clients, closed by stop() as the transport closes its connections (a client
   // and its sockets hold each other until it closes). Io thread only.
   std::vector<std::weak_ptr<LocalClient>> local_clients;
@@ -139,6 +149,29 @@ std::uint16_t Server<Config>::listen_plain(const std::string& host, std::uint16_
 }
 
 template <class Config>
+void Server<Config>::listen(const WorkerSlot& slot) {
+#ifdef _WIN32
+  (void)slot;
+  throw std::logic_error("chat: worker processes need POSIX (fork, Unix sockets)");
+#else
+  auto& transport = [this]() -> auto& {
+    if constexpr (transport::Traits<Config>::routable) return state_->transport;
+    else return *state_->plain;
+  }();
+  if (state_->handover) throw std::logic_error("chat: this server takes a worker's connections already");
+  state_->check_client_bundle();
+  transport.set_sid_prefix(std::string(1, detail::shard_tag(slot.index())));
+  state_->handover = std::make_unique<detail::HandoverReceiver>(
+      state_->core.io(), slot.channel(), [&transport](detail::NativeSocket socket) { transport.adopt(std::move(socket)); },
+      [this] {
+        state_->core.report_error(nullptr, "chat: the supervising process closed this worker's channel; stopping");
+        stop();
+      });
+  state_->handover->start();
+#endif
+}
+
+template <class Config>
 void Server<Config>::run() {
   if (state_->stopped.load()) return;
   state_->core.set_io_thread(std::this_thread::get_id());
@@ -152,6 +185,9 @@ void Server<Config>::stop() {
   if (state_->stopped.exchange(true)) return;
   detail::ServerState<Config>* state = state_.get();
   state->core.post([state] {
+#ifndef _WIN32
+    if (state->handover) state->handover->stop();
+#endif
     state->each_transport([](auto& transport) { transport.stop(); });
     state->core.close_adapters();
     if (auto* observer = state->core.observer()) observer->stopping();
