@@ -84,7 +84,9 @@ class WorkerProcesses {
   WorkerProcesses& restart_delay(std::chrono::milliseconds delay);
   /// How long `stop` waits for a worker after SIGTERM before SIGKILL. Default 10 s.
   WorkerProcesses& stop_timeout(std::chrono::milliseconds timeout);
+  /// Where the supervisor's lines go (default: standard error).
   WorkerProcesses& on_log(Log log);
+  /// How workers are forked (default: fork(2)).
   WorkerProcesses& fork_with(Fork fork);
 
   /// Binds `host:port` (0: any free port) in the supervisor; returns the bound port.

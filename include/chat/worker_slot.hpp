@@ -16,6 +16,7 @@ namespace chat {
 /// A value; copy it freely. The channel belongs to the worker's server once `listen` has it.
 class WorkerSlot {
  public:
+  /// Made by WorkerProcesses in each worker (a host that forks its workers itself makes its own).
   WorkerSlot(std::size_t index, std::size_t count, int channel) : index_(index), count_(count), channel_(channel) {}
 
   /// This worker's index, 0 to `count() - 1`; a restarted worker has the index of the one it replaces.

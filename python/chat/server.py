@@ -198,6 +198,7 @@ class SocketIO:
         self.default_exception_handler: Optional[Callable] = None
         self.server = None  # the _core.Server, made when the server first starts
         self._supervisor = None  # run(workers=N)'s _core.WorkerProcesses, while it runs
+        self._supervisor_pid: Optional[int] = None  # in a worker process: its supervisor
         self._instrumentation: Optional[dict] = None  # instrument()'s arguments, until the server is made
         self.logger = _default_logger
         self._log_events = False
@@ -905,6 +906,7 @@ class SocketIO:
             _INHERITED.append((self._emitter, self._supervisor))
             self._emitter = None
             self._supervisor = None
+            self._supervisor_pid = os.getppid()
             self.write_only = write_only
             signal.signal(signal.SIGTERM, _stop_on_sigterm)
             server = self._ensure_server()
@@ -929,9 +931,12 @@ class SocketIO:
     def stop(self):
         """Stop a running server: ``run()`` returns. Any thread, a handler's included; returns
         at once (``run()``'s thread waits for the server's threads). With ``workers``, stops
-        every worker."""
+        every worker, called in the supervisor or in a worker's handler."""
         if self._supervisor is not None:
             self._supervisor.stop()
+        if self._supervisor_pid is not None:
+            os.kill(self._supervisor_pid, signal.SIGTERM)  # it stops this worker too
+            return
         if self.server is not None:
             self.server.request_stop()
 

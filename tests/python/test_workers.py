@@ -114,6 +114,18 @@ def test_ctrl_c_stops_every_worker(two_workers, clients):
         assert not os.path.exists("/proc/%d" % pid) or open("/proc/%d/stat" % pid).read().split()[2] == "Z"
 
 
+def test_stop_in_a_worker_stops_them_all(two_workers, clients):
+    client = clients()
+    client.connect(two_workers, transport="websocket")
+    workers = worker_pids(two_workers)
+    assert client.call("stop everything") == "stopping"
+    assert two_workers.proc.wait(timeout=IO_TIMEOUT) == 0
+    two_workers.stopped = True
+    assert "RUN RETURNED" in two_workers.written()
+    for pid in workers:
+        assert not os.path.exists("/proc/%d" % pid) or open("/proc/%d/stat" % pid).read().split()[2] == "Z"
+
+
 def test_one_worker_needs_no_queue(start_app, clients):
     server = start_app("workers_app.py", args=("1",))
     client = clients()

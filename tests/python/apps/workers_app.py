@@ -45,6 +45,12 @@ def on_say(message):
     return 'ok'
 
 
+@socketio.on('stop everything')
+def stop_everything():
+    socketio.stop()
+    return 'stopping'
+
+
 if __name__ == '__main__':
     socketio.run(app, host='127.0.0.1', port=int(sys.argv[1]), workers=int(sys.argv[2]))
     print('RUN RETURNED', flush=True)
