@@ -1,44 +1,93 @@
 """chat hosted from Python: the same two jobs as the other servers, with handlers in Python.
 
 On 'message' it broadcasts 'message' with the same arguments to everyone (the sender included); on
-'echo' it acknowledges with the same arguments. Ping 25 s / 20 s, logging off.
+'echo' it acknowledges with the same arguments. Ping 25 s / 20 s, logging off. For the worker
+comparison (bench/run --workers): 'join' puts the sender in the room 'bench' and acknowledges with
+its worker's pid, 'shout' emits 'shout' with its arguments to that room and acknowledges.
 
-    .venv/bin/python chat_python_server.py [--host 127.0.0.1] [--port 0]
+    .venv/bin/python chat_python_server.py [--host 127.0.0.1] [--port 0] [--workers N]
+        [--message-queue redis://...] [--handler-cpu-us U]
 
-Prints "READY <port>" once listening; SIGINT/SIGTERM stop it.
+--workers N serves from N worker processes behind the one port (socketio.run(workers=N)); more than
+one needs --message-queue. --handler-cpu-us U makes the echo handler spin U µs of Python first (an
+application's own work per event). Prints "READY <port>" once listening; SIGINT/SIGTERM stop it
+(and its workers).
 """
 import argparse
+import os
 import signal
 import threading
 import time
 
-from chat import SocketIO
+from chat import SocketIO, join_room
+
+
+def spin(us):
+    """Busy-spins `us` microseconds of Python (holding the GIL, as an application's own work does)."""
+    end = time.perf_counter() + us / 1e6
+    while time.perf_counter() < end:
+        pass
+
+
+def not_found(environ, start_response):
+    start_response("404 Not Found", [("Content-Type", "text/plain")])
+    return [b"not found"]
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="serve from this many worker processes (socketio.run(workers=N))")
+    parser.add_argument("--message-queue", default=None, help="redis://host:port, required with --workers above 1")
+    parser.add_argument("--handler-cpu-us", type=int, default=0,
+                        help="µs of Python CPU each echo handler spends before acknowledging")
     options = parser.parse_args()
+    if options.handler_cpu_us < 0:
+        parser.error("--handler-cpu-us must be 0 or more")
 
-    socketio = SocketIO(ping_interval=25, ping_timeout=20, logger=False, engineio_logger=False)
+    queue = {"message_queue": options.message_queue} if options.message_queue else {}
+    # SocketIO(message_queue=...) without an app is a write-only emitter (Flask-SocketIO's rule): with a
+    # queue it gets an app, a plain WSGI one (no Flask context around the handlers, as without an app).
+    socketio = SocketIO(not_found if queue else None, ping_interval=25, ping_timeout=20, logger=False,
+                        engineio_logger=False, **queue)
+    work_us = options.handler_cpu_us
 
     @socketio.on("message")
     def on_message(*args):
         socketio.emit("message", tuple(args))  # a tuple travels as several arguments
 
-    @socketio.on("echo")
-    def on_echo(*args):
-        return tuple(args)
+    if work_us:
+        @socketio.on("echo")
+        def on_echo(*args):
+            spin(work_us)
+            return tuple(args)
+    else:
+        @socketio.on("echo")
+        def on_echo(*args):
+            return tuple(args)
+
+    @socketio.on("join")
+    def on_join(*_):
+        join_room("bench")
+        return os.getpid()
+
+    @socketio.on("shout")
+    def on_shout(*args):
+        socketio.emit("shout", tuple(args), to="bench")
+        return "sent"
 
     def announce():
+        # socketio.port is set once the (supervisor's) socket listens, before any worker starts.
         while getattr(socketio, "port", None) is None:
             time.sleep(0.01)
         print("READY %d" % socketio.port, flush=True)
 
     threading.Thread(target=announce, daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: socketio.stop())
-    socketio.run(host=options.host, port=options.port, log_output=False)
+    run_options = {} if options.workers is None else {"workers": options.workers}
+    socketio.run(host=options.host, port=options.port, log_output=False, **run_options)
 
 
 if __name__ == "__main__":

@@ -3,44 +3,70 @@ with gevent-websocket, all from Debian; run with Debian's /usr/bin/python3.
 
 On 'message' it broadcasts 'message' with the same arguments to everyone (the sender included); on
 'echo' it acknowledges with the same arguments. WebSocket only, no compression, ping 25 s / 20 s,
-no logging.
+no logging. For the worker comparison (bench/run --workers): 'join' puts the sender in the room
+'bench' and acknowledges with its worker's pid, 'shout' emits 'shout' with its arguments to that
+room and acknowledges.
 
-    /usr/bin/python3 flask_server.py [--host 127.0.0.1] [--port 0]
+    /usr/bin/python3 flask_server.py [--host 127.0.0.1] [--port 0] [--handler-cpu-us U]
+        [--polling] [--gunicorn-workers N]
+
+--handler-cpu-us U makes the echo handler spin U µs of Python first (an application's own work per
+event). --polling allows polling and the upgrade besides WebSocket. --gunicorn-workers N serves
+from gunicorn (Debian's python3-gunicorn) with N workers of gevent-websocket's worker class, what
+`gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w N module:app` runs, with no
+message queue and no sticky balancer in front: each worker has its own sessions and rooms.
 
 Prints "READY <port>" once listening; SIGINT/SIGTERM stop it.
 """
-from gevent import monkey
-
-monkey.patch_all()
-
-import argparse  # noqa: E402
-import signal  # noqa: E402
-import sys  # noqa: E402
-
-import gevent  # noqa: E402
-from flask import Flask  # noqa: E402
-from flask_socketio import SocketIO  # noqa: E402
-from gevent import pywsgi  # noqa: E402
-from geventwebsocket.handler import WebSocketHandler  # noqa: E402
+import argparse
+import os
+import signal
+import sys
+import time
 
 
-def main():
+def parse_options():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--handler-cpu-us", type=int, default=0,
+                        help="µs of Python CPU each echo handler spends before acknowledging")
+    parser.add_argument("--polling", action="store_true", help="allow polling (and the upgrade), not only WebSocket")
+    parser.add_argument("--gunicorn-workers", type=int, default=None,
+                        help="serve from gunicorn with this many gevent-websocket workers")
     options = parser.parse_args()
+    if options.handler_cpu_us < 0:
+        parser.error("--handler-cpu-us must be 0 or more")
+    if options.gunicorn_workers is not None and options.gunicorn_workers < 1:
+        parser.error("--gunicorn-workers must be 1 or more")
+    return options
+
+
+def spin(us):
+    """Busy-spins `us` microseconds of Python (blocking the worker's gevent loop, as an
+    application's own work does)."""
+    end = time.perf_counter() + us / 1e6
+    while time.perf_counter() < end:
+        pass
+
+
+def make_app(options):
+    """The Flask app and its Socket.IO handlers; called after gevent patched the process."""
+    from flask import Flask
+    from flask_socketio import SocketIO, join_room
 
     app = Flask(__name__)
     socketio = SocketIO(
         app,
         async_mode="gevent",
-        transports=["websocket"],
+        transports=["polling", "websocket"] if options.polling else ["websocket"],
         ping_interval=25,
         ping_timeout=20,
         http_compression=False,
         logger=False,
         engineio_logger=False,
     )
+    work_us = options.handler_cpu_us
 
     def same_args(args):
         # python-socketio sends a tuple as several arguments, anything else as one
@@ -50,10 +76,70 @@ def main():
     def on_message(*args):
         socketio.emit("message", same_args(args))
 
-    @socketio.on("echo")
-    def on_echo(*args):
-        return tuple(args)
+    if work_us:
+        @socketio.on("echo")
+        def on_echo(*args):
+            spin(work_us)
+            return tuple(args)
+    else:
+        @socketio.on("echo")
+        def on_echo(*args):
+            return tuple(args)
 
+    @socketio.on("join")
+    def on_join(*_):
+        join_room("bench")
+        return os.getpid()
+
+    @socketio.on("shout")
+    def on_shout(*args):
+        socketio.emit("shout", same_args(args), to="bench")
+        return "sent"
+
+    return app
+
+
+def serve_gunicorn(options):
+    """gunicorn's master in this process (not patched by gevent: its workers patch themselves
+    after the fork, and each imports the app then, as `gunicorn module:app` does)."""
+    from gunicorn.app.base import BaseApplication
+
+    class Application(BaseApplication):
+        def load_config(self):
+            settings = {
+                "bind": "%s:%d" % (options.host, options.port),
+                "workers": options.gunicorn_workers,
+                "worker_class": "geventwebsocket.gunicorn.workers.GeventWebSocketWorker",
+                "backlog": 1024,
+                "graceful_timeout": 2,
+                "accesslog": None,
+                "loglevel": "warning",
+                "when_ready": lambda server: print(
+                    "READY %d" % server.LISTENERS[0].sock.getsockname()[1], flush=True),
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return make_app(options)
+
+    Application().run()
+
+
+def main():
+    options = parse_options()
+    if options.gunicorn_workers is not None:
+        serve_gunicorn(options)
+        return
+
+    from gevent import monkey
+
+    monkey.patch_all()
+    import gevent
+    from gevent import pywsgi
+    from geventwebsocket.handler import WebSocketHandler
+
+    app = make_app(options)
     # What SocketIO.run() does for gevent + gevent-websocket, kept here to learn the bound port.
     server = pywsgi.WSGIServer(
         (options.host, options.port), app, handler_class=WebSocketHandler, log=None, backlog=1024
