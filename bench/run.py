@@ -1032,6 +1032,217 @@ def msgpack_comparison(cfg, loadgen):
     print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
 
 
+# ---- worker processes: Python servers on every core ------------------------------------------------
+
+
+def children_of(pid):
+    """The pids of a process's children (/proc/PID/task/*/children), [] when it is gone."""
+    kids = []
+    try:
+        for task in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/children" % (pid, task)) as f:
+                kids += [int(k) for k in f.read().split()]
+    except OSError:
+        pass
+    return kids
+
+
+def proc_cpu_s(pid):
+    """utime+stime of one process (all its threads) in seconds, None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class RunningWorkers:
+    """A bench server with `count` worker processes (and, for chat with more than one, a Redis for
+    its message queue), unpinned: up once its workers are. `pids` lists the supervisor (or
+    gunicorn's master), the workers and Redis, whose CPU the load generator adds up."""
+
+    def __init__(self, key, spec, count, handler_cpu_us, polling=False):
+        self.redis = None
+        self.server = None
+        command = list(spec.command) + ["--handler-cpu-us", str(handler_cpu_us)]
+        if key == "chat-python":
+            command += ["--workers", str(count)]
+            if count > 1:
+                self.redis = RunningRedis(None)
+                command += ["--message-queue", self.redis.url]
+        else:  # Flask-SocketIO under gunicorn, one worker or several, nothing in front
+            command += ["--gunicorn-workers", str(count)] + (["--polling"] if polling else [])
+        try:
+            self.server = RunningServer(ServerSpec(key, spec.label, command, True), None)
+            deadline = time.time() + 20
+            while len(children_of(self.server.pid)) < count:
+                if time.time() > deadline or not self.server.alive():
+                    raise RuntimeError("%s: %d of %d workers up after 20 s: %s" % (
+                        key, len(children_of(self.server.pid)), count, self.server.stderr_tail() if
+                        not self.server.alive() else ""))
+                time.sleep(0.05)
+            time.sleep(1.0)  # each worker imports the app and starts serving
+        except Exception:
+            self.stop()
+            raise
+        self.workers = children_of(self.server.pid)
+        self.pids = [self.server.pid] + self.workers + ([self.redis.proc.pid] if self.redis else [])
+
+    def worker_cpu_s(self):
+        return [proc_cpu_s(pid) for pid in self.workers]
+
+    def stop(self):
+        """Stops the server and its workers; returns (exit code, crashed?) as RunningServer.stop."""
+        result = (None, False)
+        if self.server is not None:
+            result = self.server.stop()
+            try:  # a worker left behind (its supervisor was killed) goes with the process group
+                os.killpg(self.server.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        if self.redis is not None:
+            self.redis.stop()
+        return result
+
+
+def workers_comparison(cfg, loadgen):
+    """The echo with each handler spending --handler-cpu-us of Python CPU, from chat's Python
+    package with socketio.run(workers=N) and from Flask-SocketIO under gunicorn with N
+    gevent-websocket workers (nothing in front), for each N of --workers; unpinned (the servers'
+    processes and the generator share every core). Then what breaks: bench/workers_check.py's
+    python-socketio clients over polling, polling + upgrade and WebSocket, and a room broadcast.
+    Writes <bin-dir>/../workers.md and workers.jsonl; docs/benchmarks.md's "Worker processes"
+    section is written by hand from them."""
+    counts = [int(n) for n in cfg.workers.split(",") if n.strip()]
+    if not counts or min(counts) < 1:
+        sys.exit("bench/run: --workers wants worker counts such as 1,2")
+    specs = {s.key: s for s in server_specs(cfg.bin_dir)}
+    peers = [("chat-python", "chat (Python handlers), run(workers=N)"),
+             ("flask", "Flask-SocketIO 5.3 (gevent), gunicorn -w N")]
+    for key, _ in peers:
+        if not specs[key].available:
+            sys.exit("bench/run: %s: %s" % (key, specs[key].note))
+    if subprocess.run(["/usr/bin/python3", "-c", "import gunicorn, socketio"], capture_output=True).returncode:
+        sys.exit("bench/run: python3-gunicorn or python3-socketio is missing (bench/run installs them)")
+    if max(counts) > 1 and not shutil.which("redis-server"):
+        sys.exit("bench/run: redis-server is missing (bench/run installs it)")
+    out_dir = os.path.dirname(cfg.bin_dir)
+    raw_path = os.path.join(out_dir, "workers.jsonl")
+    results = {}  # (key, count) -> [result]
+    checks = {}  # (key, count) -> workers_check.py's result
+    with open(raw_path, "w") as raw:
+        for rep in range(cfg.repeats):
+            for key, label in peers:
+                for n in counts:  # interleaved, so a drift of the machine hits every count alike
+                    busy0, children0, wall0 = busy_cpu_s(), children_cpu_s(), time.time()
+                    running = None
+                    try:
+                        running = RunningWorkers(key, specs[key], n, cfg.handler_cpu_us)
+                        cpu0 = running.worker_cpu_s()
+                        r = run_loadgen(loadgen, None, running.server.port, ",".join(str(p) for p in running.pids),
+                                        case_args("echo", cfg), 60 + cfg.warmup + cfg.duration + 30)
+                        cpu1 = running.worker_cpu_s()
+                        r["worker_cpu_s"] = [None if a is None or b is None else round(b - a, 3)
+                                             for a, b in zip(cpu0, cpu1)]
+                    except RuntimeError as e:
+                        r = {"error": str(e)}
+                    finally:
+                        if running is not None:
+                            code, crashed = running.stop()
+                            if crashed:
+                                r["server_crashed"] = "exit code %s: %s" % (code, running.server.stderr_tail()[-500:])
+                    other = (busy_cpu_s() - busy0) - (children_cpu_s() - children0)
+                    r.update({"server": key, "workers": n, "case": "echo-work", "repeat": rep,
+                              "handler_cpu_us": cfg.handler_cpu_us,
+                              "other_cpu_pct": max(0.0, 100.0 * other / max(1e-9, time.time() - wall0))})
+                    raw.write(json.dumps(r) + "\n")
+                    raw.flush()
+                    results.setdefault((key, n), []).append(r)
+                    lat = r.get("latency_us", {})
+                    print("  %-11s workers=%d #%d  %s acks/s  cpu %s µs/ack  server %s%%  gen %s%%  other %s%%  "
+                          "p99 %s  per worker %s s  lost %s%s" % (
+                              key, n, rep + 1, fmt_int(r.get("ops_per_s")), fmt_f(r.get("server_cpu_us_per_op"), 1),
+                              fmt_f(r.get("server_cpu_pct"), 0), fmt_f(r.get("gen_cpu_pct"), 0),
+                              fmt_f(r["other_cpu_pct"], 0), fmt_us(lat.get("p99")), r.get("worker_cpu_s"),
+                              r.get("lost", "–"),
+                              ("  ERROR: " + str(r.get("error") or r.get("server_crashed")))
+                              if r.get("error") or r.get("server_crashed") else ""), flush=True)
+        for key, _ in peers:
+            for n in counts:
+                running = None
+                try:
+                    running = RunningWorkers(key, specs[key], n, 0, polling=True)
+                    out = subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "workers_check.py"), "--port",
+                                          str(running.server.port), "--clients", str(cfg.check_clients)],
+                                         capture_output=True, text=True, timeout=300)
+                    lines = out.stdout.strip().splitlines()
+                    c = json.loads(lines[-1]) if lines else {"error": "no result (exit %d): %s" % (
+                        out.returncode, out.stderr.strip()[-500:])}
+                except (RuntimeError, subprocess.TimeoutExpired, ValueError) as e:
+                    c = {"error": str(e)}
+                finally:
+                    if running is not None:
+                        running.stop()
+                c.update({"server": key, "workers": n, "case": "check"})
+                raw.write(json.dumps(c) + "\n")
+                raw.flush()
+                checks[(key, n)] = c
+                print("  %-11s workers=%d check: %s" % (key, n, json.dumps(c)), flush=True)
+
+    lines = ["| server | workers | acks/s | range over repeats | vs 1 worker | CPU µs/ack (all processes) "
+             "| server CPU | generator CPU | rest of the machine | p50 | p99 | lost |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, label in peers:
+        base = summarize(results.get((key, counts[0]), [])).get("ops_per_s")
+        for n in counts:
+            runs = results.get((key, n), [])
+            s = summarize(runs)
+            if not s.get("ok_runs"):
+                lines.append("| %s | %d | failed: %s |||||||||" % (label, n, "; ".join(s.get("errors", []))))
+                continue
+            ops = [r["ops_per_s"] for r in runs if r.get("ops_per_s") is not None]
+            lines.append("| %s | %d | %s | %s–%s | %s | %s | %s%% | %s%% | %s%% | %s | %s | %s |" % (
+                label, n, fmt_int(s["ops_per_s"]), fmt_int(min(ops)), fmt_int(max(ops)), fmt_ratio(s["ops_per_s"], base),
+                fmt_f(s["cpu_us"], 1), fmt_f(s["server_cpu_pct"], 0), fmt_f(s["gen_cpu_pct"], 0),
+                fmt_f(median([r["other_cpu_pct"] for r in runs]), 0), fmt_us(s["p50_us"]), fmt_us(s["p99_us"]),
+                fmt_int(s["lost"])))
+    lines += ["", "| server | workers | polling: connected / acked / held | polling + upgrade | WebSocket "
+                  "| room broadcast reached (sender's worker) | (other workers) |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    for key, label in peers:
+        for n in counts:
+            c = checks.get((key, n), {})
+            if c.get("error"):
+                lines.append("| %s | %d | failed: %s ||||||" % (label, n, c["error"]))
+                continue
+            cells = []
+            for t in c["transports"]:
+                cell = "%d / %d / %d of %d" % (t["connected"], t["acked"], t["held"], t["clients"])
+                if t["errors"]:
+                    cell += " (" + "; ".join("%s ×%d" % (e.replace("|", "/"), k) for e, k in t["errors"].items()) + ")"
+                cells.append(cell)
+            rooms = c["rooms"]
+            lines.append("| %s | %d | %s | %s | %s | %s of %s | %s of %s |" % (
+                label, n, cells[0], cells[1], cells[2], rooms.get("reached_on_sender_worker", "–"),
+                rooms.get("on_sender_worker", "–"), rooms.get("reached_on_other_workers", "–"),
+                rooms.get("on_other_workers", "–")))
+    table = "\n".join(lines)
+    md_path = os.path.join(out_dir, "workers.md")
+    with open(md_path, "w") as f:
+        f.write("Medians of %d repeats; echo from %s clients (one in flight each), each handler spinning %d µs of "
+                "Python first, %s-byte payloads, warm-up %s s, window %s s; WebSocket; unpinned: the servers' "
+                "processes, Redis (chat with more than one worker) and the generator share the machine's %d cores. "
+                "CPU counts the supervisor (gunicorn's master), the workers and Redis; %% of one core. \"Rest of the "
+                "machine\": what other processes used meanwhile. What breaks: %d python-socketio clients per "
+                "transport (connected / first ack / 5 more acks over 2 s and still connected), and a room broadcast "
+                "to %d WebSocket clients.\n\n%s\n" % (
+                    cfg.repeats, fmt_int(cfg.echo_clients), cfg.handler_cpu_us, cfg.payload, fmt_f(cfg.warmup, 0),
+                    fmt_f(cfg.duration, 0), os.cpu_count() or 0, cfg.check_clients, cfg.check_clients, table))
+    print(table)
+    print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
+
+
 # ---- main -------------------------------------------------------------------------------------
 
 
@@ -1080,9 +1291,17 @@ def parse_args(argv):
                         "chat against Node socket.io with that parser, and both with JSON in the same run (by default "
                         "2 repeats, warm-up 2 s, window 5 s: about three minutes); writes <bin-dir>/../msgpack.md and "
                         "msgpack.jsonl")
+    p.add_argument("--workers", default=None, metavar="N,M,...",
+                   help="instead of the peer comparison: the echo with --handler-cpu-us handlers from chat's Python "
+                        "package with socketio.run(workers=N) and from Flask-SocketIO under gunicorn with N workers, "
+                        "for each count (e.g. 1,2), unpinned, and what breaks (polling, upgrade, rooms) with "
+                        "python-socketio's client (by default 3 repeats, warm-up 2 s, window 5 s: about four "
+                        "minutes); writes <bin-dir>/../workers.md and workers.jsonl")
+    p.add_argument("--check-clients", type=int, default=20,
+                   help="with --workers: python-socketio clients per transport in the what-breaks check (default 20)")
     p.add_argument("--handler-cpu-us", type=int, default=50,
-                   help="with --shards: also run the echo with each handler spending this many µs of CPU (an "
-                        "application's own work; default 50; 0: off)")
+                   help="with --shards (as one more case) or --workers: the echo with each handler spending this "
+                        "many µs of CPU first (an application's own work; default 50; 0: off)")
     p.add_argument("--max-other-cpu", type=float, default=10.0,
                    help="with --shards: run again a run during which the rest of the machine used more than this "
                         "%% of one core (default 10)")
@@ -1091,8 +1310,8 @@ def parse_args(argv):
                         "(give the same size options as that run)")
     cfg = p.parse_args(argv)
     q = cfg.quick
-    if (cfg.tls or cfg.msgpack) and not q:  # bounded: a few minutes in all
-        for name, value in (("repeats", 2), ("warmup", 2), ("duration", 5)):
+    if (cfg.tls or cfg.msgpack or cfg.workers) and not q:  # bounded: a few minutes in all
+        for name, value in (("repeats", 3 if cfg.workers else 2), ("warmup", 2), ("duration", 5)):
             if getattr(cfg, name) is None:
                 setattr(cfg, name, value)
     defaults = dict(repeats=(1, 3), warmup=(1, 5), duration=(2, 10), fanout_clients=(200, 1000), echo_clients=(20, 50),
@@ -1127,6 +1346,9 @@ def main(argv):
         return
     if cfg.msgpack:
         msgpack_comparison(cfg, loadgen)
+        return
+    if cfg.workers:
+        workers_comparison(cfg, loadgen)
         return
 
     notes = []
