@@ -1207,14 +1207,15 @@ def workers_comparison(cfg, loadgen):
                 fmt_f(s["cpu_us"], 1), fmt_f(s["server_cpu_pct"], 0), fmt_f(s["gen_cpu_pct"], 0),
                 fmt_f(median([r["other_cpu_pct"] for r in runs]), 0), fmt_us(s["p50_us"]), fmt_us(s["p99_us"]),
                 fmt_int(s["lost"])))
-    lines += ["", "| server | workers | polling: connected / acked / held | polling + upgrade | WebSocket "
+    lines += ["", "| server | workers | polling CONNECT on a new connection: ok | refused "
+                  "| python-socketio, polling: connected / acked / held | polling + upgrade | WebSocket "
                   "| room broadcast reached (sender's worker) | (other workers) |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, label in peers:
         for n in counts:
             c = checks.get((key, n), {})
             if c.get("error"):
-                lines.append("| %s | %d | failed: %s ||||||" % (label, n, c["error"]))
+                lines.append("| %s | %d | failed: %s ||||||||" % (label, n, c["error"]))
                 continue
             cells = []
             for t in c["transports"]:
@@ -1222,9 +1223,11 @@ def workers_comparison(cfg, loadgen):
                 if t["errors"]:
                     cell += " (" + "; ".join("%s ×%d" % (e.replace("|", "/"), k) for e, k in t["errors"].items()) + ")"
                 cells.append(cell)
-            rooms = c["rooms"]
-            lines.append("| %s | %d | %s | %s | %s | %s of %s | %s of %s |" % (
-                label, n, cells[0], cells[1], cells[2], rooms.get("reached_on_sender_worker", "–"),
+            rooms, raw_polling = c["rooms"], c["raw_polling"]
+            refused = "; ".join("%s ×%d" % (e.replace("|", "/"), k) for e, k in raw_polling["refused"].items())
+            lines.append("| %s | %d | %d of %d | %s | %s | %s | %s | %s of %s | %s of %s |" % (
+                label, n, raw_polling["ok"], raw_polling["sessions"], refused or "0", cells[0], cells[1], cells[2],
+                rooms.get("reached_on_sender_worker", "–"),
                 rooms.get("on_sender_worker", "–"), rooms.get("reached_on_other_workers", "–"),
                 rooms.get("on_other_workers", "–")))
     table = "\n".join(lines)
@@ -1233,12 +1236,15 @@ def workers_comparison(cfg, loadgen):
         f.write("Medians of %d repeats; echo from %s clients (one in flight each), each handler spinning %d µs of "
                 "Python first, %s-byte payloads, warm-up %s s, window %s s; WebSocket; unpinned: the servers' "
                 "processes, Redis (chat with more than one worker) and the generator share the machine's %d cores. "
-                "CPU counts the supervisor (gunicorn's master), the workers and Redis; %% of one core. \"Rest of the "
-                "machine\": what other processes used meanwhile. What breaks: %d python-socketio clients per "
-                "transport (connected / first ack / 5 more acks over 2 s and still connected), and a room broadcast "
-                "to %d WebSocket clients.\n\n%s\n" % (
+                "CPU counts the supervisor (gunicorn's master), the workers and Redis; %% of one core.%s \"Rest of the "
+                "machine\": what other processes used meanwhile. What breaks: %d polling sessions whose CONNECT "
+                "POST goes on a new TCP connection; %d python-socketio clients per transport (connected / first ack "
+                "/ 5 more acks over 2 s and still connected); a room broadcast to %d WebSocket clients.\n\n%s\n" % (
                     cfg.repeats, fmt_int(cfg.echo_clients), cfg.handler_cpu_us, cfg.payload, fmt_f(cfg.warmup, 0),
-                    fmt_f(cfg.duration, 0), os.cpu_count() or 0, cfg.check_clients, cfg.check_clients, table))
+                    fmt_f(cfg.duration, 0), os.cpu_count() or 0,
+                    " Every process of the benchmark ran at niceness %d." % cfg.nice if cfg.nice else "",
+                    cfg.check_clients, cfg.check_clients, cfg.check_clients,
+                    table))
     print(table)
     print("bench/run: wrote %s (raw results: %s)" % (rel(md_path), rel(raw_path)), flush=True)
 
@@ -1305,6 +1311,9 @@ def parse_args(argv):
     p.add_argument("--max-other-cpu", type=float, default=10.0,
                    help="with --shards: run again a run during which the rest of the machine used more than this "
                         "%% of one core (default 10)")
+    p.add_argument("--nice", type=int, default=0,
+                   help="run the servers, Redis and the generator at this niceness (e.g. -10, as root: ahead of "
+                        "other work on a shared machine; the report says so); default 0")
     p.add_argument("--report-only", action="store_true",
                    help="run nothing: rewrite the report and chart from the --raw file of an earlier run "
                         "(give the same size options as that run)")
@@ -1335,6 +1344,11 @@ def main(argv):
     if os.cpu_count() and max(cfg.server_core, cfg.gen_core) >= os.cpu_count():
         sys.exit("bench/run: cores %d and %d do not exist here" % (cfg.server_core, cfg.gen_core))
 
+    if cfg.nice:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, cfg.nice)  # inherited by every process started from here
+        except PermissionError:
+            sys.exit("bench/run: --nice %d needs root (a negative niceness)" % cfg.nice)
     if cfg.shards:
         shards_comparison(cfg, loadgen)
         return

@@ -4,7 +4,10 @@ bench/run --workers; run with Debian's /usr/bin/python3.
 
     /usr/bin/python3 bench/workers_check.py --port P [--clients 20] [--timeout 5]
 
-For each transport setting (polling only; polling then the upgrade to WebSocket, the client's
+First the mechanism: --clients Engine.IO polling handshakes, each followed by the Socket.IO CONNECT
+POST on a new TCP connection, counting the POSTs answered "ok" and those refused (Flask-SocketIO:
+400 "Invalid session" when the POST reaches a worker that does not know the session). Then for
+each transport setting (polling only; polling then the upgrade to WebSocket, the client's
 default; WebSocket only) it connects --clients clients at once and counts those that connected,
 those whose first 'echo' was acknowledged, and those that then got 5 more acks over 2 s and were
 still connected ("held"). Then the rooms: --clients WebSocket clients each send 'join' (the server
@@ -21,14 +24,34 @@ import sys
 import threading
 import time
 
+import requests
 import socketio
 
 TRANSPORTS = {"polling": ["polling"], "upgrade": ["polling", "websocket"], "websocket": ["websocket"]}
 
 
 def short(error):
-    text = "%s: %s" % (type(error).__name__, error)
+    text = "%s: %s" % (type(error).__name__, error) if str(error) else type(error).__name__
     return text[:120]
+
+
+def raw_polling_round(url, sessions, timeout):
+    """The mechanism under python-socketio's client, without its keep-alive: per session an
+    Engine.IO handshake (GET), then the Socket.IO CONNECT packet (POST "40"), each on a new TCP
+    connection as a browser or a proxy may open them. Counts the POSTs answered "ok" and those
+    refused because the process that got them does not know the session."""
+    answers = collections.Counter()
+    for _ in range(sessions):
+        try:
+            r = requests.get(url + "/socket.io/?EIO=4&transport=polling", timeout=timeout,
+                             headers={"Connection": "close"})
+            sid = json.loads(r.text[1:])["sid"]
+            r = requests.post(url + "/socket.io/?EIO=4&transport=polling&sid=" + sid, data="40", timeout=timeout,
+                              headers={"Connection": "close", "Content-Type": "text/plain;charset=UTF-8"})
+            answers["ok" if r.status_code == 200 else "%d %s" % (r.status_code, r.text.strip()[:60])] += 1
+        except Exception as e:  # noqa: BLE001 - counted by its message
+            answers[short(e)] += 1
+    return {"sessions": sessions, "ok": answers.pop("ok", 0), "refused": dict(answers)}
 
 
 def try_client(url, transports, timeout, errors):
@@ -129,7 +152,8 @@ def main():
     o = p.parse_args()
     logging.disable(logging.CRITICAL)  # the clients' own error logs; failures are counted instead
     url = "http://127.0.0.1:%d" % o.port
-    out = {"transports": [transport_round(url, name, o.clients, o.timeout) for name in TRANSPORTS],
+    out = {"raw_polling": raw_polling_round(url, o.clients, o.timeout),
+           "transports": [transport_round(url, name, o.clients, o.timeout) for name in TRANSPORTS],
            "rooms": rooms_round(url, o.clients, o.timeout)}
     print(json.dumps(out), flush=True)
     sys.stdout.flush()
