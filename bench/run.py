@@ -1057,12 +1057,24 @@ def proc_cpu_s(pid):
         return None
 
 
+def renice_session(pid, nice):
+    """Sets the niceness of the scheduler's autogroup of `pid`'s session (Linux with
+    sched_autogroup, where a process's own niceness only ranks it within its session: a server
+    started in a session of its own competes with every other session, such as a build, as one
+    equal group unless its group is reniced). Does nothing where there are no autogroups."""
+    try:
+        with open("/proc/%d/autogroup" % pid, "w") as f:
+            f.write(str(nice))
+    except FileNotFoundError:
+        pass
+
+
 class RunningWorkers:
     """A bench server with `count` worker processes (and, for chat with more than one, a Redis for
     its message queue), unpinned: up once its workers are. `pids` lists the supervisor (or
     gunicorn's master), the workers and Redis, whose CPU the load generator adds up."""
 
-    def __init__(self, key, spec, count, handler_cpu_us, polling=False):
+    def __init__(self, key, spec, count, handler_cpu_us, polling=False, nice=0):
         self.redis = None
         self.server = None
         command = list(spec.command) + ["--handler-cpu-us", str(handler_cpu_us)]
@@ -1075,6 +1087,8 @@ class RunningWorkers:
             command += ["--gunicorn-workers", str(count)] + (["--polling"] if polling else [])
         try:
             self.server = RunningServer(ServerSpec(key, spec.label, command, True), None)
+            if nice:
+                renice_session(self.server.pid, nice)
             deadline = time.time() + 20
             while len(children_of(self.server.pid)) < count:
                 if time.time() > deadline or not self.server.alive():
@@ -1138,7 +1152,7 @@ def workers_comparison(cfg, loadgen):
                     busy0, children0, wall0 = busy_cpu_s(), children_cpu_s(), time.time()
                     running = None
                     try:
-                        running = RunningWorkers(key, specs[key], n, cfg.handler_cpu_us)
+                        running = RunningWorkers(key, specs[key], n, cfg.handler_cpu_us, nice=cfg.nice)
                         cpu0 = running.worker_cpu_s()
                         r = run_loadgen(loadgen, None, running.server.port, ",".join(str(p) for p in running.pids),
                                         case_args("echo", cfg), 60 + cfg.warmup + cfg.duration + 30)
@@ -1172,7 +1186,7 @@ def workers_comparison(cfg, loadgen):
             for n in counts:
                 running = None
                 try:
-                    running = RunningWorkers(key, specs[key], n, 0, polling=True)
+                    running = RunningWorkers(key, specs[key], n, 0, polling=True, nice=cfg.nice)
                     out = subprocess.run(["/usr/bin/python3", os.path.join(BENCH, "workers_check.py"), "--port",
                                           str(running.server.port), "--clients", str(cfg.check_clients)],
                                          capture_output=True, text=True, timeout=300)
@@ -1312,8 +1326,9 @@ def parse_args(argv):
                    help="with --shards: run again a run during which the rest of the machine used more than this "
                         "%% of one core (default 10)")
     p.add_argument("--nice", type=int, default=0,
-                   help="run the servers, Redis and the generator at this niceness (e.g. -10, as root: ahead of "
-                        "other work on a shared machine; the report says so); default 0")
+                   help="run the generator and Redis at this niceness, and with --workers the servers' sessions too "
+                        "(their scheduler autogroups; e.g. -10, as root: ahead of other work on a shared machine; the "
+                        "report says so); default 0")
     p.add_argument("--report-only", action="store_true",
                    help="run nothing: rewrite the report and chart from the --raw file of an earlier run "
                         "(give the same size options as that run)")
@@ -1347,6 +1362,7 @@ def main(argv):
     if cfg.nice:
         try:
             os.setpriority(os.PRIO_PROCESS, 0, cfg.nice)  # inherited by every process started from here
+            renice_session(os.getpid(), cfg.nice)  # the generator's and Redis's session
         except PermissionError:
             sys.exit("bench/run: --nice %d needs root (a negative niceness)" % cfg.nice)
     if cfg.shards:
