@@ -1239,11 +1239,13 @@ def workers_comparison(cfg, loadgen):
                 cells.append(cell)
             rooms, raw_polling = c["rooms"], c["raw_polling"]
             refused = "; ".join("%s ×%d" % (e.replace("|", "/"), k) for e, k in raw_polling["refused"].items())
-            lines.append("| %s | %d | %d of %d | %s | %s | %s | %s | %s of %s | %s of %s |" % (
+            def reached(where):
+                members = rooms.get("on_" + where)
+                return "–" if not members else "%s of %s" % (rooms.get("reached_on_" + where), members)
+
+            lines.append("| %s | %d | %d of %d | %s | %s | %s | %s | %s | %s |" % (
                 label, n, raw_polling["ok"], raw_polling["sessions"], refused or "0", cells[0], cells[1], cells[2],
-                rooms.get("reached_on_sender_worker", "–"),
-                rooms.get("on_sender_worker", "–"), rooms.get("reached_on_other_workers", "–"),
-                rooms.get("on_other_workers", "–")))
+                reached("sender_worker"), reached("other_workers")))
     table = "\n".join(lines)
     md_path = os.path.join(out_dir, "workers.md")
     with open(md_path, "w") as f:

@@ -31,6 +31,8 @@ TRANSPORTS = {"polling": ["polling"], "upgrade": ["polling", "websocket"], "webs
 
 
 def short(error):
+    if isinstance(error, TimeoutError):
+        return str(error)
     text = "%s: %s" % (type(error).__name__, error) if str(error) else type(error).__name__
     return text[:120]
 
@@ -54,6 +56,13 @@ def raw_polling_round(url, sessions, timeout):
     return {"sessions": sessions, "ok": answers.pop("ok", 0), "refused": dict(answers)}
 
 
+def call(client, timeout, *args):
+    try:
+        return client.call(*args, timeout=timeout)
+    except socketio.exceptions.TimeoutError:
+        raise TimeoutError("no ack in %g s" % timeout) from None
+
+
 def try_client(url, transports, timeout, errors):
     """One client's life: connect, ack, 5 more acks over 2 s. Returns (client, stage reached)."""
     client = socketio.Client(reconnection=False)
@@ -61,11 +70,11 @@ def try_client(url, transports, timeout, errors):
     try:
         client.connect(url, transports=transports, wait_timeout=timeout)
         stage = "connected"
-        client.call("echo", "hello", timeout=timeout)
+        call(client, timeout, "echo", "hello")
         stage = "acked"
         for _ in range(5):
             time.sleep(0.4)
-            client.call("echo", "again", timeout=timeout)
+            call(client, timeout, "echo", "again")
         if client.connected:
             stage = "held"
     except Exception as e:  # noqa: BLE001 - each failure is counted, with its message
