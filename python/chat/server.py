@@ -842,6 +842,9 @@ class SocketIO:
 
     def _serve(self, host: str, port: int, tls: Optional[_tls.TlsFiles]):
         self._stopped.clear()
+        # A SocketIO(message_queue=...) made without an app is write-only until it serves: run()
+        # makes it a server of the cluster (its handlers' emits with callbacks get their acks).
+        self.write_only = False
         try:
             server = self._ensure_server()
             bound = server.listen_tls(host, port, *tls) if tls else server.listen(host, port)
@@ -893,7 +896,8 @@ class SocketIO:
         self._supervisor = supervisor
         self._stopped.clear()
         try:
-            supervisor.run(lambda index, count, channel: self._serve_worker(index, count, channel, write_only))
+            # Each worker serves: a server of the cluster, not write-only.
+            supervisor.run(lambda index, count, channel: self._serve_worker(index, count, channel, False))
         finally:
             self._supervisor = None
             self.write_only = write_only

@@ -134,3 +134,27 @@ def test_other_queues_are_refused_by_name(queue, why):
 def test_a_channel_needs_a_queue():
     with pytest.raises(ValueError, match="channel"):
         SocketIO(channel="flask-socketio")
+
+
+def test_a_queue_socketio_without_an_app_serves_once_run(redis_url, clients):
+    """SocketIO(message_queue=...) with no app is write-only (an emitter) until run() makes it a
+    server: then its handlers' emits with a callback get their acknowledgement."""
+    from chat import request
+    from app_servers import Running
+
+    socketio = SocketIO(message_queue=redis_url)
+    answered = []
+
+    @socketio.on("ask me")
+    def ask_me():
+        socketio.emit("question", "ready?", to=request.sid, callback=lambda *answer: answered.append(answer))
+        return "asked"
+
+    server = Running(socketio, None)
+    try:
+        client = clients(handlers={("/", "question"): lambda text: text + " yes"})
+        client.connect(server, transport="websocket")
+        assert client.call("ask me") == "asked"
+        until(lambda: answered == [("ready? yes",)], "the client's answer to the server's question")
+    finally:
+        server.stop()
