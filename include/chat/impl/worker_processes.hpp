@@ -165,6 +165,7 @@ struct WorkerProcesses::State {
   /// In the new worker process: lets go of everything of the supervisor's, then runs the
   /// worker's body and exits with its status.
   [[noreturn]] void become_worker(std::size_t index, int channel) {
+    detail::supervisor_signal_pipe.store(-1);  // a signal arriving now is not the supervisor's any more
     for (std::size_t i = 0; i < saved_actions.size(); ++i) ::sigaction(handled_signals[i], &saved_actions[i], nullptr);
     ::close(signal_pipe[0]);
     ::close(signal_pipe[1]);
