@@ -138,22 +138,6 @@ TEST_CASE("worker pool: a burst of quick jobs does not wake a worker per job", "
   CHECK(ran == 200);
 }
 
-TEST_CASE("worker pool: jobs queued quietly wake no worker until wake(), which wakes one", "[python][pool]") {
-  // The io thread's way: a round of events queued, then one wake-up behind them.
-  KeyedWorkerPool<TestGil> pool(4);
-  std::atomic<int> ran{0};
-  const auto before = pool.wakeups();
-  {
-    std::lock_guard<std::mutex> held(TestGil::mutex());  // no worker can take a job yet
-    for (int i = 0; i < 50; ++i) pool.submit_quietly("client " + std::to_string(i % 5), [&] { ++ran; });
-    CHECK(pool.wakeups() == before);
-    pool.wake();
-    CHECK(pool.wakeups() - before <= 1);  // none if a worker was awake already
-  }
-  pool.wait_idle();
-  CHECK(ran == 50);
-}
-
 TEST_CASE("worker pool: with a GIL, a job that releases it while blocking lets other keys run", "[python][pool]") {
   KeyedWorkerPool<TestGil> pool(2);
   check_another_key_runs_beside_a_waiting_job(pool, [](const std::shared_future<void>& released) {
