@@ -238,7 +238,6 @@ class PyServer {
       io_thread_id_ = std::this_thread::get_id();
       server_->run();
       io_thread_id_ = std::thread::id();  // the id may be another thread's later
-      pool_->wake();  // for jobs queued behind a wake-up the stopped loop did not run
       {
         std::lock_guard<std::mutex> ended(lifecycle_);
         running_ = false;
@@ -503,7 +502,7 @@ class PyServer {
         [this, id = callback_id](std::error_code error, std::vector<chat::Args> replies) {
           json values = json::array();
           for (auto& reply : replies) values.push_back(reply.empty() ? json() : reply[0]);  // one value per server, Node's
-          submit("replies " + std::to_string(id), [this, id, timed_out = static_cast<bool>(error), values] {
+          pool_->submit("replies " + std::to_string(id), [this, id, timed_out = static_cast<bool>(error), values] {
             try {
               dispatcher_->on_replies(id, timed_out, from_json(values));
             } catch (const std::exception& e) {
@@ -608,25 +607,6 @@ class PyServer {
     else to_io_->hand(std::move(work));
   }
 
-  /// Queues a job for the workers. From the io thread (every hook): without waking a worker at
-  /// once; one wake-up is posted behind the handlers that are ready in this round of the io
-  /// loop, so the events read together reach the workers as one burst (a worker woken at the
-  /// first would, on a shared core, preempt the io thread and take them one at a time). The
-  /// delay is that round's, never more; a worker already awake takes the jobs meanwhile.
-  void submit(const std::string& key, std::function<void()> job) {
-    if (std::this_thread::get_id() != io_thread_id_.load()) {
-      pool_->submit(key, std::move(job));
-      return;
-    }
-    pool_->submit_quietly(key, std::move(job));
-    if (wake_posted_) return;
-    wake_posted_ = true;
-    asio::post(server_->io_context(), [this] {
-      wake_posted_ = false;
-      pool_->wake();
-    });
-  }
-
   /// A value the io thread hands to a thread that waits for it.
   template <class Value>
   struct Slot {
@@ -716,7 +696,7 @@ class PyServer {
   /// Hands one recipient's answer to emit_with_ack's callback to the dispatcher. The answers
   /// to one emit queue under one key, so they run in the order they came, the last one last.
   void answer(std::uint64_t callback_id, std::optional<json> reply, bool finished) {
-    submit("ack " + std::to_string(callback_id), [this, callback_id, reply = std::move(reply), finished] {
+    pool_->submit("ack " + std::to_string(callback_id), [this, callback_id, reply = std::move(reply), finished] {
       try {
         dispatcher_->on_ack(callback_id, reply ? from_json(*reply) : py::none(), finished);
       } catch (const std::exception& e) {
@@ -738,7 +718,7 @@ class PyServer {
       if (outgoing_listeners_) {
         // Queued as the socket's own work, so a listener sees its events in the order sent.
         socket.on_any_outgoing([this](chat::Socket& self, const std::string& event, const chat::Args& args) {
-          submit(self.id(), [this, nsp = self.nsp().name(), sid = self.id(), event, args] {
+          pool_->submit(self.id(), [this, nsp = self.nsp().name(), sid = self.id(), event, args] {
             try {
               dispatcher_->on_outgoing(nsp, sid, event, from_json(args.array()));
             } catch (const std::exception& e) {
@@ -747,7 +727,7 @@ class PyServer {
           });
         });
       }
-      submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), recovered = socket.recovered(),
+      pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), recovered = socket.recovered(),
                                   auth = socket.auth_sent() ? auth : chat::json(), handshake = socket.handshake()] {
         try {
           py::dict environ;
@@ -765,7 +745,7 @@ class PyServer {
     });
     nsp.on_any([this](chat::Socket& socket, chat::Event& event) {
       if (!queue_event(socket)) return;
-      submit(event_key(socket), [this, nsp = socket.nsp().name(), sid = socket.id(), name = event.name(),
+      pool_->submit(event_key(socket), [this, nsp = socket.nsp().name(), sid = socket.id(), name = event.name(),
                                         args = event.args(), ack_id = event.ack_id()] {
         dequeue_event(sid);
         try {
@@ -781,7 +761,7 @@ class PyServer {
     // the io thread, once.
     nsp.on_server_side_emit([this, name = nsp.name()](const std::string& event, const chat::Args& args,
                                                        const std::function<void(chat::Args)>& reply) {
-      submit("server-side emit " + name, [this, name, event, args, reply] {
+      pool_->submit("server-side emit " + name, [this, name, event, args, reply] {
         try {
           py::object answer = py::none();
           if (reply) {
@@ -799,7 +779,7 @@ class PyServer {
       });
     });
     nsp.on_disconnect([this](chat::Socket& socket, chat::DisconnectReason reason) {
-      submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), reason] {
+      pool_->submit(socket.id(), [this, nsp = socket.nsp().name(), sid = socket.id(), reason] {
         try {
           dispatcher_->on_disconnect(nsp, sid, reason);
         } catch (const std::exception& e) {
@@ -837,7 +817,7 @@ class PyServer {
   /// HTTP requests outside Socket.IO go to the app, through WSGI, on a worker.
   void install_http() {
     server_->on_http([this](const chat::HttpRequest& request, chat::HttpResponder responder) {
-      submit("http " + std::to_string(next_http_++), [this, request, responder] {
+      pool_->submit("http " + std::to_string(next_http_++), [this, request, responder] {
         try {
           py::dict environ;
           environ["method"] = request.method;
@@ -871,7 +851,6 @@ class PyServer {
   std::unique_ptr<WorkerPool> pool_;
   std::shared_ptr<BatchingHandOff> to_io_;      // every call from Python to the io thread, in order
   std::atomic<std::thread::id> io_thread_id_{};  // set once the io thread runs
-  bool wake_posted_ = false;                     // io thread only: a pool wake-up is queued on it
   std::atomic<bool> outgoing_listeners_{false};
   std::mutex lifecycle_;             // guards the three flags and every Slot
   std::condition_variable changed_;  // a Slot filled, or the io thread ended

@@ -45,8 +45,7 @@ struct NoLock {
 /// lock) leaves the others a worker.
 ///
 /// @par Thread Safety
-/// `submit`, `submit_quietly`, `wake`, `wait_idle` and `submitted` may be called from any thread
-/// (without the lock);
+/// `submit`, `wait_idle` and `submitted` may be called from any thread (without the lock);
 /// `shutdown` from any thread, a worker's own included.
 template <class Lock>
 class KeyedWorkerPool {
@@ -58,25 +57,18 @@ class KeyedWorkerPool {
   KeyedWorkerPool(const KeyedWorkerPool&) = delete;
   KeyedWorkerPool& operator=(const KeyedWorkerPool&) = delete;
 
-  /// Queues `job` after the other jobs of `key`, waking a worker if none is on its way.
-  /// Dropped once the pool is shutting down.
+  /// Queues `job` after the other jobs of `key`. Dropped once the pool is shutting down.
   void submit(const std::string& key, std::function<void()> job) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (enqueue(key, std::move(job))) wake_one_if_needed();
-  }
-
-  /// Queues `job` as submit does but wakes no worker: for a producer that queues a burst and
-  /// then calls wake() once (the io thread, at the end of a round of ready handlers). A worker
-  /// already awake takes it meanwhile.
-  void submit_quietly(const std::string& key, std::function<void()> job) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    enqueue(key, std::move(job));
-  }
-
-  /// Wakes a worker for what submit_quietly queued, if none is on its way.
-  void wake() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    wake_one_if_needed();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+      auto& queue = queues_[key];
+      queue.push_back(std::move(job));
+      if (queue.size() == 1 && !running_.count(key)) ready_.push_back(key);
+      ++pending_;
+      ++submitted_;
+      wake_one_if_needed();
+    }
   }
 
   /// Blocks until no job is queued or running (call without the lock).
@@ -163,17 +155,6 @@ class KeyedWorkerPool {
     ++signalled_;
     ++wakeups_;
     work_.notify_one();
-  }
-
-  /// Queues a job (mutex held); false once the pool is shutting down (the job is dropped).
-  bool enqueue(const std::string& key, std::function<void()> job) {
-    if (stopping_) return false;
-    auto& queue = queues_[key];
-    queue.push_back(std::move(job));
-    if (queue.size() == 1 && !running_.count(key)) ready_.push_back(key);
-    ++pending_;
-    ++submitted_;
-    return true;
   }
 
   /// Takes the next ready job (mutex held).
