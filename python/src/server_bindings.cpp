@@ -1,8 +1,10 @@
 // chat._core.Server: the C++ server under chat.SocketIO. Python handlers never run on the io
 // thread: every hook hands a job to a worker pool, where a worker holding the GIL calls the
 // package's dispatcher; jobs of one socket run in order, one at a time. Everything Python calls
-// back (emit, join, ack, ...) goes to the io thread, and no call waits by sleeping: waits are
-// on condition variables the io thread signals, its own end included.
+// back (emit, join, ack, ...) goes to the io thread through one ordered queue that wakes it once
+// per batch (BatchingHandOff): the GIL is held only to convert the arguments, and the encoding
+// and sending happen there. No call waits by sleeping: waits are on condition variables the io
+// thread signals, its own end included.
 #include "server_bindings.hpp"
 
 #include <chat/admin_ui.hpp>
@@ -77,17 +79,17 @@ struct Dispatcher {
 };
 
 /// One in-process test connection, as seen from Python. Dropping it closes the connection, as
-/// a client going away would (on the io thread, which owns it).
+/// a client going away would (on the io thread, which owns it, behind what was sent on it).
 struct LocalConnection {
-  LocalConnection(std::shared_ptr<chat::LocalClient> client, std::weak_ptr<HostServer> server)
-      : client(std::move(client)), server(std::move(server)) {}
+  LocalConnection(std::shared_ptr<chat::LocalClient> client, std::weak_ptr<BatchingHandOff> to_io)
+      : client(std::move(client)), to_io(std::move(to_io)) {}
   LocalConnection(const LocalConnection&) = delete;
   LocalConnection& operator=(const LocalConnection&) = delete;
   ~LocalConnection() {
-    if (auto alive = server.lock()) alive->post([client = client] { client->close_connection(); });
+    if (auto alive = to_io.lock()) alive->hand([client = client] { client->close_connection(); });
   }
   std::shared_ptr<chat::LocalClient> client;
-  std::weak_ptr<HostServer> server;
+  std::weak_ptr<BatchingHandOff> to_io;
 };
 
 /// What the hooks of the server's namespaces need besides the options.
@@ -111,6 +113,11 @@ class PyServer {
   PyServer(const chat::Options& options, const py::object& dispatcher, HostSettings settings)
       : dispatcher_(dispatcher), settings_(std::move(settings)) {
     server_ = std::make_shared<HostServer>(options);
+    to_io_ = std::make_shared<BatchingHandOff>(
+        [server = std::weak_ptr<HostServer>(server_)](BatchingHandOff::Work work) {
+          if (auto alive = server.lock()) alive->post(std::move(work));
+        },
+        [](const std::exception& e) { log_error(std::string("a call from Python failed on the io thread: ") + e.what()); });
     for (const auto& name : settings_.hook_namespaces) install(server_->of(name));
     for (const auto& pattern : settings_.hook_patterns) {
       std::regex compiled;
@@ -228,7 +235,9 @@ class PyServer {
     if (io_thread_.joinable() || stopped_) return;
     running_ = true;
     io_thread_ = std::thread([this] {
+      io_thread_id_ = std::this_thread::get_id();
       server_->run();
+      io_thread_id_ = std::thread::id();  // the id may be another thread's later
       {
         std::lock_guard<std::mutex> ended(lifecycle_);
         running_ = false;
@@ -274,15 +283,19 @@ class PyServer {
   /// `local`: this server's clients only, not the cluster's (Flask-SocketIO's ignore_queue).
   /// `is_volatile`: dropped for a client whose transport cannot take it at once (Node's volatile).
   /// `compress` false: sent without compression (Node's compress flag).
-  void emit(const std::string& nsp, const std::string& event, const py::handle& args, const std::vector<std::string>& to,
-            const std::vector<std::string>& skip, bool local, bool is_volatile, bool compress) {
+  /// Only the arguments' conversion needs the GIL: the packet is encoded on the io thread.
+  void emit(std::string nsp, const std::string& event, const py::handle& args, std::vector<std::string> to,
+            std::vector<std::string> skip, bool local, bool is_volatile, bool compress) {
     json data = args_to_json(args);
     data.insert(data.begin(), event);
-    auto selection = server_->of(nsp).all().to(to).except(skip);
-    if (local) selection = selection.local();
-    if (is_volatile) selection = selection.volatile_();
-    if (!compress) selection = selection.compress(false);
-    selection.emit_array(std::move(data));
+    to_io([this, nsp = std::move(nsp), data = std::move(data), to = std::move(to), skip = std::move(skip), local,
+           is_volatile, compress]() mutable {
+      auto selection = server_->of(nsp).all().to(to).except(skip);
+      if (local) selection = selection.local();
+      if (is_volatile) selection = selection.volatile_();
+      if (!compress) selection = selection.compress(false);
+      selection.emit_array(std::move(data));
+    });
   }
 
   /// Whether sockets that connect from now on tell Python of every event sent to them
@@ -299,7 +312,7 @@ class PyServer {
                      const std::vector<std::string>& to, const std::vector<std::string>& skip, std::uint64_t callback_id,
                      double timeout) {
     chat::Args values(args_to_json(args));
-    server_->post([this, nsp, event, values = std::move(values), to, skip, callback_id, timeout] {
+    to_io([this, nsp, event, values = std::move(values), to, skip, callback_id, timeout] {
       chat::Namespace& space = server_->of(nsp);
       const std::vector<chat::SocketId> recipients = space.all().to(to).except(skip).socket_ids();
       auto remaining = std::make_shared<std::size_t>(recipients.size());
@@ -330,7 +343,7 @@ class PyServer {
                          double timeout) {
     chat::Args values(args_to_json(args));
     auto outcome = std::make_shared<Slot<std::pair<std::error_code, chat::Args>>>();
-    server_->post([this, nsp, sid, event, values = std::move(values), outcome, timeout]() mutable {
+    to_io([this, nsp, sid, event, values = std::move(values), outcome, timeout]() mutable {
       chat::Socket* socket = server_->of(nsp).socket(sid);
       if (!socket) {
         fill(*outcome, {chat::errc::socket_disconnected, chat::Args()});
@@ -359,35 +372,39 @@ class PyServer {
 
   void ack(const std::string& nsp, const std::string& sid, std::uint64_t ack_id, const py::handle& args) {
     chat::Args values(args_to_json(args));
-    server_->post([this, nsp, sid, ack_id, values = std::move(values)]() mutable {
+    to_io([this, nsp, sid, ack_id, values = std::move(values)]() mutable {
       if (chat::Socket* socket = server_->of(nsp).socket(sid)) socket->send_ack(ack_id, std::move(values));
     });
   }
 
   void accept(const std::string& nsp, const std::string& sid) {
-    server_->post([this, nsp, sid] {
+    to_io([this, nsp, sid] {
       if (chat::Socket* socket = server_->of(nsp).socket(sid)) socket->accept();
     });
   }
 
   void reject(const std::string& nsp, const std::string& sid, const std::string& message, const py::handle& data) {
     json payload = to_json(data);
-    server_->post([this, nsp, sid, message, payload] {
+    to_io([this, nsp, sid, message, payload] {
       if (chat::Socket* socket = server_->of(nsp).socket(sid)) socket->reject(message, payload);
     });
   }
 
   void join_room(const std::string& nsp, const std::string& sid, const std::string& room) {
-    server_->of(nsp).to(sid).sockets_join(room);
+    to_io([this, nsp, sid, room] { server_->of(nsp).to(sid).sockets_join(room); });
   }
 
   void leave_room(const std::string& nsp, const std::string& sid, const std::string& room) {
-    server_->of(nsp).to(sid).sockets_leave(room);
+    to_io([this, nsp, sid, room] { server_->of(nsp).to(sid).sockets_leave(room); });
   }
 
-  void close_room(const std::string& nsp, const std::string& room) { server_->of(nsp).in(room).sockets_leave(room); }
+  void close_room(const std::string& nsp, const std::string& room) {
+    to_io([this, nsp, room] { server_->of(nsp).in(room).sockets_leave(room); });
+  }
 
-  void disconnect(const std::string& nsp, const std::string& sid) { server_->of(nsp).to(sid).disconnect_sockets(); }
+  void disconnect(const std::string& nsp, const std::string& sid) {
+    to_io([this, nsp, sid] { server_->of(nsp).to(sid).disconnect_sockets(); });
+  }
 
   /// The rooms of a socket (without the GIL while the io thread answers).
   std::vector<std::string> rooms(const std::string& nsp, const std::string& sid) {
@@ -421,18 +438,18 @@ class PyServer {
   /// Makes the selected sockets, wherever they are, join `rooms` (Node's socketsJoin).
   void sockets_join(const std::string& nsp, const std::vector<std::string>& to, const std::vector<std::string>& rooms) {
     chat::Namespace* space = &server_->of(nsp);
-    server_->post([space, options = space->all().to(to).options(), rooms] { space->adapter().add_sockets(options, rooms); });
+    to_io([space, options = space->all().to(to).options(), rooms] { space->adapter().add_sockets(options, rooms); });
   }
 
   /// Makes the selected sockets, wherever they are, leave `rooms` (Node's socketsLeave).
   void sockets_leave(const std::string& nsp, const std::vector<std::string>& to, const std::vector<std::string>& rooms) {
     chat::Namespace* space = &server_->of(nsp);
-    server_->post([space, options = space->all().to(to).options(), rooms] { space->adapter().del_sockets(options, rooms); });
+    to_io([space, options = space->all().to(to).options(), rooms] { space->adapter().del_sockets(options, rooms); });
   }
 
   /// Disconnects the selected sockets, wherever they are; `close`: their whole connections.
   void disconnect_sockets(const std::string& nsp, const std::vector<std::string>& to, bool close) {
-    server_->of(nsp).all().to(to).disconnect_sockets(close);
+    to_io([this, nsp, to, close] { server_->of(nsp).all().to(to).disconnect_sockets(close); });
   }
 
   /// Sets a socket's data (Node's socket.data, what fetch_sockets reports). The socket must be
@@ -468,12 +485,21 @@ class PyServer {
     data.insert(data.begin(), event);
     chat::Namespace& space = server_->of(nsp);
     if (!callback_id) {
-      space.server_side_emit_array(chat::Args(std::move(data)));
+      to_io([&space, data = std::move(data)]() mutable { space.server_side_emit_array(chat::Args(std::move(data))); });
       return;
     }
+    if (milliseconds(timeout).count() <= 0)  // said here, to the caller, not on the io thread
+      throw std::invalid_argument("chat: server_side_emit_with_ack needs a timeout: a server may never answer");
+    to_io([this, &space, data = std::move(data), id = *callback_id, timeout]() mutable {
+      send_server_side_emit_with_ack(space, std::move(data), id, timeout);
+    });
+  }
+
+  /// server_side_emit's request for replies (io thread).
+  void send_server_side_emit_with_ack(chat::Namespace& space, json data, std::uint64_t callback_id, double timeout) {
     space.server_side_emit_with_ack(
         chat::Args(std::move(data)),
-        [this, id = *callback_id](std::error_code error, std::vector<chat::Args> replies) {
+        [this, id = callback_id](std::error_code error, std::vector<chat::Args> replies) {
           json values = json::array();
           for (auto& reply : replies) values.push_back(reply.empty() ? json() : reply[0]);  // one value per server, Node's
           pool_->submit("replies " + std::to_string(id), [this, id, timed_out = static_cast<bool>(error), values] {
@@ -520,7 +546,7 @@ class PyServer {
       pool_->wait_idle();
       const auto before = pool_->submitted();
       auto done = std::make_shared<Slot<bool>>();
-      server_->post([this, done] { fill(*done, true); });
+      to_io([this, done] { fill(*done, true); });
       if (!await(*done)) return;  // the io thread ended
       if (pool_->submitted() == before) return;
     }
@@ -540,7 +566,7 @@ class PyServer {
                               std::chrono::system_clock::now().time_since_epoch()).count();
     return std::make_unique<LocalConnection>(
         on_io_thread<std::shared_ptr<chat::LocalClient>>([this, handshake] { return server_->connect_local(handshake); }),
-        server_);
+        to_io_);
   }
 
   void local_send(const LocalConnection& connection, chat::socketio::PacketType type, const std::string& nsp,
@@ -551,7 +577,7 @@ class PyServer {
     if (!id.is_none()) packet.id = id.cast<std::uint64_t>();
     if (!data.is_none() || packet.type == chat::socketio::PacketType::event) packet.data = to_json(data);
     auto client = connection.client;
-    server_->post([client, packet] { client->send(packet); });
+    to_io([client, packet] { client->send(packet); });
   }
 
   py::list local_receive(const LocalConnection& connection) {
@@ -566,11 +592,20 @@ class PyServer {
 
   void local_close(const LocalConnection& connection) {
     auto client = connection.client;
-    server_->post([client] { client->close_connection(); });
+    to_io([client] { client->close_connection(); });
   }
 
  private:
   static constexpr int max_settle_rounds = 100;
+
+  /// Runs `work` on the io thread behind every call handed before it, from any thread: queued
+  /// (one wake-up of the io thread per batch), or, on the io thread itself (a hook of Python's
+  /// there), at once after what is queued, since a call that waits for its answer there could
+  /// not wait for a drain behind it.
+  void to_io(BatchingHandOff::Work work) {
+    if (std::this_thread::get_id() == io_thread_id_.load()) to_io_->run_now(std::move(work));
+    else to_io_->hand(std::move(work));
+  }
 
   /// A value the io thread hands to a thread that waits for it.
   template <class Value>
@@ -601,7 +636,7 @@ class PyServer {
   template <class Result, class Work>
   Result on_io_thread(Work work) {
     auto slot = std::make_shared<Slot<Result>>();
-    server_->post([this, slot, work = std::move(work)]() mutable { fill(*slot, work()); });
+    to_io([this, slot, work = std::move(work)]() mutable { fill(*slot, work()); });
     std::optional<Result> result;
     {
       py::gil_scoped_release release;
@@ -617,7 +652,7 @@ class PyServer {
   template <class Result, class Start>
   Result on_io_thread_later(Start start) {
     auto slot = std::make_shared<Slot<Result>>();
-    server_->post([this, slot, start = std::move(start)]() mutable {
+    to_io([this, slot, start = std::move(start)]() mutable {
       start(std::function<void(Result)>([this, slot](Result result) { fill(*slot, std::move(result)); }));
     });
     std::optional<Result> result;
@@ -734,7 +769,7 @@ class PyServer {
               if (*sent) return;  // the GIL serializes calls
               *sent = true;
               chat::Args answered(args_to_json(values));
-              server_->post([reply, answered = std::move(answered)] { reply(answered); });
+              to_io([reply, answered = std::move(answered)] { reply(answered); });
             });
           }
           dispatcher_->on_server_side_emit(name, event, from_json(args.array()), answer);
@@ -814,6 +849,8 @@ class PyServer {
   std::shared_ptr<HostServer> server_;
   std::shared_ptr<chat::redis::Cluster> cluster_;
   std::unique_ptr<WorkerPool> pool_;
+  std::shared_ptr<BatchingHandOff> to_io_;      // every call from Python to the io thread, in order
+  std::atomic<std::thread::id> io_thread_id_{};  // set once the io thread runs
   std::atomic<bool> outgoing_listeners_{false};
   std::mutex lifecycle_;             // guards the three flags and every Slot
   std::condition_variable changed_;  // a Slot filled, or the io thread ended

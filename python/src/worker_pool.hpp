@@ -1,7 +1,9 @@
-// A pool of threads where jobs of one key run in order, one at a time, and jobs of different keys
-// in parallel: how the Python host runs one client's handlers in order without letting a slow
-// one hold up the others. The lock the jobs need (Python's GIL) is a policy, so that the pool
-// is tested in C++ alone (tests/unit/test_worker_pool.cpp).
+// The hand-offs between the Python host's threads. KeyedWorkerPool: a pool of threads where jobs
+// of one key run in order, one at a time, and jobs of different keys in parallel: how the Python
+// host runs one client's handlers in order without letting a slow one hold up the others; the
+// lock the jobs need (Python's GIL) is a policy, so that the pool is tested in C++ alone.
+// BatchingHandOff: the way back, the calls handlers make, to the io thread in order and in
+// batches. Both tested in tests/unit/test_worker_pool.cpp.
 #ifndef CHAT_PYTHON_WORKER_POOL_HPP
 #define CHAT_PYTHON_WORKER_POOL_HPP
 
@@ -9,6 +11,7 @@
 #include <cstddef>             // size_t
 #include <cstdint>             // uint64_t
 #include <deque>               // deque
+#include <exception>           // exception
 #include <functional>          // function
 #include <mutex>               // mutex, lock_guard, unique_lock
 #include <string>              // string
@@ -188,6 +191,97 @@ class KeyedWorkerPool {
   std::uint64_t wakeups_ = 0;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+};
+
+/// Hands work from any thread to one consumer thread (the io thread) in the order it was handed,
+/// with one post to the consumer per batch rather than per piece of work: the first piece posts
+/// a drain at once, and every piece handed before that drain runs joins it. So nothing waits
+/// for a flush (a handler that emits and then sleeps has its emit sent at once), and under load,
+/// while the consumer is busy, a stream of calls costs one wake-up of it per batch.
+///
+/// One queue for every producer: the order of the calls of one thread is kept, and so is the
+/// order across sockets and kinds of call (an emit, a join, an emit), and a call that waits for
+/// an answer comes after everything the caller handed before it.
+///
+/// @par Thread Safety
+/// `hand` from any thread; `run_now` on the consumer thread only. `post` (given) must run its
+/// function on the consumer thread, later or (called there) at once.
+///
+/// @par Errors
+/// An exception from a piece of work goes to `report` (on the consumer thread); the rest of the
+/// batch still runs.
+class BatchingHandOff {
+ public:
+  using Work = std::function<void()>;
+  using Post = std::function<void(Work)>;
+  using Report = std::function<void(const std::exception&)>;
+
+  BatchingHandOff(Post post, Report report) : post_(std::move(post)), report_(std::move(report)) {}
+  BatchingHandOff(const BatchingHandOff&) = delete;
+  BatchingHandOff& operator=(const BatchingHandOff&) = delete;
+
+  /// Queues `work` behind what was handed before; posts a drain unless one is on its way.
+  void hand(Work work) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      pending_.push_back(std::move(work));
+      ++handed_;
+      if (drain_posted_) return;
+      drain_posted_ = true;
+      ++posts_;
+    }
+    post_([this] { drain(); });
+  }
+
+  /// On the consumer thread: runs what is queued, then `work`, now (a call that waits for its
+  /// answer on the consumer thread itself cannot wait for a drain behind it).
+  void run_now(Work work) {
+    drain();
+    run(work);
+  }
+
+  /// How many pieces of work were handed, and how many drains were posted for them.
+  std::uint64_t handed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return handed_;
+  }
+  std::uint64_t posts() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return posts_;
+  }
+
+ private:
+  /// Runs everything queued so far (consumer thread). What is handed while it runs posts a
+  /// drain of its own.
+  void drain() {
+    std::vector<Work> batch;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      batch.swap(pending_);
+      pending_.reserve(batch.capacity());  // the next batch is likely as big: grown once, not per push
+      drain_posted_ = false;
+    }
+    for (auto& work : batch) {
+      run(work);
+      work = nullptr;  // its captures go now, in order
+    }
+  }
+
+  void run(const Work& work) {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      report_(e);
+    }
+  }
+
+  Post post_;
+  Report report_;
+  mutable std::mutex mutex_;
+  std::vector<Work> pending_;
+  bool drain_posted_ = false;
+  std::uint64_t handed_ = 0;
+  std::uint64_t posts_ = 0;
 };
 
 }  // namespace chat::python

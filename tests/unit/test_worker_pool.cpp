@@ -1,5 +1,6 @@
-// The Python host's worker pool (python/src/worker_pool.hpp) without Python: jobs of one key in
-// order and one at a time, different keys at once, waiting for idleness, and shutdown.
+// The Python host's hand-offs (python/src/worker_pool.hpp) without Python. The worker pool: jobs
+// of one key in order and one at a time, different keys at once, waiting for idleness, and
+// shutdown. The batching hand-off to the io thread: order, batches, and no piece left waiting.
 #include <worker_pool.hpp>
 
 #include <catch2/catch.hpp>
@@ -7,11 +8,17 @@
 #include <atomic>
 #include <condition_variable>
 #include <chrono>
+#include <deque>
+#include <functional>
 #include <future>
+#include <stdexcept>
+#include <thread>
+#include <utility>
 #include <mutex>
 #include <string>
 #include <vector>
 
+using chat::python::BatchingHandOff;
 using chat::python::KeyedWorkerPool;
 using Pool = KeyedWorkerPool<chat::python::NoLock>;
 using namespace std::chrono_literals;
@@ -149,4 +156,134 @@ TEST_CASE("worker pool: with a GIL, every job submitted one at a time runs", "[p
     REQUIRE(ran.get_future().wait_for(10s) == std::future_status::ready);
   }
   pool.wait_idle();
+}
+
+/// A thread running what is posted to it in order, as the io thread does: the hand-off's consumer.
+class Consumer {
+ public:
+  Consumer() : thread_([this] { loop(); }) {}
+  ~Consumer() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_one();
+    thread_.join();
+  }
+  void post(std::function<void()> work) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(work));
+    }
+    changed_.notify_one();
+  }
+  std::thread::id id() const { return thread_.get_id(); }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> work;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, with everything run
+        work = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      work();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+/// A hand-off to a Consumer thread; exceptions are counted. The consumer goes first (joined with
+/// everything posted run), then the hand-off its drains point to.
+struct HandOffToConsumer {
+  std::atomic<int> reported{0};
+  BatchingHandOff hand_off{[this](BatchingHandOff::Work work) { consumer.post(std::move(work)); },
+                           [this](const std::exception&) { ++reported; }};
+  Consumer consumer;
+};
+
+TEST_CASE("hand-off: pieces handed while the consumer is busy run in order, in one batch", "[python][hand-off]") {
+  HandOffToConsumer h;
+  std::promise<void> busy;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  std::vector<int> order;  // consumer thread only
+  h.hand_off.hand([&] {
+    busy.set_value();
+    released.wait();
+  });
+  REQUIRE(busy.get_future().wait_for(10s) == std::future_status::ready);
+  for (int i = 0; i < 100; ++i) h.hand_off.hand([&order, i] { order.push_back(i); });
+  CHECK(h.hand_off.posts() == 2);  // the first piece's drain, and one for the 100 behind it
+  release.set_value();
+  std::promise<void> done;
+  h.hand_off.hand([&] { done.set_value(); });
+  REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
+  std::vector<int> expected(100);
+  for (int i = 0; i < 100; ++i) expected[std::size_t(i)] = i;
+  CHECK(order == expected);
+  CHECK(h.hand_off.handed() == 102);
+}
+
+TEST_CASE("hand-off: each producer's pieces run in the order it handed them", "[python][hand-off]") {
+  HandOffToConsumer h;
+  constexpr int producers = 4;
+  constexpr int pieces = 2000;
+  std::vector<std::vector<int>> seen(producers);  // consumer thread only
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&, p] {
+      for (int i = 0; i < pieces; ++i) h.hand_off.hand([&seen, p, i] { seen[std::size_t(p)].push_back(i); });
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::promise<void> done;
+  h.hand_off.hand([&] { done.set_value(); });
+  REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
+  std::vector<int> expected(pieces);
+  for (int i = 0; i < pieces; ++i) expected[std::size_t(i)] = i;
+  for (const auto& one : seen) CHECK(one == expected);
+  CHECK(h.hand_off.posts() <= h.hand_off.handed());
+}
+
+TEST_CASE("hand-off: a piece runs without anything handed after it", "[python][hand-off]") {
+  // No flush is needed: a producer that hands one piece and then blocks (a handler that emits,
+  // then sleeps) has it run at once, each time.
+  HandOffToConsumer h;
+  for (int round = 0; round < 1000; ++round) {
+    std::promise<void> ran;
+    h.hand_off.hand([&] { ran.set_value(); });
+    REQUIRE(ran.get_future().wait_for(10s) == std::future_status::ready);
+  }
+}
+
+TEST_CASE("hand-off: run_now on the consumer runs what is queued first; an exception skips nothing", "[python][hand-off]") {
+  HandOffToConsumer h;
+  std::vector<std::string> order;  // consumer thread until `finished`
+  std::promise<void> busy;
+  std::promise<void> release;
+  std::promise<void> finished;
+  auto released = release.get_future().share();
+  h.hand_off.hand([&] {
+    busy.set_value();
+    released.wait();
+    // Handed meanwhile, queued behind this piece: run_now runs them before its own work, at once.
+    h.hand_off.run_now([&] { order.push_back("now"); });
+    finished.set_value();
+  });
+  REQUIRE(busy.get_future().wait_for(10s) == std::future_status::ready);
+  h.hand_off.hand([&] { order.push_back("queued 1"); });
+  h.hand_off.hand([] { throw std::runtime_error("a failing piece"); });
+  h.hand_off.hand([&] { order.push_back("queued 2"); });
+  release.set_value();
+  REQUIRE(finished.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK(order == std::vector<std::string>{"queued 1", "queued 2", "now"});
+  CHECK(h.reported == 1);
 }
