@@ -14,24 +14,12 @@ application's own work per event). Prints "READY <port>" once listening; SIGINT/
 (and its workers).
 """
 import argparse
-import os
 import signal
 import threading
 import time
 
+import bench_handlers  # bench/servers/bench_handlers.py
 from chat import SocketIO, join_room
-
-
-def spin(us):
-    """Busy-spins `us` microseconds of Python (holding the GIL, as an application's own work does)."""
-    end = time.perf_counter() + us / 1e6
-    while time.perf_counter() < end:
-        pass
-
-
-def not_found(environ, start_response):
-    start_response("404 Not Found", [("Content-Type", "text/plain")])
-    return [b"not found"]
 
 
 def main():
@@ -48,35 +36,10 @@ def main():
         parser.error("--handler-cpu-us must be 0 or more")
 
     queue = {"message_queue": options.message_queue} if options.message_queue else {}
-    # SocketIO(message_queue=...) without an app is a write-only emitter (Flask-SocketIO's rule): with a
-    # queue it gets an app, a plain WSGI one (no Flask context around the handlers, as without an app).
-    socketio = SocketIO(not_found if queue else None, ping_interval=25, ping_timeout=20, logger=False,
+    socketio = SocketIO(ping_interval=25, ping_timeout=20, logger=False,
                         engineio_logger=False, **queue)
-    work_us = options.handler_cpu_us
-
-    @socketio.on("message")
-    def on_message(*args):
-        socketio.emit("message", tuple(args))  # a tuple travels as several arguments
-
-    if work_us:
-        @socketio.on("echo")
-        def on_echo(*args):
-            spin(work_us)
-            return tuple(args)
-    else:
-        @socketio.on("echo")
-        def on_echo(*args):
-            return tuple(args)
-
-    @socketio.on("join")
-    def on_join(*_):
-        join_room("bench")
-        return os.getpid()
-
-    @socketio.on("shout")
-    def on_shout(*args):
-        socketio.emit("shout", tuple(args), to="bench")
-        return "sent"
+    # a tuple travels as several arguments
+    bench_handlers.install(socketio, join_room, options.handler_cpu_us, tuple)
 
     def announce():
         # socketio.port is set once the (supervisor's) socket listens, before any worker starts.

@@ -19,10 +19,10 @@ message queue and no sticky balancer in front: each worker has its own sessions 
 Prints "READY <port>" once listening; SIGINT/SIGTERM stop it.
 """
 import argparse
-import os
 import signal
 import sys
-import time
+
+import bench_handlers  # bench/servers/bench_handlers.py
 
 
 def parse_options():
@@ -42,14 +42,6 @@ def parse_options():
     return options
 
 
-def spin(us):
-    """Busy-spins `us` microseconds of Python (blocking the worker's gevent loop, as an
-    application's own work does)."""
-    end = time.perf_counter() + us / 1e6
-    while time.perf_counter() < end:
-        pass
-
-
 def make_app(options):
     """The Flask app and its Socket.IO handlers; called after gevent patched the process."""
     from flask import Flask
@@ -66,36 +58,12 @@ def make_app(options):
         logger=False,
         engineio_logger=False,
     )
-    work_us = options.handler_cpu_us
 
     def same_args(args):
         # python-socketio sends a tuple as several arguments, anything else as one
         return args[0] if len(args) == 1 else tuple(args)
 
-    @socketio.on("message")
-    def on_message(*args):
-        socketio.emit("message", same_args(args))
-
-    if work_us:
-        @socketio.on("echo")
-        def on_echo(*args):
-            spin(work_us)
-            return tuple(args)
-    else:
-        @socketio.on("echo")
-        def on_echo(*args):
-            return tuple(args)
-
-    @socketio.on("join")
-    def on_join(*_):
-        join_room("bench")
-        return os.getpid()
-
-    @socketio.on("shout")
-    def on_shout(*args):
-        socketio.emit("shout", same_args(args), to="bench")
-        return "sent"
-
+    bench_handlers.install(socketio, join_room, options.handler_cpu_us, same_args)
     return app
 
 

@@ -130,6 +130,19 @@ def _stop_on_sigterm(signum, frame):  # noqa: ARG001 - a signal handler's signat
     raise KeyboardInterrupt
 
 
+def _serve_until_stopped(server) -> None:
+    """Starts `server` (a _core.Server) and waits, in slices short enough for Ctrl-C (or, in a
+    worker, SIGTERM) to be seen, until it stops; stops it then."""
+    server.start()
+    try:
+        while not server.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
 class SocketIO:
     """Create a Socket.IO server, optionally attached to a Flask (any WSGI) app.
 
@@ -851,14 +864,7 @@ class SocketIO:
             self.port = bound
             scheme = "https" if tls else "http"
             print(f" * chat serving Socket.IO on {scheme}://{host}:{bound}", file=sys.stderr, flush=True)
-            server.start()
-            try:
-                while not server.wait(0.1):
-                    pass
-            except KeyboardInterrupt:
-                pass
-            finally:
-                server.stop()
+            _serve_until_stopped(server)
         finally:
             self._stopped.set()
 
@@ -916,14 +922,7 @@ class SocketIO:
             server = self._ensure_server()
             server.listen_worker(index, count, channel)
             print(f" * chat worker {index} serving (pid {os.getpid()})", file=sys.stderr, flush=True)
-            server.start()
-            try:
-                while not server.wait(0.1):
-                    pass
-            except KeyboardInterrupt:
-                pass
-            finally:
-                server.stop()
+            _serve_until_stopped(server)
             return 0
         except BaseException:  # noqa: BLE001 - the worker's exit status says it failed
             traceback.print_exc()
