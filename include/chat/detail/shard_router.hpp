@@ -108,8 +108,14 @@ class ShardRouter {
   /// closed. Without it every shard is always available.
   void set_available(Available available) { available_ = std::move(available); }
 
-  /// The listening socket's descriptor (WorkerProcesses closes it in its workers).
-  int native_handle() { return static_cast<int>(acceptor_.native_handle()); }
+  /// The descriptors this router holds: the listening socket and each connection still being
+  /// peeked at (a process forked from the router's closes them: WorkerProcesses' workers).
+  template <class Visit>
+  void for_each_descriptor(Visit&& visit) {
+    if (acceptor_.is_open()) visit(static_cast<int>(acceptor_.native_handle()));
+    for (const auto& connection : pending_)
+      if (connection->socket.is_open()) visit(static_cast<int>(connection->socket.native_handle()));
+  }
 
  private:
   /// One accepted connection whose request line is not complete yet.

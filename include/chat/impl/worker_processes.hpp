@@ -167,11 +167,16 @@ struct WorkerProcesses::State {
   [[noreturn]] void become_worker(std::size_t index, int channel) {
     detail::supervisor_signal_pipe.store(-1);  // a signal arriving now is not the supervisor's any more
     for (std::size_t i = 0; i < saved_actions.size(); ++i) ::sigaction(handled_signals[i], &saved_actions[i], nullptr);
+    // Every descriptor of the supervisor's goes (the port, the connections it is peeking at or
+    // holding for a full channel, the other workers' channels): else each worker started again
+    // would keep copies of them for its whole life.
     ::close(signal_pipe[0]);
     ::close(signal_pipe[1]);
-    ::close(router->native_handle());
-    for (const auto& other : processes)
+    router->for_each_descriptor([](int descriptor) { ::close(descriptor); });
+    for (const auto& other : processes) {
       if (other->channel >= 0) ::close(other->channel);
+      for (const auto& waiting : other->waiting) ::close(waiting.handle());
+    }
 #ifdef __linux__
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != supervisor_pid) ::_exit(1);  // the supervisor died before the line above
