@@ -902,14 +902,13 @@ class SocketIO:
         self._supervisor = supervisor
         self._stopped.clear()
         try:
-            # Each worker serves: a server of the cluster, not write-only.
-            supervisor.run(lambda index, count, channel: self._serve_worker(index, count, channel, False))
+            supervisor.run(self._serve_worker)
         finally:
             self._supervisor = None
             self.write_only = write_only
             self._stopped.set()
 
-    def _serve_worker(self, index: int, count: int, channel: int, write_only: bool) -> int:
+    def _serve_worker(self, index: int, count: int, channel: int) -> int:
         """One worker process's life, after the fork: serves the connections the supervisor
         hands over on ``channel`` until SIGTERM or SIGINT; returns the exit status."""
         try:
@@ -917,7 +916,7 @@ class SocketIO:
             self._emitter = None
             self._supervisor = None
             self._supervisor_pid = os.getppid()
-            self.write_only = write_only
+            self.write_only = False  # each worker serves: a server of the cluster
             signal.signal(signal.SIGTERM, _stop_on_sigterm)
             server = self._ensure_server()
             server.listen_worker(index, count, channel)
