@@ -81,7 +81,7 @@ def test_flask_routes_answer_on_every_worker(two_workers):
     assert pids == worker_pids(two_workers)
 
 
-def test_a_worker_that_dies_is_started_again_and_its_clients_reconnect(two_workers, clients):
+def test_a_worker_that_dies_is_started_again_and_its_clients_reconnect(two_workers, clients, redis):
     client = clients()
     client.sio.reconnection = True  # python-socketio's default, off in clients.Client
     client.sio.reconnection_delay = 0.2
@@ -97,11 +97,8 @@ def test_a_worker_that_dies_is_started_again_and_its_clients_reconnect(two_worke
           timeout=IO_TIMEOUT)
     assert client.call("whoami") in worker_pids(two_workers)
     assert survivors <= worker_pids(two_workers)
-    until(lambda: two_workers_subscribed(two_workers), "the new worker in the cluster", timeout=IO_TIMEOUT)
-
-
-def two_workers_subscribed(server):
-    return len(worker_pids(server)) == 2
+    until(lambda: redis.subscribers("socket.io-request#/#") == 2, "the new worker in the cluster",
+          timeout=IO_TIMEOUT)
 
 
 def test_ctrl_c_stops_every_worker(two_workers, clients):
