@@ -18,6 +18,10 @@
 #include <string>
 #include <vector>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 using chat::python::BatchingHandOff;
 using chat::python::KeyedWorkerPool;
 using Pool = KeyedWorkerPool<chat::python::NoLock>;
@@ -137,6 +141,17 @@ TEST_CASE("worker pool: a burst of quick jobs does not wake a worker per job", "
   pool.wait_idle();
   CHECK(ran == 200);
 }
+
+#if defined(__linux__)
+TEST_CASE("worker pool: workers do not preempt the thread that hands them work (SCHED_BATCH)", "[python][pool]") {
+  const int submitter_policy = sched_getscheduler(0);
+  Pool pool(2);
+  std::promise<int> seen;
+  pool.submit("a client", [&] { seen.set_value(sched_getscheduler(0)); });
+  CHECK(seen.get_future().get() == SCHED_BATCH);
+  CHECK(sched_getscheduler(0) == submitter_policy);  // the thread that submits keeps its own
+}
+#endif
 
 TEST_CASE("worker pool: with a GIL, a job that releases it while blocking lets other keys run", "[python][pool]") {
   KeyedWorkerPool<TestGil> pool(2);
