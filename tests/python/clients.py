@@ -85,6 +85,14 @@ class Client:
             assert self.call("sync", "sync-%d" % i, ns=ns) == "sync-%d" % i
 
     def close(self):
+        # A client reconnecting (a test that turned reconnection on and failed before it got
+        # back) keeps trying on a thread that is not a daemon, so the test run could not end:
+        # its loop is stopped first. python-socketio 5.7 has no public call for it (later ones
+        # have shutdown()); the abort event is what its own SIGINT handler sets.
+        self.sio.reconnection = False
+        abort = getattr(self.sio, "_reconnect_abort", None)
+        if abort is not None:
+            abort.set()
         try:
             if self.sio.connected or self.sio.eio.state != "disconnected":
                 self.sio.disconnect()
