@@ -5,7 +5,7 @@
 // binary, below and above the compression threshold (1024 bytes), one to one and broadcast.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, connected, tracker, pattern, WebSocket, withTimeout, WAIT_MS } from "./support.mjs";
+import { startServer, connected, tracker, pattern, WebSocket, withTimeout, WAIT_MS, BURST, assertBurst } from "./support.mjs";
 
 const WEBSOCKET = { name: "websocket", opts: { transports: ["websocket"] }, upgrade: false, initial: "websocket" };
 const UPGRADE = { name: "polling+upgrade", opts: {}, upgrade: true, initial: "polling" };
@@ -66,6 +66,14 @@ describe("per_message_deflate on", () => {
         } else assert.equal(got, payload);
       }
     }
+  });
+
+  it("a burst mixing messages compressed for the client and shared frames arrives in order", async (t) => {
+    const track = tracker(t);
+    const deflating = track.add(await connected(server.url, WEBSOCKET));
+    assert.match(extensionsOf(deflating), /^permessage-deflate/);
+    assert.deepEqual(await deflating.ack("burst", BURST), [BURST]);
+    assertBurst(deflating.all("burst"));
   });
 
   it("a large compressible message reaches a client with the extension compressed", async (t) => {

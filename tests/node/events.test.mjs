@@ -2,7 +2,7 @@
 // server-to-client acks (`ask`), the catch-all handler and handler exceptions.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { MODES, startServer, connected, tracker } from "./support.mjs";
+import { MODES, BURST, assertBurst, startServer, connected, tracker } from "./support.mjs";
 
 let server;
 before(async () => {
@@ -51,6 +51,23 @@ for (const mode of MODES) {
       const c = tr.add(await connected(server.url, mode));
       for (let i = 0; i < 20; i++) c.emit("message", i, `n${i}`);
       for (let i = 0; i < 20; i++) assert.deepEqual(await c.next("message-back"), [i, `n${i}`]);
+    });
+
+    it("a burst of short and long, text and binary messages in one turn arrives whole and in order", async (t) => {
+      const tr = tracker(t);
+      const c = tr.add(await connected(server.url, mode));
+      // The ack leaves behind the burst: every message is in by then.
+      assert.deepEqual(await c.ack("burst", BURST), [BURST]);
+      assertBurst(c.all("burst"));
+    });
+
+    it("a disconnect behind a burst arrives after every message of it", async (t) => {
+      const tr = tracker(t);
+      const c = tr.add(await connected(server.url, mode));
+      c.emit("burst", BURST, true);
+      const [reason] = await c.next("disconnect");
+      assert.equal(reason, "io server disconnect");
+      assertBurst(c.all("burst"));
     });
 
     it("message-with-ack acks with the same args (emitWithAck and a callback)", async (t) => {

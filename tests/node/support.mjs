@@ -501,3 +501,28 @@ export class RedisServer {
     await withTimeout(this.exited, 5000, "redis-server exiting");
   }
 }
+
+// What the test server's "burst" handler sends: [i, payload], the payloads cycling through a
+// short text, a text past 1 KiB, a short binary and a binary past 1 KiB.
+export const BURST = 64;
+function burstPayload(i) {
+  switch (i % 4) {
+    case 0:
+      return `s${i}`;
+    case 1:
+      return String.fromCharCode(97 + (i % 26)).repeat(2000);
+    case 2:
+      return Buffer.alloc(16, i);
+    default:
+      return Buffer.alloc(4096, i);
+  }
+}
+export function assertBurst(received) {
+  assert.equal(received.length, BURST);
+  received.forEach(([i, payload], at) => {
+    assert.equal(i, at);
+    const expected = burstPayload(at);
+    if (Buffer.isBuffer(expected)) assert.ok(Buffer.from(payload).equals(expected), `burst message ${at}`);
+    else assert.equal(payload, expected);
+  });
+}

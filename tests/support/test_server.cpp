@@ -16,6 +16,7 @@
 #include <csignal>
 #include <future>
 #include <regex>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
@@ -385,6 +386,24 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
     nsp.all().emit("plain", 2);
     nsp.all().volatile_().emit("volatile", 3);
     event.ack();
+  });
+  // A burst to one socket in one turn: [count, close] emits "burst" [i, payload] `count` times,
+  // the payloads cycling through a short text, a text past 1 KiB, a short binary and a binary
+  // past 1 KiB (the transport joins a burst's short frames into one write and sends the long
+  // ones alone), then acks `count`, or with `close` disconnects the socket behind them.
+  nsp.on("burst", [](chat::Socket& socket, chat::Event& event) {
+    const int count = event.args()[0].get<int>();
+    for (int i = 0; i < count; ++i) {
+      const auto fill = static_cast<std::uint8_t>(i);
+      switch (i % 4) {
+        case 0: socket.emit("burst", i, "s" + std::to_string(i)); break;
+        case 1: socket.emit("burst", i, std::string(2000, static_cast<char>('a' + i % 26))); break;
+        case 2: socket.emit("burst", i, chat::binary(std::vector<std::uint8_t>(16, fill))); break;
+        default: socket.emit("burst", i, chat::binary(std::vector<std::uint8_t>(4096, fill))); break;
+      }
+    }
+    if (event.args().size() > 1 && event.args()[1].get<bool>()) socket.disconnect();
+    else event.ack(count);
   });
   // Any-listeners: each incoming event is echoed as "any-seen" [tag, name, args]; every event
   // sent to the socket is kept in data()["outgoing"], read back by "outgoing-seen".

@@ -5,11 +5,13 @@
 #define CHAT_TRANSPORT_WEBSOCKETPP_CONNECTION_HPP
 
 #include <chrono>        // steady_clock
+#include <cstddef>       // size_t
 #include <memory>        // shared_ptr, static_pointer_cast
 #include <string>        // string
 #include <string_view>   // string_view
 #include <system_error>  // error_code
 #include <utility>       // exchange, move
+#include <vector>        // vector
 
 #include <asio/steady_timer.hpp>
 #include <websocketpp/server.hpp>
@@ -58,7 +60,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   /// data (send_messages): a client that pings without reading would grow the queue without
   /// limit, so past max_buffered_bytes it is dropped as a slow reader is, with one log line.
   bool on_ping(const ConnectionPtr& con) {
-    const auto unread = con->get_buffered_amount();
+    const auto unread = con->get_buffered_amount() + (con == ws_ ? held_bytes_ : 0);
     if (unread <= core().options().max_buffered_bytes()) return true;
     if (con == probe_) {
       close_websocket(engineio::Socket::probe, false);
@@ -96,8 +98,30 @@ class Connection final : public detail::Client, private engineio::SessionIo {
     if (session_.ended() || failing_) return false;
     if (session_.transport() == engineio::Transport::polling) return session_.polling_writable();
     // websocketpp counts a frame until its write completes, which runs on this thread: nothing
-    // counted means nothing is waiting, as Node's `ws` transport is writable between sends.
-    return ws_ && ws_->get_buffered_amount() == 0;
+    // counted (or held) means nothing is waiting, as Node's `ws` transport is writable between sends.
+    return ws_ && held_.empty() && ws_->get_buffered_amount() == 0;
+  }
+
+  /// Hands the frames held since the last write to websocketpp, the small ones joined into one
+  /// message (see send_frame). Io thread; the transport calls it once per turn that held any.
+  void write_held() {
+    if (held_.empty()) return;
+    if (ws_) {
+      std::size_t i = 0;
+      while (i < held_.size()) {
+        std::size_t end = i;
+        std::size_t bytes = 0;
+        while (end < held_.size() && wire_size(held_[end]) <= kJoinedFrameBytes) bytes += wire_size(held_[end++]);
+        if (end - i >= 2) {
+          ws_->send(joined(i, end, bytes));
+          i = end;
+        } else {
+          ws_->send(held_[i++]);
+        }
+      }
+    }
+    held_.clear();
+    held_bytes_ = 0;
   }
 
  protected:
@@ -120,21 +144,56 @@ class Connection final : public detail::Client, private engineio::SessionIo {
       // A client with permessage-deflate gets a large message compressed for it alone (its
       // compressor's state is its own), unless it was sent without compression; the shared
       // frame goes out as it is.
-      if (ws_->deflate && messages->compress && frame->get_payload().size() >= deflate_from)
+      if (ws_->deflate && messages->compress && frame->get_payload().size() >= deflate_from) {
+        write_held();  // in order
         ws_->send(frame->get_payload(), frame->get_opcode());
-      else ws_->send(frame);
+      } else {
+        send_frame(frame);
+      }
     }
-    if (ws_->get_buffered_amount() > core().options().max_buffered_bytes()) fail_soon(DisconnectReason::transport_error);
+    if (ws_->get_buffered_amount() + held_bytes_ > core().options().max_buffered_bytes())
+      fail_soon(DisconnectReason::transport_error);
   }
+
+  /// Sends a prepared frame, or holds it for write_held when websocketpp has not written the
+  /// last one yet. Each send websocketpp takes before its pending write has started posts one
+  /// more write to the io thread (and allocates for it), so a burst of broadcasts, one reaching
+  /// a connection several times before its write runs, would cost a post per frame: held, the
+  /// burst's frames go to websocketpp as one message, once per connection and turn.
+  void send_frame(const MessagePtr& frame) {
+    if (held_.empty() && ws_->get_buffered_amount() == 0) {
+      ws_->send(frame);  // nothing waiting: the write starts with this frame
+      return;
+    }
+    if (held_.empty()) transport_.write_held_later(weak_self());
+    held_.push_back(frame);
+    held_bytes_ += wire_size(frame);
+  }
+
+  /// The held frames [begin, end), `bytes` in all, as one prepared message: a message websocketpp
+  /// has let go of is filled again rather than allocated.
+  const MessagePtr& joined(std::size_t begin, std::size_t end, std::size_t bytes) {
+    if (!joined_ || joined_.use_count() > 1) joined_ = FrameCache<Config>::make_frame({}, websocketpp::frame::opcode::text);
+    joined_->set_header({});
+    std::string& wire = joined_->get_raw_payload();
+    wire.clear();
+    wire.reserve(bytes);
+    for (std::size_t i = begin; i < end; ++i) wire.append(held_[i]->get_header()).append(held_[i]->get_payload());
+    return joined_;
+  }
+
+  static std::size_t wire_size(const MessagePtr& frame) { return frame->get_header().size() + frame->get_payload().size(); }
 
   void send_text(engineio::Socket socket, std::string_view text) override {
     const ConnectionPtr& con = socket == engineio::Socket::main ? ws_ : probe_;
     if (!con) return;
+    if (socket == engineio::Socket::main) write_held();  // in order
     if (text.size() == 1) con->send(transport_.frame_cache_.control_frame(engineio::PacketType(text[0])));
     else con->send(std::string(text), websocketpp::frame::opcode::text);
   }
 
   void promote_probe() override {
+    write_held();
     ws_ = std::exchange(probe_, nullptr);
     ws_->probe = false;  // from now on its messages are the session's own
     if (auto* observer = core().observer()) observer->connection_upgraded(*this);
@@ -144,6 +203,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
     ConnectionPtr& con = socket == engineio::Socket::main ? ws_ : probe_;
     if (!con) return;
     std::error_code ec;
+    if (socket == engineio::Socket::main) write_held();  // before the close frame
     const ConnectionPtr closing = std::exchange(con, nullptr);
     if (closing->get_buffered_amount() > core().options().max_buffered_bytes()) {
       // A close frame would queue behind more than the bound, for a client that is not reading:
@@ -198,6 +258,13 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   ConnectionPtr probe_;
   ConnectionPtr poll_;
   bool failing_ = false;  // fail_soon posted: the session ends with the first reason
+  // Frames held for one write (send_frame); a frame of at most kJoinedFrameBytes on the wire is
+  // joined with its neighbours (copied: cheaper than a post up to about this size), a larger
+  // one goes alone, shared with its other recipients.
+  static constexpr std::size_t kJoinedFrameBytes = 1024;
+  std::vector<MessagePtr> held_;
+  std::size_t held_bytes_ = 0;
+  MessagePtr joined_;
 };
 
 }  // namespace chat::transport

@@ -229,6 +229,18 @@ class Transport {
     session_count_.store(sessions_.size(), std::memory_order_relaxed);
   }
 
+  /// Has `connection`'s held frames written at the end of this turn (Connection::send_frame):
+  /// one post writes those of every connection that held any.
+  void write_held_later(std::weak_ptr<Connection<Config>> connection) {
+    holding_->push_back(std::move(connection));
+    if (holding_->size() > 1) return;
+    core_.post([holding = holding_] {
+      for (const auto& weak : *holding)
+        if (auto connection = weak.lock()) connection->write_held();  // sends only: adds nothing here
+      holding->clear();
+    });
+  }
+
   std::shared_ptr<Connection<Config>> find_session(const detail::Target& target) const {
     const auto sid = target.param("sid");
     if (!sid) return nullptr;
@@ -588,6 +600,10 @@ class Transport {
   bool has_tls_context_ = false;
   bool stopped_ = false;
   FrameCache<Config> frame_cache_;
+  // Connections holding frames until the posted write (write_held_later); shared with that post,
+  // which may outlive the transport (and the connections: hence weak).
+  std::shared_ptr<std::vector<std::weak_ptr<Connection<Config>>>> holding_ =
+      std::make_shared<std::vector<std::weak_ptr<Connection<Config>>>>();
   HttpHandler http_handler_;
   HeadersHooks headers_hooks_;
   std::unordered_set<ConnectionPtr> deferred_http_;  // waiting for an HTTP hook's answer
