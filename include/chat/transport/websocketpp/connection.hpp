@@ -155,16 +155,13 @@ class Connection final : public detail::Client, private engineio::SessionIo {
       fail_soon(DisconnectReason::transport_error);
   }
 
-  /// Sends a prepared frame, or holds it for write_held when websocketpp has not written the
-  /// last one yet. Each send websocketpp takes before its pending write has started posts one
-  /// more write to the io thread (and allocates for it), so a burst of broadcasts, one reaching
-  /// a connection several times before its write runs, would cost a post per frame: held, the
-  /// burst's frames go to websocketpp as one message, once per connection and turn.
+  /// Holds a prepared frame for write_held, at the end of this turn. websocketpp posts a write
+  /// to the io thread (and allocates for it) for each send it takes while no write of the
+  /// connection's is under way, and each such write goes out on its own: a burst of broadcasts,
+  /// reaching a connection several times in one turn, would cost a post per frame and a
+  /// `sendmsg` for its first. Held, the turn's frames reach websocketpp as one message, in one
+  /// write, once per connection and turn; the cost, one post per turn for all connections.
   void send_frame(const MessagePtr& frame) {
-    if (held_.empty() && ws_->get_buffered_amount() == 0) {
-      ws_->send(frame);  // nothing waiting: the write starts with this frame
-      return;
-    }
     if (held_.empty()) transport_.write_held_later(weak_self());
     held_.push_back(frame);
     held_bytes_ += wire_size(frame);
