@@ -22,6 +22,7 @@
 #include <vector>         // vector
 
 #include <asio/ip/address.hpp>
+#include <asio/post.hpp>
 #include <asio/ip/tcp.hpp>
 #include <websocketpp/common/network.hpp>
 #include <websocketpp/server.hpp>
@@ -234,7 +235,8 @@ class Transport {
   void write_held_later(std::weak_ptr<Connection<Config>> connection) {
     holding_->push_back(std::move(connection));
     if (holding_->size() > 1) return;
-    core_.post([holding = holding_] {
+    // Straight to asio: its recycled handler memory, where a std::function would allocate.
+    asio::post(core_.io(), [holding = holding_] {
       for (const auto& weak : *holding)
         if (auto connection = weak.lock()) connection->write_held();  // sends only: adds nothing here
       holding->clear();
