@@ -1,4 +1,4 @@
-// The ceiling of chat's stack: a bare websocketpp 0.8.2 relay with the same single-thread config
+// websocketpp used the plain way: a bare websocketpp 0.8.2 relay with the same single-thread config
 // ideas as chat (no locks, no strand, logging compiled out, 4 KB read buffer, TCP_NODELAY). It
 // answers the Engine.IO/Socket.IO handshake minimally (`0{..}` on open, `40{"sid":..}` for `40`),
 // pings everyone every 25 s (dropping who has not answered the previous ping), forwards each
