@@ -61,6 +61,13 @@ for (const mode of MODES) {
       assertBurst(c.all("burst"));
     });
 
+    it("a burst of 2,000 short messages (several joined writes' worth) arrives whole and in order", async (t) => {
+      const tr = tracker(t);
+      const c = tr.add(await connected(server.url, mode));
+      assert.deepEqual(await c.ack("burst", 2000, false, true), [2000]);
+      assertBurst(c.all("burst"), 2000, true);
+    });
+
     it("a disconnect behind a burst arrives after every message of it", async (t) => {
       const tr = tracker(t);
       const c = tr.add(await connected(server.url, mode));

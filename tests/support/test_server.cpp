@@ -387,14 +387,22 @@ void install_handlers(chat::Namespace& nsp, Journal& journal, std::size_t shard)
     nsp.all().volatile_().emit("volatile", 3);
     event.ack();
   });
-  // A burst to one socket in one turn: [count, close] emits "burst" [i, payload] `count` times,
-  // the payloads cycling through a short text, a text past 1 KiB, a short binary and a binary
-  // past 1 KiB (the transport joins a burst's short frames into one write and sends the long
-  // ones alone), then acks `count`, or with `close` disconnects the socket behind them.
+  // A burst to one socket in one turn: [count, close, short] emits "burst" [i, payload] `count`
+  // times, the payloads cycling through a short text, a text past 1 KiB, a short binary and a
+  // binary past 1 KiB (the transport joins a burst's short frames into one write and sends the
+  // long ones alone), or with `short` all 200-character texts ("s<i>" then dots: more than one
+  // joined message's worth), then acks `count`, or with `close` disconnects the socket behind them.
   nsp.on("burst", [](chat::Socket& socket, chat::Event& event) {
     const int count = event.args()[0].get<int>();
+    const bool all_short = event.args().size() > 2 && event.args()[2].get<bool>();
     for (int i = 0; i < count; ++i) {
       const auto fill = static_cast<std::uint8_t>(i);
+      if (all_short) {
+        std::string text = "s" + std::to_string(i);
+        text.resize(200, '.');
+        socket.emit("burst", i, text);
+        continue;
+      }
       switch (i % 4) {
         case 0: socket.emit("burst", i, "s" + std::to_string(i)); break;
         case 1: socket.emit("burst", i, std::string(2000, static_cast<char>('a' + i % 26))); break;

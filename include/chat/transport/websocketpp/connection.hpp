@@ -97,8 +97,9 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   bool writable() const override {
     if (session_.ended() || failing_) return false;
     if (session_.transport() == engineio::Transport::polling) return session_.polling_writable();
-    // websocketpp counts a frame until its write completes, which runs on this thread: nothing
-    // counted (or held) means nothing is waiting, as Node's `ws` transport is writable between sends.
+    // websocketpp counts a frame from its send until its write starts (write_frame, posted to
+    // this thread): nothing counted or held means nothing is waiting to be written, as Node's
+    // `ws` transport is writable between sends.
     return ws_ && held_.empty() && ws_->get_buffered_amount() == 0;
   }
 
@@ -107,11 +108,16 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   void write_held() {
     if (held_.empty()) return;
     if (ws_) {
+      // A client with a backlog is sent the shared frames as they are: joined, each slow reader
+      // would hold its own copy of what its queue holds.
+      const bool join = ws_->get_buffered_amount() < kJoinedMessageBytes;
       std::size_t i = 0;
       while (i < held_.size()) {
         std::size_t end = i;
         std::size_t bytes = 0;
-        while (end < held_.size() && wire_size(held_[end]) <= kJoinedFrameBytes) bytes += wire_size(held_[end++]);
+        while (join && end < held_.size() && wire_size(held_[end]) <= kJoinedFrameBytes &&
+               bytes + wire_size(held_[end]) <= kJoinedMessageBytes)
+          bytes += wire_size(held_[end++]);
         if (end - i >= 2) {
           ws_->send(joined(i, end, bytes));
           i = end;
@@ -122,6 +128,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
     }
     held_.clear();
     held_bytes_ = 0;
+    if (held_.capacity() > kKeptHeldFrames) std::vector<MessagePtr>().swap(held_);  // a burst's list is not kept
   }
 
  protected:
@@ -169,13 +176,16 @@ class Connection final : public detail::Client, private engineio::SessionIo {
 
   /// The held frames [begin, end), `bytes` in all, as one prepared message: a message websocketpp
   /// has let go of is filled again rather than allocated.
-  const MessagePtr& joined(std::size_t begin, std::size_t end, std::size_t bytes) {
+  MessagePtr joined(std::size_t begin, std::size_t end, std::size_t bytes) {
     if (!joined_ || joined_.use_count() > 1) joined_ = FrameCache<Config>::make_frame({}, websocketpp::frame::opcode::text);
     joined_->set_header({});
     std::string& wire = joined_->get_raw_payload();
     wire.clear();
     wire.reserve(bytes);
     for (std::size_t i = begin; i < end; ++i) wire.append(held_[i]->get_header()).append(held_[i]->get_payload());
+    // A large one is websocketpp's alone, freed once written: each connection keeps at most a
+    // small one between turns.
+    if (wire.capacity() > kKeptJoinedBytes) return std::move(joined_);
     return joined_;
   }
 
@@ -256,9 +266,14 @@ class Connection final : public detail::Client, private engineio::SessionIo {
   ConnectionPtr poll_;
   bool failing_ = false;  // fail_soon posted: the session ends with the first reason
   // Frames held for one write (send_frame); a frame of at most kJoinedFrameBytes on the wire is
-  // joined with its neighbours (copied: cheaper than a post up to about this size), a larger
-  // one goes alone, shared with its other recipients.
+  // joined with its neighbours (copied: cheaper than a post up to about this size), into
+  // messages of at most kJoinedMessageBytes; a larger one goes alone, shared with its other
+  // recipients. Between turns a connection keeps a joined message of at most kKeptJoinedBytes
+  // to fill again, and a list of at most kKeptHeldFrames.
   static constexpr std::size_t kJoinedFrameBytes = 1024;
+  static constexpr std::size_t kJoinedMessageBytes = 64 * 1024;
+  static constexpr std::size_t kKeptJoinedBytes = 4 * 1024;
+  static constexpr std::size_t kKeptHeldFrames = 64;
   std::vector<MessagePtr> held_;
   std::size_t held_bytes_ = 0;
   MessagePtr joined_;

@@ -237,9 +237,13 @@ class Transport {
     if (holding_->size() > 1) return;
     // Straight to asio: its recycled handler memory, where a std::function would allocate.
     asio::post(core_.io(), [holding = holding_] {
-      for (const auto& weak : *holding)
-        if (auto connection = weak.lock()) connection->write_held();  // sends only: adds nothing here
-      holding->clear();
+      // Taken out first: a connection that holds again from here is in the next turn's list.
+      std::vector<std::weak_ptr<Connection<Config>>> connections;
+      connections.swap(*holding);
+      for (const auto& weak : connections)
+        if (auto connection = weak.lock()) connection->write_held();
+      connections.clear();
+      if (holding->empty()) holding->swap(connections);  // its capacity, for the next turn
     });
   }
 
