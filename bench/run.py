@@ -488,13 +488,11 @@ def write_report(cfg, specs, summaries, notes, md_path, png_path, started, elaps
     p_f, p_e, f_e = get("fanout", "chat-python", "ops_per_s"), get("echo", "chat-python", "ops_per_s"), get("echo", "flask", "ops_per_s")
     if p_f and n_f:
         t.append(("Python-hosted fan-out ≥ 5× Node socket.io", "%.2f×" % (p_f / n_f), p_f / n_f >= 5))
-    if p_e and f_e:
-        t.append(("Python-hosted echo ≥ 5× Flask-SocketIO", "%.2f×" % (p_e / f_e), p_e / f_e >= 5))
-    # Issue 15's targets for the Python host.
+    if p_e and f_e:  # an earlier issue's target, then issue 15's
+        for times in (5, 8):
+            t.append(("Python-hosted echo ≥ %d× Flask-SocketIO" % times, "%.2f×" % (p_e / f_e), p_e / f_e >= times))
     if p_e and n_e:
         t.append(("Python-hosted echo ≥ 1.0× Node socket.io", "%.2f×" % (p_e / n_e), p_e / n_e >= 1.0))
-    if p_e and f_e:
-        t.append(("Python-hosted echo ≥ 8× Flask-SocketIO", "%.2f×" % (p_e / f_e), p_e / f_e >= 8))
     p_cpu_f = get("fanout", "chat-python", "cpu_us")
     if p_cpu_f and c_cpu_f:
         t.append(("Python-hosted fan-out CPU/delivery ≤ 1.1× the C++ host's", "%.2f×" % (p_cpu_f / c_cpu_f),

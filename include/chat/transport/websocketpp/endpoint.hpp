@@ -22,8 +22,8 @@
 #include <vector>         // vector
 
 #include <asio/ip/address.hpp>
-#include <asio/post.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <websocketpp/common/network.hpp>
 #include <websocketpp/server.hpp>
 
