@@ -117,7 +117,8 @@ class PyServer {
         [server = std::weak_ptr<HostServer>(server_)](BatchingHandOff::Work work) {
           if (auto alive = server.lock()) alive->post(std::move(work));
         },
-        [](const std::exception& e) { log_error(std::string("a call from Python failed on the io thread: ") + e.what()); });
+        [](const std::exception& e) { log_error(std::string("a call from Python failed on the io thread: ") + e.what()); },
+        [this] { return pool_ && pool_->jobs_waiting(); });
     for (const auto& name : settings_.hook_namespaces) install(server_->of(name));
     for (const auto& pattern : settings_.hook_patterns) {
       std::regex compiled;

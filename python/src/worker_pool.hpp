@@ -7,6 +7,7 @@
 #ifndef CHAT_PYTHON_WORKER_POOL_HPP
 #define CHAT_PYTHON_WORKER_POOL_HPP
 
+#include <atomic>              // atomic
 #include <condition_variable>  // condition_variable
 #include <cstddef>             // size_t
 #include <cstdint>             // uint64_t
@@ -15,7 +16,7 @@
 #include <functional>          // function
 #include <mutex>               // mutex, lock_guard, unique_lock
 #include <string>              // string
-#include <thread>              // thread
+#include <thread>              // thread, this_thread::yield
 #include <unordered_map>       // unordered_map
 #include <unordered_set>       // unordered_set
 #include <utility>             // move
@@ -64,7 +65,8 @@ struct NoLock {
 /// lock) leaves the others a worker.
 ///
 /// @par Thread Safety
-/// `submit`, `wait_idle` and `submitted` may be called from any thread (without the lock);
+/// `submit`, `wait_idle`, `submitted` and `jobs_waiting` may be called from any thread (without
+/// the lock);
 /// `shutdown` from any thread, a worker's own included.
 template <class Lock>
 class KeyedWorkerPool {
@@ -86,6 +88,7 @@ class KeyedWorkerPool {
       if (queue.size() == 1 && !running_.count(key)) ready_.push_back(key);
       ++pending_;
       ++submitted_;
+      waiting_.fetch_add(1, std::memory_order_relaxed);
       wake_one_if_needed();
     }
   }
@@ -102,6 +105,10 @@ class KeyedWorkerPool {
     std::lock_guard<std::mutex> lock(mutex_);
     return submitted_;
   }
+
+  /// Whether jobs wait that no worker has taken yet. Lock-free, so a hint: it may be stale by
+  /// the time the caller acts on it.
+  bool jobs_waiting() const noexcept { return waiting_.load(std::memory_order_relaxed) > 0; }
 
   /// How many times a sleeping worker was woken for work: a burst of jobs wakes one worker,
   /// and a woken worker wakes the next only while jobs wait (the pool's tests look at it).
@@ -185,6 +192,7 @@ class KeyedWorkerPool {
     job = std::move(queue.front());
     queue.pop_front();
     running_.insert(key);
+    waiting_.fetch_sub(1, std::memory_order_relaxed);
   }
 
   /// Books a finished job of `key` (mutex held).
@@ -204,6 +212,7 @@ class KeyedWorkerPool {
   std::unordered_set<std::string> running_;
   std::deque<std::string> ready_;
   std::size_t pending_ = 0;
+  std::atomic<std::size_t> waiting_{0};  // submitted, not yet taken (written with the mutex held)
   std::uint64_t submitted_ = 0;
   std::size_t idle_workers_ = 0;
   std::size_t signalled_ = 0;  // notified workers not yet awake
@@ -218,6 +227,13 @@ class KeyedWorkerPool {
 /// a drain at once, and every piece handed before that drain runs joins it. So nothing waits
 /// for a flush (a handler that emits and then sleeps has its emit sent at once), and under load,
 /// while the consumer is busy, a stream of calls costs one wake-up of it per batch.
+///
+/// `more_coming` (optional) says whether the producers have more work in hand (the workers have
+/// jobs waiting). A posted drain then first yields the consumer's core once: where producer and
+/// consumer share a core, the consumer woken by the first piece of a run would otherwise drain
+/// it before the producer has made the rest, and a round of broadcasts from a run of handlers
+/// would reach each client in several writes rather than one. On a core of its own the yield
+/// returns at once. One yield, never a loop: the drain runs after it whatever the producers do.
 ///
 /// One queue for every producer: the order of the calls of one thread is kept, and so is the
 /// order across sockets and kinds of call (an emit, a join, an emit), and a call that waits for
@@ -235,8 +251,10 @@ class BatchingHandOff {
   using Work = std::function<void()>;
   using Post = std::function<void(Work)>;
   using Report = std::function<void(const std::exception&)>;
+  using MoreComing = std::function<bool()>;
 
-  BatchingHandOff(Post post, Report report) : post_(std::move(post)), report_(std::move(report)) {}
+  BatchingHandOff(Post post, Report report, MoreComing more_coming = nullptr)
+      : post_(std::move(post)), report_(std::move(report)), more_coming_(std::move(more_coming)) {}
   BatchingHandOff(const BatchingHandOff&) = delete;
   BatchingHandOff& operator=(const BatchingHandOff&) = delete;
 
@@ -250,7 +268,7 @@ class BatchingHandOff {
       drain_posted_ = true;
       ++posts_;
     }
-    post_([this] { drain(); });
+    post_([this] { drain_posted(); });
   }
 
   /// On the consumer thread: runs what is queued, then `work`, now (a call that waits for its
@@ -260,7 +278,8 @@ class BatchingHandOff {
     run(work);
   }
 
-  /// How many pieces of work were handed, and how many drains were posted for them.
+  /// How many pieces of work were handed, how many drains were posted for them, and how many of
+  /// those yielded first (`more_coming`).
   std::uint64_t handed() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return handed_;
@@ -269,8 +288,17 @@ class BatchingHandOff {
     std::lock_guard<std::mutex> lock(mutex_);
     return posts_;
   }
+  std::uint64_t yields() const { return yields_.load(std::memory_order_relaxed); }
 
  private:
+  void drain_posted() {
+    if (more_coming_ && more_coming_()) {
+      yields_.fetch_add(1, std::memory_order_relaxed);
+      std::this_thread::yield();
+    }
+    drain();
+  }
+
   /// Runs everything queued so far (consumer thread). What is handed while it runs posts a
   /// drain of its own.
   void drain() {
@@ -302,6 +330,8 @@ class BatchingHandOff {
 
   Post post_;
   Report report_;
+  MoreComing more_coming_;
+  std::atomic<std::uint64_t> yields_{0};
   mutable std::mutex mutex_;
   std::vector<Work> pending_;
   std::vector<Work> spare_;  // empty, with the capacity of an earlier batch

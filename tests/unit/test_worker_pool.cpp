@@ -70,6 +70,26 @@ void check_another_key_runs_beside_a_waiting_job(AnyPool& pool, Wait wait) {
   pool.wait_idle();
 }
 
+TEST_CASE("worker pool: jobs_waiting says whether a job waits that no worker has taken", "[python][pool]") {
+  Pool pool(1);
+  CHECK_FALSE(pool.jobs_waiting());
+  std::promise<void> started;
+  std::promise<void> release;
+  auto released = release.get_future().share();
+  pool.submit("one client", [&] {
+    started.set_value();
+    released.wait();
+  });
+  REQUIRE(started.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK_FALSE(pool.jobs_waiting());  // the one job is taken, and running
+  pool.submit("one client", [] {});  // behind it, same key
+  pool.submit("another client", [] {});  // the only worker is busy
+  CHECK(pool.jobs_waiting());
+  release.set_value();
+  pool.wait_idle();
+  CHECK_FALSE(pool.jobs_waiting());
+}
+
 TEST_CASE("worker pool: different keys run at the same time", "[python][pool]") {
   Pool pool(2);
   check_another_key_runs_beside_a_waiting_job(pool, [](const std::shared_future<void>& released) { released.wait(); });
@@ -215,12 +235,19 @@ class Consumer {
   std::thread thread_;
 };
 
-/// A hand-off to a Consumer thread; exceptions are counted. The consumer goes first (joined with
+/// A hand-off to a Consumer thread; exceptions are counted, and so are the questions whether
+/// more is coming (answered with `more_coming`). The consumer goes first (joined with
 /// everything posted run), then the hand-off its drains point to.
 struct HandOffToConsumer {
   std::atomic<int> reported{0};
+  std::atomic<bool> more_coming{false};
+  std::atomic<int> asked{0};
   BatchingHandOff hand_off{[this](BatchingHandOff::Work work) { consumer.post(std::move(work)); },
-                           [this](const std::exception&) { ++reported; }};
+                           [this](const std::exception&) { ++reported; },
+                           [this] {
+                             ++asked;
+                             return more_coming.load();
+                           }};
   Consumer consumer;
 };
 
@@ -301,4 +328,28 @@ TEST_CASE("hand-off: run_now on the consumer runs what is queued first; an excep
   REQUIRE(finished.get_future().wait_for(10s) == std::future_status::ready);
   CHECK(order == std::vector<std::string>{"queued 1", "queued 2", "now"});
   CHECK(h.reported == 1);
+}
+
+TEST_CASE("hand-off: a posted drain yields once when more is coming, then runs whatever comes", "[python][hand-off]") {
+  HandOffToConsumer h;
+  auto hand_and_wait = [&] {
+    std::promise<void> ran;
+    h.hand_off.hand([&] { ran.set_value(); });
+    REQUIRE(ran.get_future().wait_for(10s) == std::future_status::ready);
+  };
+  for (int round = 0; round < 100; ++round) hand_and_wait();
+  CHECK(h.asked == 100);  // once per posted drain
+  CHECK(h.hand_off.yields() == 0);
+  // Producers that always say more is coming (a worker stuck with jobs behind it) never hold a
+  // piece back: the drain yields once and runs.
+  h.more_coming = true;
+  for (int round = 0; round < 100; ++round) hand_and_wait();
+  CHECK(h.asked == 200);
+  CHECK(h.hand_off.yields() == 100);
+  // run_now, a call waiting on the consumer itself, does not ask.
+  std::promise<void> done;
+  h.hand_off.hand([&] { h.hand_off.run_now([&] { done.set_value(); }); });
+  REQUIRE(done.get_future().wait_for(10s) == std::future_status::ready);
+  CHECK(h.asked == 201);
+  CHECK(h.hand_off.posts() == 201);
 }
