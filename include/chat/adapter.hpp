@@ -42,27 +42,29 @@ class OutgoingPacket {
   /// whose transport is not writable at once skips a volatile packet: data that is stale by
   /// the time a backlog would deliver it).
   OutgoingPacket(socketio::Packet packet, const Parser& parser, const BroadcastFlags& flags = {})
-      : packet_(std::move(packet)), encoded_(parser.encode(packet_)), flags_(flags) {
-    encoded_.compress = flags.compress;
+      : packet_(std::move(packet)), flags_(flags) {
+    auto encoded = std::make_shared<socketio::Encoded>(parser.encode(packet_));
+    encoded->compress = flags.compress;
+    encoded_ = std::move(encoded);
   }
 
   /// The packet, as given.
   const socketio::Packet& packet() const { return packet_; }
   /// The packet encoded once by the namespace's parser: what every recipient is written.
-  const socketio::Encoded& encoded() const { return encoded_; }
+  const socketio::Encoded& encoded() const { return *encoded_; }
   /// How it travels (volatile, compressed, local, timeout).
   const BroadcastFlags& flags() const { return flags_; }
   /// Whether a socket whose transport is not writable at once skips it.
   bool is_volatile() const { return flags_.is_volatile; }
 
-  /// The encoding of `packet`, as an Engine.IO session queues it: it keeps the packet alive.
-  static std::shared_ptr<const engineio::Messages> messages(const std::shared_ptr<const OutgoingPacket>& packet) {
-    return std::shared_ptr<const engineio::Messages>(packet, &packet->encoded_);
-  }
+  /// The encoding, as an Engine.IO session queues it. Owned apart from the packet, so that a
+  /// broadcast hands each recipient's session a reference rather than a pointer of its own
+  /// (a reference count changed twice per delivery, atomically once a process has threads).
+  const std::shared_ptr<const engineio::Messages>& messages() const { return encoded_; }
 
  private:
   socketio::Packet packet_;
-  socketio::Encoded encoded_;
+  std::shared_ptr<const socketio::Encoded> encoded_;  // never null
   BroadcastFlags flags_;
 };
 

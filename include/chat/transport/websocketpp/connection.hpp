@@ -86,7 +86,7 @@ class Connection final : public detail::Client, private engineio::SessionIo {
       observer->message_sent(encoded.data.size() + (encoded.binary ? 0 : 1));  // Node counts the `4` of a text message
       for (const auto& attachment : encoded.attachments) observer->message_sent(attachment.size());
     }
-    session_.send(OutgoingPacket::messages(packet));
+    session_.send(packet->messages());
   }
 
   const std::string& connection_id() const override { return session_.sid(); }
