@@ -241,7 +241,10 @@ class KeyedWorkerPool {
 ///
 /// @par Thread Safety
 /// `hand` from any thread; `run_now` on the consumer thread only. `post` (given) must run its
-/// function on the consumer thread, later or (called there) at once.
+/// function on the consumer thread, later or (called there) at once; `more_coming` (given) is
+/// called on the consumer thread while producers run, so it reads only what is safe to read
+/// from there (the pool's `jobs_waiting` is lock-free). `handed`, `posts` and `yields` from any
+/// thread.
 ///
 /// @par Errors
 /// An exception from a piece of work goes to `report` (on the consumer thread); the rest of the
