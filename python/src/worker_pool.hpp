@@ -243,8 +243,7 @@ class KeyedWorkerPool {
 /// `hand` from any thread; `run_now` on the consumer thread only. `post` (given) must run its
 /// function on the consumer thread, later or (called there) at once; `more_coming` (given) is
 /// called on the consumer thread while producers run, so it reads only what is safe to read
-/// from there (the pool's `jobs_waiting` is lock-free). `handed`, `posts` and `yields` from any
-/// thread.
+/// from there (the pool's `jobs_waiting` is lock-free). `handed` and `posts` from any thread.
 ///
 /// @par Errors
 /// An exception from a piece of work goes to `report` (on the consumer thread); the rest of the
@@ -281,8 +280,7 @@ class BatchingHandOff {
     run(work);
   }
 
-  /// How many pieces of work were handed, how many drains were posted for them, and how many of
-  /// those yielded first (`more_coming`).
+  /// How many pieces of work were handed, and how many drains were posted for them.
   std::uint64_t handed() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return handed_;
@@ -291,14 +289,10 @@ class BatchingHandOff {
     std::lock_guard<std::mutex> lock(mutex_);
     return posts_;
   }
-  std::uint64_t yields() const { return yields_.load(std::memory_order_relaxed); }
 
  private:
   void drain_posted() {
-    if (more_coming_ && more_coming_()) {
-      yields_.fetch_add(1, std::memory_order_relaxed);
-      std::this_thread::yield();
-    }
+    if (more_coming_ && more_coming_()) std::this_thread::yield();
     drain();
   }
 
@@ -334,7 +328,6 @@ class BatchingHandOff {
   Post post_;
   Report report_;
   MoreComing more_coming_;
-  std::atomic<std::uint64_t> yields_{0};
   mutable std::mutex mutex_;
   std::vector<Work> pending_;
   std::vector<Work> spare_;  // empty, with the capacity of an earlier batch
